@@ -1,0 +1,5 @@
+"""Content contract: every pack a study uses is complete and its phrase banks agree with its lexicon."""
+
+from data_contracts.content.pack_rules import check_language, check_languages
+
+__all__ = ["check_language", "check_languages"]

@@ -1,0 +1,45 @@
+-- One row per utterance scored by the lexicon scorer: marker counts and units side by side.
+with
+
+utterances as (
+    select * from {{ ref('stg_utterances') }}
+),
+
+scores as (
+    select * from {{ ref('stg_scores') }}
+    where scorer = 'lexicon' and not abstained
+),
+
+pivoted as (
+    select
+        utterance_id,
+        sum(value) filter (where dimension = 'pathology') as pathology_hits,
+        sum(value) filter (where dimension = 'protective') as protective_hits,
+        sum(value) filter (where dimension = 'conformity') as conformity_hits,
+        sum(value) filter (where dimension = 'individuation') as individuation_hits,
+        sum(value) filter (where dimension = 'units') as units,
+        sum(value) filter (where dimension = 'characters') as characters
+    from scores
+    group by utterance_id
+),
+
+final as (
+    select
+        utterances.utterance_id,
+        utterances.run_id,
+        utterances.turn,
+        utterances.agent_idx,
+        utterances.channel,
+        utterances.status,
+        pivoted.pathology_hits,
+        pivoted.protective_hits,
+        pivoted.conformity_hits,
+        pivoted.individuation_hits,
+        pivoted.units,
+        pivoted.characters
+    from utterances
+    inner join pivoted using (utterance_id)
+    where utterances.status <> 'error'
+)
+
+select * from final

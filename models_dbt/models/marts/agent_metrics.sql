@@ -1,0 +1,33 @@
+with
+
+agents as (
+    select * from {{ ref('int_agents_zscored') }}
+),
+
+final as (
+    select
+        run_id,
+        agent_idx,
+        study,
+        language,
+        model,
+        aligned_share,
+        individuation,
+        persona_id,
+        aligned,
+        individuated,
+        monologue_ratio,
+        pathology_rate,
+        protective_rate,
+        conformity_share,
+        cpi,
+        di,
+        synthetic,
+        evaluation_date,
+        n_replies,
+        zscore_reference,
+        '{{ var("metric_spec") }}' as metric_spec
+    from agents
+)
+
+select * from final

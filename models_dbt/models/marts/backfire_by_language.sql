@@ -1,0 +1,1 @@
+{{ effect_by_language('cpi') }}

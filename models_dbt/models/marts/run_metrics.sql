@@ -1,0 +1,34 @@
+with
+
+runs as (
+    select * from {{ ref('int_runs_zscored') }}
+),
+
+final as (
+    select
+        run_id,
+        study,
+        language,
+        model,
+        aligned_share,
+        individuation,
+        monologue_ratio,
+        pathology_rate,
+        protective_rate,
+        conformity_share,
+        cpi,
+        di,
+        synthetic,
+        backend,
+        k_aligned,
+        n_agents,
+        n_individuated,
+        replicate,
+        evaluation_date,
+        n_replies,
+        zscore_reference,
+        '{{ var("metric_spec") }}' as metric_spec
+    from runs
+)
+
+select * from final

@@ -1,0 +1,13 @@
+with
+
+source as (
+    select * from {{ source('raw', 'agents') }}
+)
+
+select
+    run_id,
+    agent_idx,
+    persona_id,
+    aligned,
+    individuated
+from source

@@ -1,0 +1,36 @@
+with
+
+source as (
+    select * from {{ source('raw', 'runs') }}
+),
+
+studies as (
+    select * from {{ source('raw', 'studies') }}
+),
+
+renamed as (
+    select
+        source.run_id,
+        source.study,
+        source.language,
+        source.model,
+        source.backend,
+        cast(source.aligned_share as double) as aligned_share,
+        source.k_aligned,
+        source.n_agents,
+        source.n_turns,
+        source.individuation,
+        source.n_individuated,
+        source.replicate,
+        source.seed,
+        source.scenario,
+        source.content_hash,
+        source.history_window,
+        source.evaluation_date,
+        source.synthetic,
+        studies.zscore_reference
+    from source
+    left join studies on studies.study = source.study
+)
+
+select * from renamed

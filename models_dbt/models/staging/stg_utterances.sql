@@ -1,0 +1,22 @@
+with
+
+source as (
+    select * from {{ source('raw', 'utterances') }}
+)
+
+select
+    utterance_id,
+    run_id,
+    turn,
+    agent_idx,
+    channel,
+    text,
+    status,
+    error,
+    tokens_in,
+    tokens_out,
+    latency_ms,
+    cache_hit,
+    model,
+    backend
+from source

@@ -1,0 +1,49 @@
+"""The metric-v1 lexicon scorer: marker counts per category plus the units the rates divide by."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from scoring.base import Scorer, Utterance
+from scoring.lexicon import lexicon_for
+from scoring.text_units import count_characters, count_units
+from simulation.content import PATHOLOGY_KINDS, available_languages, load_language
+from simulation.errors import LanguagePackError
+
+logger = logging.getLogger(__name__)
+
+LEXICON_DIMENSIONS = (
+    "pathology", *(f"pathology.{k}" for k in PATHOLOGY_KINDS),
+    "protective", "protective.general", "conformity", "individuation",
+    "units", "characters",
+)
+
+
+class LexiconScorer(Scorer):
+    """Counts lexicon markers (NFKC + casefold; word-boundary or substring matching by script)."""
+
+    name = "lexicon"
+    version = "1"
+    dimensions = LEXICON_DIMENSIONS
+
+    def languages(self) -> frozenset[str] | None:
+        return frozenset(available_languages())
+
+    @functools.cache  # noqa: B019 - one scorer per process; the cache holds a handful of strings
+    def model_id(self, language: str) -> str:
+        lexicon = load_language(language).lexicon
+        return f"lexicon/{language}@{lexicon.version}"
+
+    def score(self, utterance: Utterance) -> dict[str, float] | None:
+        try:
+            compiled = lexicon_for(utterance.language)
+            segmentation = load_language(utterance.language).pack.segmentation
+        except LanguagePackError:
+            logger.warning("lexicon abstains on language %s (no pack)", utterance.language)
+            return None
+        counts = compiled.count(utterance.text)
+        values = {dim: float(counts.get(dim, 0)) for dim in LEXICON_DIMENSIONS[:-2]}
+        values["units"] = float(count_units(utterance.text, segmentation))
+        values["characters"] = float(count_characters(utterance.text))
+        return values

@@ -1,0 +1,84 @@
+"""The backend interface: one async ``generate`` call, plus hooks with defaults (after inspect_ai's ModelAPI)."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Literal
+
+ReplyStatus = Literal["ok", "refused", "error"]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class AgentContext:
+    """What the engine knows about the call; real backends ignore it, the synthetic backend acts on it."""
+
+    run_seed: int
+    language: str
+    turn: int
+    n_turns: int
+    agent_idx: int
+    aligned: bool
+    individuated: bool
+    event_pressure: str
+    target_name: str
+    previous_talk: tuple[str, ...] = ()
+    """Last turn's public talk of the whole group (group pressure)."""
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    model: str
+    temperature: float = 0.7
+    max_tokens: int = 400
+    seed: int | None = None
+    context: AgentContext | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The raw completion and its accounting; ``status`` is ``error`` when every retry failed."""
+
+    text: str
+    status: ReplyStatus = "ok"
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_ms: float = 0.0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RetryDecision:
+    retry: bool
+    reason: Literal["no", "transient", "rate_limit"] = "no"
+    retry_after_s: float | None = None
+
+
+@dataclass
+class Backend(abc.ABC):
+    """A model behind one interface. Subclasses implement ``generate``; hooks have safe defaults."""
+
+    name: str = field(default="backend", init=False)
+    max_connections: int = 16
+
+    @abc.abstractmethod
+    async def generate(self, messages: list[Message], config: GenerationConfig) -> Reply:
+        """One chat completion; raise on transport failures so the retry wrapper can classify them."""
+
+    def should_retry(self, error: Exception) -> RetryDecision:
+        """Classify a failure; the default retries nothing."""
+        return RetryDecision(retry=False)
+
+    def connection_key(self) -> str:
+        """Calls sharing a key share one concurrency limit."""
+        return self.name
+
+    @property
+    def is_synthetic(self) -> bool:
+        return False

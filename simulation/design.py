@@ -1,0 +1,87 @@
+"""Grid expansion: a study becomes runs and agents with deterministic ids and seeded assignments."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict
+
+from simulation.ids import derive_seed, stable_hash
+from simulation.study import Study
+
+
+class RunSpec(BaseModel):
+    """One simulated group conversation; a row of ``raw.runs``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    study: str
+    language: str
+    model: str
+    backend: str
+    aligned_share: float
+    k_aligned: int
+    n_agents: int
+    n_turns: int
+    individuation: bool
+    n_individuated: int
+    replicate: int
+    seed: int
+    scenario: str
+    content_hash: str
+    history_window: int
+    evaluation_date: str | None
+    synthetic: bool
+
+
+class AgentSpec(BaseModel):
+    """One agent of one run; a row of ``raw.agents``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    agent_idx: int
+    persona_id: str
+    aligned: bool
+    individuated: bool
+
+
+def assign_agents(run: RunSpec, persona_ids: list[str]) -> list[AgentSpec]:
+    """Seeded draw of personas, of the k aligned agents and of the individuated ones.
+
+    The draw uses the run seed, which excludes the model, so every model meets the same group.
+    """
+    rng = random.Random(run.seed)
+    personas = rng.sample(persona_ids, run.n_agents)
+    aligned = set(rng.sample(range(run.n_agents), run.k_aligned))
+    individuated = set(rng.sample(range(run.n_agents), run.n_individuated)) if run.individuation else set()
+    return [AgentSpec(run_id=run.run_id, agent_idx=i, persona_id=personas[i], aligned=i in aligned,
+                      individuated=i in individuated) for i in range(run.n_agents)]
+
+
+def expand_design(study: Study, content_hashes: Mapping[str, str]) -> list[RunSpec]:
+    """Every run of the study's grid, in a stable order.
+
+    Args:
+        study: the validated study.
+        content_hashes: content hash of each language's pack, so changed text makes new runs.
+    """
+    d = study.design
+    evaluation_date = study.evaluation_date.isoformat() if study.evaluation_date else None
+    runs = []
+    for language, model, share, individuation, replicate in itertools.product(
+            d.languages, study.models, d.aligned_shares, d.individuation, range(d.replicates)):
+        seed = derive_seed(study.seed, study.name, language, share, individuation, replicate, evaluation_date)
+        fields = dict(
+            study=study.name, language=language, model=model.name, backend=model.backend,
+            aligned_share=share, k_aligned=round(share * d.n_agents), n_agents=d.n_agents, n_turns=d.n_turns,
+            individuation=individuation, n_individuated=d.individuated_agents if individuation else 0,
+            replicate=replicate, seed=seed, scenario=study.scenario, content_hash=content_hashes[language],
+            history_window=d.history_window, evaluation_date=evaluation_date,
+            synthetic=model.backend == "synthetic",
+        )
+        runs.append(RunSpec(run_id=stable_hash(fields), **fields))
+    return runs

@@ -1,0 +1,159 @@
+"""The multi-agent engine: n agents x n turns, simultaneous turns over a shared public-history window.
+
+The agents of a turn all see the same history and are called concurrently; the turn is written whole before
+the next begins, so the unit of resumption is (run, turn). Runs proceed concurrently up to a limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from simulation.backends.base import AgentContext, Backend, GenerationConfig, Reply
+from simulation.backends.retry import generate_with_retries
+from simulation.content import load_language
+from simulation.design import AgentSpec, RunSpec
+from simulation.ids import derive_seed, stable_hash
+from simulation.parsing import parse_reply
+from simulation.prompts import TurnRecord, system_prompt, turn_messages
+from simulation.study import ModelSpec
+
+logger = logging.getLogger(__name__)
+
+
+class TranscriptStore(Protocol):
+    def load_history(self, run_ids: Sequence[str], n_agents: dict[str, int]) -> dict[str, list[list[TurnRecord]]]:
+        ...
+
+    def write_turn(self, rows: Sequence[dict[str, Any]]) -> None:
+        ...
+
+
+@dataclass
+class SimulationStats:
+    """Counts for logs and Dagster metadata."""
+
+    runs_total: int = 0
+    runs_skipped_complete: int = 0
+    turns_resumed_from: dict[str, int] = field(default_factory=dict)
+    turns_written: int = 0
+    calls: int = 0
+    errors: int = 0
+    parse_errors: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+
+
+def utterance_id(run_id: str, turn: int, agent_idx: int, channel: str) -> str:
+    return stable_hash(run_id, turn, agent_idx, channel)
+
+
+def target_index(run: RunSpec) -> int:
+    """The member the scenario singles out (the silent one): a seeded draw per run."""
+    return random.Random(derive_seed(run.seed, "target")).randrange(run.n_agents)
+
+
+def _utterance_rows(run: RunSpec, turn: int, agent_idx: int, reply: Reply, talk: str, monologue: str,
+                    status: str, now: Any) -> list[dict[str, Any]]:
+    """Two rows per call; call accounting (tokens, latency) sits on the talk row only, so sums count once."""
+    base = dict(run_id=run.run_id, turn=turn, agent_idx=agent_idx, status=status, error=reply.error,
+                cache_hit=False, model=run.model, backend=run.backend, created_at=now)
+    return [
+        dict(base, utterance_id=utterance_id(run.run_id, turn, agent_idx, "talk"), channel="talk", text=talk,
+             tokens_in=reply.tokens_in, tokens_out=reply.tokens_out, latency_ms=reply.latency_ms),
+        dict(base, utterance_id=utterance_id(run.run_id, turn, agent_idx, "monologue"), channel="monologue",
+             text=monologue, tokens_in=None, tokens_out=None, latency_ms=None),
+    ]
+
+
+async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSpec, backend: Backend,
+                       store: TranscriptStore, history: list[list[TurnRecord]], stats: SimulationStats,
+                       clock: Callable[[], Any]) -> None:
+    """Play the remaining turns of one run, writing each turn as it completes."""
+    pack = load_language(run.language).pack
+    personas = {p.id: p for p in pack.personas}
+    members = [personas[a.persona_id] for a in sorted(agents, key=lambda a: a.agent_idx)]
+    names = [p.name for p in members]
+    target_name = names[target_index(run)]
+    systems = [system_prompt(pack, members[a.agent_idx], aligned=a.aligned, individuated=a.individuated)
+               for a in sorted(agents, key=lambda a: a.agent_idx)]
+    by_idx = {a.agent_idx: a for a in agents}
+    for turn in range(len(history) + 1, run.n_turns + 1):
+        event = pack.scenario.events[turn - 1]
+        previous_talk = tuple(r.talk for r in history[-1]) if history else ()
+
+        async def call(idx: int, turn: int = turn, pressure: str = event.pressure,
+                       previous: tuple[str, ...] = previous_talk) -> Reply:
+            messages = turn_messages(pack, systems[idx], agent_idx=idx, turn=turn, names=names, history=history,
+                                     window=run.history_window, target_name=target_name)
+            context = AgentContext(run_seed=run.seed, language=run.language, turn=turn, n_turns=run.n_turns,
+                                   agent_idx=idx, aligned=by_idx[idx].aligned,
+                                   individuated=by_idx[idx].individuated, event_pressure=pressure,
+                                   target_name=target_name, previous_talk=previous)
+            config = GenerationConfig(model=model.name, temperature=model.temperature, max_tokens=model.max_tokens,
+                                      seed=derive_seed(run.seed, turn, idx) % (2**31), context=context)
+            return await generate_with_retries(backend, messages, config)
+
+        replies = await asyncio.gather(*(call(i) for i in range(run.n_agents)))
+        now = clock()
+        rows: list[dict[str, Any]] = []
+        records: list[TurnRecord] = []
+        for idx, reply in enumerate(replies):
+            if reply.status == "error":
+                talk, monologue, status = "", "", "error"
+                stats.errors += 1
+            else:
+                parsed = parse_reply(reply.text)
+                talk, monologue = parsed.talk, parsed.monologue
+                status = reply.status if parsed.status == "ok" else parsed.status
+                stats.parse_errors += parsed.status == "parse_error"
+            rows += _utterance_rows(run, turn, idx, reply, talk, monologue, status, now)
+            records.append(TurnRecord(turn, idx, talk, monologue))
+            stats.calls += 1
+            stats.tokens_in += reply.tokens_in
+            stats.tokens_out += reply.tokens_out
+        store.write_turn(rows)
+        history.append(records)
+        stats.turns_written += 1
+
+
+async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentSpec]],
+                   models: Mapping[str, ModelSpec], backends: Mapping[str, Backend], store: TranscriptStore,
+                   *, clock: Callable[[], Any], max_concurrent_runs: int = 32) -> SimulationStats:
+    """Simulate every run that is not complete yet, resuming partial runs at their first missing turn.
+
+    Args:
+        runs: the runs to bring to completion.
+        agents: agents per run_id.
+        models: model settings per model name.
+        backends: a backend per backend name (``RunSpec.backend``).
+        store: where turns are read from and written to.
+        clock: returns the timestamp stored with each turn.
+        max_concurrent_runs: runs in flight at once; each run's turn fans out to its n agents.
+    """
+    stats = SimulationStats(runs_total=len(runs))
+    histories = store.load_history([r.run_id for r in runs], {r.run_id: r.n_agents for r in runs})
+    pending = []
+    for run in runs:
+        done = len(histories.get(run.run_id, []))
+        if done >= run.n_turns:
+            stats.runs_skipped_complete += 1
+            continue
+        if done:
+            stats.turns_resumed_from[run.run_id] = done + 1
+        pending.append(run)
+    logger.info("simulating %d of %d runs (%d complete, %d resumed)", len(pending), len(runs),
+                stats.runs_skipped_complete, len(stats.turns_resumed_from))
+    limit = asyncio.Semaphore(max_concurrent_runs)
+
+    async def guarded(run: RunSpec) -> None:
+        async with limit:
+            await simulate_run(run, agents[run.run_id], models[run.model], backends[run.backend], store,
+                               histories.get(run.run_id, []), stats, clock)
+
+    await asyncio.gather(*(guarded(run) for run in pending))
+    return stats

@@ -1,0 +1,57 @@
+"""Prompt assembly: the system prompt of an agent and the user message of one turn, in the pack's language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from simulation.backends.base import Message
+from simulation.content import LanguagePack, Persona
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """What one agent said in one turn: public talk and private monologue."""
+
+    turn: int
+    agent_idx: int
+    talk: str
+    monologue: str
+
+
+def fill_target(text: str, target_name: str) -> str:
+    """Replace ``{target}`` only, so any other brace in native text is left alone."""
+    return text.replace("{target}", target_name)
+
+
+def system_prompt(pack: LanguagePack, persona: Persona, *, aligned: bool, individuated: bool) -> str:
+    """Alignment prefix first (it is a prefix), then persona, scenario, individuation, output format."""
+    parts = [pack.alignment_prefix] if aligned else []
+    parts.append(pack.labels.persona.format(name=persona.name, age=persona.age, role=persona.role,
+                                            description=persona.description))
+    parts.append(pack.scenario.intro)
+    if individuated:
+        parts.append(pack.individuation_instruction)
+    parts.append(pack.output_format)
+    return "\n\n".join(p.strip() for p in parts)
+
+
+def turn_messages(pack: LanguagePack, system: str, *, agent_idx: int, turn: int, names: Sequence[str],
+                  history: Sequence[Sequence[TurnRecord]], window: int, target_name: str) -> list[Message]:
+    """Messages for one agent at one turn.
+
+    Args:
+        history: completed turns, oldest first; each is the list of the group's records of that turn.
+        window: how many past turns of public talk the agent sees (its own monologues of those turns too).
+    """
+    lines: list[str] = []
+    for records in history[-window:]:
+        lines.append(pack.labels.turn.format(turn=records[0].turn))
+        lines.extend(f"{names[r.agent_idx]}: {r.talk}" for r in records)
+        own = next((r for r in records if r.agent_idx == agent_idx), None)
+        if own and own.monologue:
+            lines.append(f"{pack.labels.your_monologue} {own.monologue}")
+        lines.append("")
+    event = pack.scenario.events[turn - 1]
+    lines.append(f"{pack.labels.event} {fill_target(event.text, target_name)}")
+    return [Message("system", system), Message("user", "\n".join(lines).strip())]

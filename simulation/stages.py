@@ -1,0 +1,133 @@
+"""Stage functions over the warehouse: record content, record the design, simulate what is missing.
+
+Each is what one Dagster asset calls; none knows about Dagster, so each runs alone in a unit test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from simulation.backends.registry import get_backend
+from simulation.content import LanguageContent, load_language, missing_languages
+from simulation.design import AgentSpec, RunSpec, assign_agents, expand_design
+from simulation.engine import SimulationStats, simulate
+from simulation.errors import LanguagePackError, StudyConfigError
+from simulation.ids import stable_hash
+from simulation.study import ModelSpec, Study, parse_study
+from warehouse.raw_io import insert_ignore, upsert, utc_now
+from warehouse.schema import ensure_raw_schema
+from warehouse.transcripts import DuckDBTranscriptStore
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+def load_study_content(study: Study, source: str = "study") -> dict[str, LanguageContent]:
+    """Every pack the study needs, validated; names all missing packs at once before anything is spent."""
+    missing = missing_languages(study.design.languages)
+    if missing:
+        raise LanguagePackError(f"no language pack for {', '.join(missing)}", file=source,
+                                field="design.languages",
+                                fix="remove those languages or add their packs under simulation/languages/ "
+                                    "(docs/add-a-language.md)")
+    contents = {lang: load_language(lang) for lang in study.design.languages}
+    for lang, content in contents.items():
+        if len(content.pack.personas) < study.design.n_agents:
+            raise StudyConfigError(f"n_agents is {study.design.n_agents} but the {lang} pack has "
+                                   f"{len(content.pack.personas)} personas", file=source, field="design.n_agents",
+                                   fix="lower n_agents or add personas to the pack")
+    return contents
+
+
+def content_rows(contents: dict[str, LanguageContent]) -> list[dict[str, Any]]:
+    rows = []
+    for lang, c in sorted(contents.items()):
+        lex = c.lexicon
+        rows.append(dict(
+            language=lang, content_hash=c.content_hash, pack_version=c.pack.version, lexicon_version=lex.version,
+            script=c.pack.script, segmentation=c.pack.segmentation, provenance_method=c.pack.provenance.method,
+            provenance_author=c.pack.provenance.author, n_personas=len(c.pack.personas),
+            n_events=len(c.pack.scenario.events),
+            n_lexicon_entries=sum(len(v) for v in (*lex.pathology.values(), *lex.protective.values()))))
+    return rows
+
+
+def record_content(con: duckdb.DuckDBPyConnection, study: Study) -> list[dict[str, Any]]:
+    """Validate and record the packs the study uses (``raw.content_packs``)."""
+    ensure_raw_schema(con)
+    rows = content_rows(load_study_content(study))
+    insert_ignore(con, "raw.content_packs", rows)
+    return rows
+
+
+@dataclass(frozen=True)
+class DesignResult:
+    runs: list[RunSpec]
+    agents: list[AgentSpec]
+    runs_inserted: int
+    agents_inserted: int
+
+
+def build_design(study: Study) -> tuple[list[RunSpec], list[AgentSpec]]:
+    contents = load_study_content(study)
+    runs = expand_design(study, {lang: c.content_hash for lang, c in contents.items()})
+    agents = [a for r in runs for a in assign_agents(r, [p.id for p in contents[r.language].pack.personas])]
+    return runs, agents
+
+
+def record_design(con: duckdb.DuckDBPyConnection, study: Study) -> DesignResult:
+    """Write the study config, its runs and agents; rows that exist are kept (ids are hashes of inputs)."""
+    ensure_raw_schema(con)
+    runs, agents = build_design(study)
+    now = utc_now()
+    config_json = study.model_dump_json()
+    con.execute("BEGIN TRANSACTION")
+    upsert(con, "raw.studies", [dict(study=study.name, config_json=config_json, config_hash=stable_hash(config_json),
+                                     replication_target=study.replication_target,
+                                     zscore_reference=study.zscore_reference, updated_at=now)])
+    n_runs = insert_ignore(con, "raw.runs", [dict(r.model_dump(), created_at=now) for r in runs])
+    n_agents = insert_ignore(con, "raw.agents", [a.model_dump() for a in agents])
+    con.execute("COMMIT")
+    return DesignResult(runs, agents, n_runs, n_agents)
+
+
+def stored_study(con: duckdb.DuckDBPyConnection, name: str) -> Study:
+    row = con.execute("select config_json from raw.studies where study = ?", [name]).fetchone()
+    if row is None:
+        raise StudyConfigError(f"study '{name}' has no design in the warehouse",
+                               fix="materialize the design stage first (backfire run STUDY)")
+    return parse_study(json.loads(row[0]), f"raw.studies[{name}]")
+
+
+def _stored_runs(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str]) -> tuple[list[RunSpec], dict[str, list]]:
+    frame = con.execute("select * exclude (created_at) from raw.runs where run_id in (select unnest(?))",
+                        [list(run_ids)]).df()
+    frame["evaluation_date"] = frame["evaluation_date"].map(lambda d: None if d is None or d != d else str(d)[:10])
+    runs = [RunSpec(**rec) for rec in frame.to_dict(orient="records")]
+    agents: dict[str, list[AgentSpec]] = defaultdict(list)
+    for rec in con.execute("select * from raw.agents where run_id in (select unnest(?)) order by run_id, agent_idx",
+                           [list(run_ids)]).df().to_dict(orient="records"):
+        agents[rec["run_id"]].append(AgentSpec(**rec))
+    return runs, agents
+
+
+def simulate_study(con: duckdb.DuckDBPyConnection, study: Study, *, max_concurrent_runs: int = 32,
+                   backend_options: dict[str, dict[str, Any]] | None = None) -> SimulationStats:
+    """Bring every run of the study's current design to completion (resuming partial runs)."""
+    ensure_raw_schema(con)
+    runs, _ = build_design(study)
+    stored, agents = _stored_runs(con, [r.run_id for r in runs])
+    if len(stored) != len(runs):
+        raise StudyConfigError(f"{len(runs) - len(stored)} runs of study '{study.name}' are not in raw.runs",
+                               fix="materialize the design stage first")
+    models: dict[str, ModelSpec] = {m.name: m for m in study.models}
+    options = backend_options or {}
+    backends = {name: get_backend(name, **options.get(name, {})) for name in {r.backend for r in stored}}
+    store = DuckDBTranscriptStore(con)
+    return asyncio.run(simulate(stored, agents, models, backends, store, clock=utc_now,
+                                max_concurrent_runs=max_concurrent_runs))

@@ -1,0 +1,159 @@
+"""Study configuration: the YAML schema, and loading with errors that name the file, the field and the fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from simulation.errors import StudyConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelSpec(_Strict):
+    """One model under evaluation; ``backend`` names a registered backend (``synthetic``, ``openai``, ...)."""
+
+    name: str = Field(min_length=1)
+    """Model id as the endpoint knows it (e.g. ``gpt-4o-mini``); the synthetic backend looks up its profile."""
+    backend: str = "synthetic"
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    max_tokens: int = Field(default=400, gt=0)
+    base_url: str | None = None
+    """Endpoint for OpenAI-compatible backends."""
+    api_key_env: str | None = None
+    """Name of the environment variable holding the key; the key itself never goes in a study file."""
+
+
+class Design(_Strict):
+    """The factorial grid: languages x models x aligned shares x individuation x replicates."""
+
+    languages: list[str] = Field(min_length=1)
+    aligned_shares: list[float] = Field(min_length=1)
+    """Share of the group that gets the alignment prefix; each must be in [0, 1] and give a whole k."""
+    replicates: int = Field(gt=0)
+    n_agents: int = Field(default=10, ge=2, le=50)
+    n_turns: int = Field(default=15, ge=1, le=15)
+    """Turns of the scripted escalation (the scenario has 15 events)."""
+    individuation: list[bool] = Field(default_factory=lambda: [False], min_length=1)
+    """Conditions to cross: ``[false]``, or ``[false, true]`` for Study 3."""
+    individuated_agents: int = Field(default=3, ge=0)
+    """Agents who get the individuation instruction in runs where individuation is on."""
+    history_window: int = Field(default=3, ge=1)
+    """Past turns of public talk each agent sees."""
+
+    @field_validator("languages")
+    @classmethod
+    def _unique_languages(cls, languages: list[str]) -> list[str]:
+        if len(set(languages)) != len(languages):
+            raise ValueError("languages must be unique")
+        return languages
+
+    @field_validator("aligned_shares")
+    @classmethod
+    def _shares_in_range(cls, shares: list[float]) -> list[float]:
+        for share in shares:
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"aligned share {share} is outside [0, 1]")
+        if len(set(shares)) != len(shares):
+            raise ValueError("aligned shares must be unique")
+        return sorted(shares)
+
+    @model_validator(mode="after")
+    def _whole_agents(self) -> Design:
+        for share in self.aligned_shares:
+            k = share * self.n_agents
+            if abs(k - round(k)) > 1e-9:
+                raise ValueError(f"aligned share {share} of {self.n_agents} agents is not a whole number of agents")
+        if self.individuated_agents > self.n_agents:
+            raise ValueError(f"individuated_agents ({self.individuated_agents}) exceeds n_agents ({self.n_agents})")
+        return self
+
+
+class Study(_Strict):
+    """A study file under ``studies/``."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    description: str = ""
+    seed: int = Field(ge=0)
+    """Root of every random draw (which agents are aligned, persona order, synthetic behaviour)."""
+    scenario: str = "closed_facility"
+    design: Design
+    models: list[ModelSpec] = Field(min_length=1)
+    evaluation_date: dt.date | None = None
+    """Set for dated evaluations (the nightly job); it then enters every run_id."""
+    zscore_reference: Literal["study", "study_language"] = "study"
+    """Population over which CPI/DI z-scores are taken (recorded in the marts)."""
+    replication_target: str | None = None
+    """Which published study this reproduces (study1..study4), for the replication scorecard."""
+
+    @field_validator("models")
+    @classmethod
+    def _unique_models(cls, models: list[ModelSpec]) -> list[ModelSpec]:
+        names = [m.name for m in models]
+        if len(set(names)) != len(names):
+            raise ValueError("model names must be unique")
+        return models
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+_FIXES = {
+    "missing": "add this field (see studies/demo.yaml)",
+    "extra_forbidden": "remove it or check its spelling (see docs/configuration.md)",
+    "greater_than": "use a positive number",
+    "too_short": "give at least one value",
+}
+
+
+def parse_study(data: Any, source: str) -> Study:
+    """Validate already-parsed YAML; ``source`` names the file in errors."""
+    if not isinstance(data, dict):
+        raise StudyConfigError("must be a YAML mapping with name, seed, design and models", file=source,
+                               fix="start from studies/demo.yaml")
+    try:
+        return Study.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        message = first["msg"].removeprefix("Value error, ")
+        raise StudyConfigError(message, file=source, field=_field_path(first["loc"]),
+                               fix=_FIXES.get(first["type"], "see docs/configuration.md")) from exc
+
+
+def load_study(path: str | Path) -> Study:
+    """Read and validate a study file; every failure is a ``StudyConfigError`` naming file and field."""
+    path = Path(path)
+    if not path.is_file():
+        raise StudyConfigError("file not found", file=str(path), fix="pass a path such as studies/demo.yaml")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        raise StudyConfigError(f"is not valid YAML ({getattr(exc, 'problem', exc)})", file=str(path),
+                               field=where, fix="correct the YAML syntax there") from exc
+    return parse_study(data, str(path))
+
+
+def apply_overrides(study: Study, *, languages: list[str] | None = None, replicates: int | None = None,
+                    backend: str | None = None, source: str = "command line") -> Study:
+    """A copy of ``study`` with CLI overrides applied and re-validated."""
+    data = study.model_dump(mode="json")
+    if languages:
+        data["design"]["languages"] = languages
+    if replicates is not None:
+        data["design"]["replicates"] = replicates
+    if backend:
+        for model in data["models"]:
+            model["backend"] = backend
+    return parse_study(data, source)

@@ -1,0 +1,44 @@
+"""Idempotent writes into raw tables: rows whose key exists are skipped, so a rerun never duplicates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def insert_ignore(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert ``rows`` by column name; existing keys are kept untouched. Returns rows actually inserted."""
+    if not rows:
+        return 0
+    import pandas as pd
+
+    frame = pd.DataFrame.from_records(list(rows))
+    con.register("_incoming", frame)
+    try:
+        result = con.execute(f"INSERT OR IGNORE INTO {table} BY NAME SELECT * FROM _incoming").fetchone()
+    finally:
+        con.unregister("_incoming")
+    return int(result[0]) if result else 0
+
+
+def upsert(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert or replace by primary key, for small descriptive tables (e.g. a study's latest config)."""
+    if not rows:
+        return 0
+    import pandas as pd
+
+    frame = pd.DataFrame.from_records(list(rows))
+    con.register("_incoming", frame)
+    try:
+        con.execute(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+    return len(rows)

@@ -1,0 +1,91 @@
+"""DDL of the raw schema: the contract the Python stages write and dbt reads (DESIGN.md section 4)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
+RAW_TABLES: dict[str, str] = {
+    "studies": """
+        study VARCHAR PRIMARY KEY,
+        config_json VARCHAR NOT NULL,
+        config_hash VARCHAR NOT NULL,
+        replication_target VARCHAR,
+        zscore_reference VARCHAR NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL""",
+    "content_packs": """
+        language VARCHAR NOT NULL,
+        content_hash VARCHAR NOT NULL,
+        pack_version VARCHAR NOT NULL,
+        lexicon_version VARCHAR NOT NULL,
+        script VARCHAR NOT NULL,
+        segmentation VARCHAR NOT NULL,
+        provenance_method VARCHAR NOT NULL,
+        provenance_author VARCHAR NOT NULL,
+        n_personas INTEGER NOT NULL,
+        n_events INTEGER NOT NULL,
+        n_lexicon_entries INTEGER NOT NULL,
+        PRIMARY KEY (language, content_hash)""",
+    "runs": """
+        run_id VARCHAR PRIMARY KEY,
+        study VARCHAR NOT NULL,
+        language VARCHAR NOT NULL,
+        model VARCHAR NOT NULL,
+        backend VARCHAR NOT NULL,
+        aligned_share DOUBLE NOT NULL,
+        k_aligned INTEGER NOT NULL,
+        n_agents INTEGER NOT NULL,
+        n_turns INTEGER NOT NULL,
+        individuation BOOLEAN NOT NULL,
+        n_individuated INTEGER NOT NULL,
+        replicate INTEGER NOT NULL,
+        seed BIGINT NOT NULL,
+        scenario VARCHAR NOT NULL,
+        content_hash VARCHAR NOT NULL,
+        history_window INTEGER NOT NULL,
+        evaluation_date DATE,
+        synthetic BOOLEAN NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL""",
+    "agents": """
+        run_id VARCHAR NOT NULL,
+        agent_idx INTEGER NOT NULL,
+        persona_id VARCHAR NOT NULL,
+        aligned BOOLEAN NOT NULL,
+        individuated BOOLEAN NOT NULL,
+        PRIMARY KEY (run_id, agent_idx)""",
+    "utterances": """
+        utterance_id VARCHAR PRIMARY KEY,
+        run_id VARCHAR NOT NULL,
+        turn INTEGER NOT NULL,
+        agent_idx INTEGER NOT NULL,
+        channel VARCHAR NOT NULL,
+        text VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        error VARCHAR,
+        tokens_in INTEGER,
+        tokens_out INTEGER,
+        latency_ms DOUBLE,
+        cache_hit BOOLEAN NOT NULL,
+        model VARCHAR NOT NULL,
+        backend VARCHAR NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL""",
+    "scores": """
+        utterance_id VARCHAR NOT NULL,
+        scorer VARCHAR NOT NULL,
+        scorer_version VARCHAR NOT NULL,
+        model_id VARCHAR NOT NULL,
+        dimension VARCHAR NOT NULL,
+        value DOUBLE,
+        abstained BOOLEAN NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (utterance_id, scorer, scorer_version, dimension)""",
+}
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw schema and tables if missing; never drops or alters existing data."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    for table, columns in RAW_TABLES.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS raw.{table} ({columns})")

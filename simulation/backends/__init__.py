@@ -1,7 +1,6 @@
 """Model backends behind one interface, built by name from a registry."""
 
-from simulation.backends.base import (AgentContext, Backend, GenerationConfig, Message, Reply,
-                                      RetryDecision)
+from simulation.backends.base import AgentContext, Backend, GenerationConfig, Message, Reply, RetryDecision
 from simulation.backends.registry import backend_names, get_backend, register_backend
 from simulation.backends.retry import generate_with_retries
 

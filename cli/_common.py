@@ -1,0 +1,31 @@
+"""Arguments and output helpers shared by several verbs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEMO_STUDY = REPO_ROOT / "studies" / "demo.yaml"
+
+
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="PATH", default=None,
+                        help="DuckDB warehouse (default: $BACKFIRE_DB, else ./data/warehouse.duckdb)")
+
+
+def comma_list(value: str) -> list[str]:
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError("expected a comma-separated list such as en,ja")
+    return items
+
+
+def positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from exc
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be a positive whole number")
+    return number

@@ -1,0 +1,45 @@
+"""Entry point: parse the verb, run it, print user errors without a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from cli import demo, query, run, tables, validate
+
+COMMANDS = (validate, run, demo, query, tables)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="backfire",
+        description="Measure whether alignment instructions reduce or amplify collective pathology in groups "
+                    "of LLM agents, per language and model.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO (stages, calls)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(message)s")
+    logging.getLogger("dagster").setLevel(level)
+    from simulation.errors import BackfireError
+
+    try:
+        return int(args.handler(args) or 0)
+    except BackfireError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished turns are stored; rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

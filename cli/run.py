@@ -1,0 +1,51 @@
+"""``backfire run STUDY``: materialize the whole pipeline for a study through the Dagster definitions."""
+
+from __future__ import annotations
+
+import argparse
+
+from cli._common import add_db_argument, comma_list, positive_int
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("run", help="run a study end to end (design -> simulation -> scoring -> marts)")
+    parser.add_argument("study", help="path of a study YAML")
+    parser.add_argument("--backend", help="use this backend for every model (e.g. synthetic)")
+    parser.add_argument("--languages", type=comma_list, help="override the study's languages, e.g. en,ja")
+    parser.add_argument("--replicates", type=positive_int, help="override replicates per cell")
+    add_db_argument(parser)
+    parser.set_defaults(handler=handle)
+
+
+def run_and_report(study_path: str, *, db: str | None, languages: list[str] | None = None,
+                   replicates: int | None = None, backend: str | None = None, verbose: bool = False) -> int:
+    """Validate first (nothing is written or spent on bad input), then launch, then print the table."""
+    import time
+
+    from analysis.tables import backfire_table
+    from orchestration.launch import materialize_study, raise_for_failure
+    from simulation.stages import load_study_content
+    from simulation.study import apply_overrides, load_study
+    from warehouse.connection import connect
+
+    study = apply_overrides(load_study(study_path), languages=languages, replicates=replicates, backend=backend,
+                            source=study_path)
+    if backend:
+        from simulation.backends import get_backend
+
+        get_backend(backend)
+    load_study_content(study, study_path)
+    started = time.perf_counter()
+    result = materialize_study(study_path, db=db, languages=languages, replicates=replicates, backend=backend,
+                               log_level="INFO" if verbose else "WARNING")
+    raise_for_failure(result)
+    with connect(result.db_path, read_only=True) as con:
+        print(backfire_table(con, study.name))
+    print(f"\nstudy {study.name}: done in {time.perf_counter() - started:.1f} s (Dagster run {result.run_id})")
+    print(f"warehouse: {result.db_path}")
+    return 0
+
+
+def handle(args: argparse.Namespace) -> int:
+    return run_and_report(args.study, db=args.db, languages=args.languages, replicates=args.replicates,
+                          backend=args.backend, verbose=args.verbose)

@@ -1,0 +1,37 @@
+"""``backfire validate STUDY``: check a study and every pack it needs, spending nothing."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("validate", help="check a study file and its language packs")
+    parser.add_argument("study", help="path of a study YAML, e.g. studies/demo.yaml")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from data_contracts.content import check_languages
+    from simulation.content import missing_languages
+    from simulation.errors import LanguagePackError
+    from simulation.stages import build_design
+    from simulation.study import load_study
+
+    study = load_study(args.study)
+    missing = missing_languages(study.design.languages)
+    if missing:
+        raise LanguagePackError(f"missing language packs: {', '.join(missing)}", file=args.study,
+                                field="design.languages",
+                                fix="add simulation/languages/<code>/pack.yaml and lexicon.yaml for each "
+                                    "(docs/add-a-language.md), or remove them from the study")
+    problems = check_languages(study.design.languages)
+    if problems:
+        raise LanguagePackError("content contract failed:\n  " + "\n  ".join(problems),
+                                fix="correct the packs named above")
+    runs, _ = build_design(study)
+    calls = sum(r.n_agents * r.n_turns for r in runs)
+    backends = sorted({m.backend for m in study.models})
+    print(f"ok: {args.study}: study '{study.name}', {len(runs)} runs, {calls} model calls, "
+          f"languages {', '.join(study.design.languages)}, backends {', '.join(backends)}")
+    return 0

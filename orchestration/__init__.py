@@ -1,0 +1,1 @@
+"""Dagster wiring of the stages. Importing this package loads nothing heavy; ``definitions`` does."""

@@ -1,0 +1,1 @@
+"""One module per stage; each asset reads, calls one core function, writes and returns metadata."""

@@ -1,0 +1,28 @@
+"""Simulation stage: play every missing (run, turn) of the study and store the utterances."""
+
+
+import dagster as dg
+
+from orchestration.assets.design import AGENTS, RUNS
+from orchestration.resources import StudyResource, WarehouseResource
+from simulation.stages import simulate_study
+
+UTTERANCES = dg.AssetKey(["raw", "utterances"])
+
+
+@dg.asset(key=UTTERANCES, group_name="simulation", deps=[RUNS, AGENTS], kinds={"python", "duckdb"},
+          description="One row per (run_id, turn, agent_idx, channel): public talk and private monologue.")
+def utterances(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+               study: StudyResource) -> dg.MaterializeResult:
+    spec = study.load()
+    with warehouse.writer() as con:
+        stats = simulate_study(con, spec)
+    context.log.info("simulation %s: %d calls, %d turns written, %d runs already complete", spec.name,
+                     stats.calls, stats.turns_written, stats.runs_skipped_complete)
+    return dg.MaterializeResult(metadata={
+        "study": spec.name, "runs": stats.runs_total, "runs_already_complete": stats.runs_skipped_complete,
+        "runs_resumed": len(stats.turns_resumed_from), "calls": stats.calls, "turns_written": stats.turns_written,
+        "errors": stats.errors, "parse_errors": stats.parse_errors, "tokens_in": stats.tokens_in,
+        "tokens_out": stats.tokens_out,
+        "synthetic": all(m.backend == "synthetic" for m in spec.models),
+    })

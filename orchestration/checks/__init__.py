@@ -1,0 +1,1 @@
+"""Asset checks: one data contract per Python stage (dbt tests arrive as checks through dagster-dbt)."""

@@ -1,0 +1,63 @@
+"""Resources: where the warehouse is and which study the run materializes. Env is read at run time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from simulation.study import Study, apply_overrides, load_study
+from warehouse.connection import DB_ENV_VAR, connect, resolve_db_path
+from warehouse.schema import ensure_raw_schema
+
+if TYPE_CHECKING:
+    import duckdb
+
+STUDY_ENV_VAR = "BACKFIRE_STUDY"
+DEFAULT_STUDY = "studies/demo.yaml"
+
+
+class WarehouseResource(ConfigurableResource):  # type: ignore[misc]
+    """The DuckDB file; one writer at a time, so assets open, write and close."""
+
+    db_path: str | None = Field(default=None, description="Path of the DuckDB file; else BACKFIRE_DB, "
+                                "else ./data/warehouse.duckdb.")
+
+    @property
+    def path(self) -> Path:
+        return resolve_db_path(self.db_path)
+
+    def writer(self) -> duckdb.DuckDBPyConnection:
+        con = connect(self.path)
+        ensure_raw_schema(con)
+        return con
+
+    def reader(self) -> duckdb.DuckDBPyConnection:
+        return connect(self.path, read_only=True)
+
+    def export_env(self) -> None:
+        """dbt runs as a subprocess and finds the warehouse through BACKFIRE_DB."""
+        os.environ[DB_ENV_VAR] = str(self.path)
+
+
+class StudyResource(ConfigurableResource):  # type: ignore[misc]
+    """The study a run materializes, with the CLI's overrides; the same for every asset of the run."""
+
+    study_path: str | None = Field(default=None, description="Study YAML; else BACKFIRE_STUDY, else "
+                                   "studies/demo.yaml.")
+    languages: list[str] | None = Field(default=None, description="Override design.languages.")
+    replicates: int | None = Field(default=None, description="Override design.replicates.")
+    backend: str | None = Field(default=None, description="Override every model's backend (e.g. synthetic).")
+    evaluation_date: str | None = Field(default=None, description="ISO date of a dated (nightly) evaluation.")
+
+    def load(self) -> Study:
+        path = self.study_path or os.environ.get(STUDY_ENV_VAR) or DEFAULT_STUDY
+        study = apply_overrides(load_study(path), languages=self.languages, replicates=self.replicates,
+                                backend=self.backend, source=path)
+        if self.evaluation_date:
+            study = study.model_copy(update={"evaluation_date": dt.date.fromisoformat(self.evaluation_date)})
+        return study

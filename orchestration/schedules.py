@@ -1,0 +1,22 @@
+"""Schedules: a nightly re-evaluation of the configured study (BACKFIRE_STUDY, default studies/demo.yaml)."""
+
+
+import os
+
+import dagster as dg
+
+from orchestration.jobs import backfire_pipeline_job
+
+NIGHTLY_CRON_ENV = "BACKFIRE_NIGHTLY_CRON"
+NIGHTLY_TZ_ENV = "BACKFIRE_NIGHTLY_TIMEZONE"
+
+
+@dg.schedule(job=backfire_pipeline_job, name="nightly_evaluation_schedule",
+             cron_schedule=os.environ.get(NIGHTLY_CRON_ENV, "0 2 * * *"),
+             execution_timezone=os.environ.get(NIGHTLY_TZ_ENV, "UTC"),
+             default_status=dg.DefaultScheduleStatus.STOPPED,
+             description="Re-evaluates the configured study every night, dated by the scheduled day.")
+def nightly_evaluation_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    day = context.scheduled_execution_time.date().isoformat()
+    return dg.RunRequest(run_key=f"nightly-{day}", tags={"evaluation_date": day},
+                         run_config={"resources": {"study": {"config": {"evaluation_date": day}}}})

@@ -1,0 +1,46 @@
+# Two commands for a new user: `make demo` (set up + run the offline demo end to end) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+DAGSTER_HOME_DIR := $(CURDIR)/.dagster_home
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+
+.PHONY: install demo test test-fast lint dev dbt-parse clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(VENV)/bin/backfire demo
+
+test: install
+	$(PY) -m pytest -m "not gpu" -p no:cacheprovider
+
+test-fast: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+dbt-parse: install
+	$(PY) -c 'from orchestration.dbt.project import ensure_manifest; ensure_manifest()'
+
+$(DAGSTER_HOME_DIR)/dagster.yaml:
+	@mkdir -p $(DAGSTER_HOME_DIR)
+	@printf 'telemetry:\n  enabled: false\n' > $@
+
+dev: dbt-parse $(DAGSTER_HOME_DIR)/dagster.yaml
+	DAGSTER_HOME=$(DAGSTER_HOME_DIR) $(VENV)/bin/dagster dev -w workspace.yaml
+
+clean:
+	rm -rf data models_dbt/target models_dbt/logs .dagster_home

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from cli.main import main
+from scoring import get_scorer, score_pending
+from simulation.content import BUILTIN_PACK_ROOT
+from simulation.stages import record_design, simulate_study
+from simulation.study import parse_study
+from tests.conftest import REPO_ROOT, small_study_dict
+from warehouse.schema import ensure_raw_schema
+
+HEAVY = ("torch", "transformers", "sentence_transformers", "great_expectations", "dagster_dbt", "dagster", "dbt")
+
+
+def test_help_answers_fast_and_imports_nothing_heavy() -> None:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "cli.main", "--help"], capture_output=True, text=True, cwd=REPO_ROOT)
+    elapsed = time.perf_counter() - started
+    assert done.returncode == 0 and "validate" in done.stdout and "query" in done.stdout
+    assert elapsed < 1.0
+    probe = ("import sys, cli.main, simulation, scoring, data_contracts, analysis, warehouse, simulation.engine, "
+             f"scoring.lexicon_scorer; print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO_ROOT)
+    assert loaded.stdout.strip() == "[]", loaded.stderr
+
+
+def test_validate_reports_the_design(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(REPO_ROOT / "studies" / "demo.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("ok:") and "64 runs" in out and "9600 model calls" in out
+
+
+def test_validate_names_every_missing_pack(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(REPO_ROOT / "studies" / "study2.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "design.languages" in err and "Fix:" in err
+    for language in ("fr", "th", "zh"):
+        assert language in err
+    assert "Traceback" not in err
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    path = tmp_path / "existing.duckdb"
+    with duckdb.connect(str(path)) as con:
+        ensure_raw_schema(con)
+        study = parse_study(small_study_dict(replicates=1, n_turns=2), "s")
+        record_design(con, study)
+        simulate_study(con, study)
+        score_pending(con, get_scorer("lexicon"))
+    return path
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _broken_pack_root(tmp_path: Path) -> Path:
+    root = tmp_path / "packs"
+    shutil.copytree(BUILTIN_PACK_ROOT / "en", root / "en")
+    data = yaml.safe_load((root / "en" / "pack.yaml").read_text(encoding="utf-8"))
+    del data["scenario"]["events"][3]["text"]
+    (root / "en" / "pack.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(("case", "expected"), [
+    ("malformed_yaml", "not valid YAML"),
+    ("unknown_language", "no language pack for xx"),
+    ("missing_pack_key", "scenario.events.3.text"),
+    ("share_out_of_range", "outside [0, 1]"),
+    ("zero_replicates", "design.replicates"),
+])
+def test_bad_input_is_rejected_before_anything_is_written(case: str, expected: str, warehouse: Path, write_study,
+                                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    before = _digest(warehouse)
+    study: dict | str = small_study_dict()
+    if case == "malformed_yaml":
+        study = "name: bad\ndesign: {languages: [en\n"
+    elif case == "unknown_language":
+        study["design"]["languages"] = ["en", "xx"]  # type: ignore[index]
+    elif case == "missing_pack_key":
+        monkeypatch.setenv("BACKFIRE_PACK_PATH", str(_broken_pack_root(tmp_path)))
+        from simulation.content import _load_cached
+
+        _load_cached.cache_clear()
+    elif case == "share_out_of_range":
+        study["design"]["aligned_shares"] = [0.0, 1.2]  # type: ignore[index]
+    elif case == "zero_replicates":
+        study["design"]["replicates"] = 0  # type: ignore[index]
+    path = write_study(study)
+    try:
+        code = main(["run", str(path), "--db", str(warehouse)])
+    finally:
+        from simulation.content import _load_cached
+
+        _load_cached.cache_clear()
+    err = capsys.readouterr().err
+    assert code == 2
+    assert expected in err and "Fix:" in err and "Traceback" not in err
+    assert _digest(warehouse) == before
+
+
+def test_query_formats_and_read_only(warehouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sql = "select language, count(*) as n from raw.runs group by 1 order by 1"
+    assert main(["query", sql, "--db", str(warehouse)]) == 0
+    assert "language" in capsys.readouterr().out
+    assert main(["query", sql, "--db", str(warehouse), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["language,n", "en,2", "ja,2"]
+    assert main(["query", sql, "--db", str(warehouse), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [{"language": "en", "n": 2}, {"language": "ja", "n": 2}]
+    before = _digest(warehouse)
+    assert main(["query", "delete from raw.runs", "--db", str(warehouse)]) == 2
+    assert "read-only" in capsys.readouterr().err
+    assert _digest(warehouse) == before
+
+
+def test_query_on_a_missing_warehouse_says_how_to_make_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["query", "select 1", "--db", str(tmp_path / "none.duckdb")]) == 2
+    assert "backfire demo" in capsys.readouterr().err
+    assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_tables_lists_raw_tables_with_counts(warehouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tables", "--db", str(warehouse)]) == 0
+    out = capsys.readouterr().out
+    assert "raw.utterances" in out and "raw.scores" in out and str(warehouse) in out
+
+
+def test_db_path_comes_from_the_environment(warehouse: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("BACKFIRE_DB", str(warehouse))
+    assert main(["query", "select count(*) as n from raw.runs", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["n", "4"]
+    assert os.environ["BACKFIRE_DB"] == str(warehouse)

@@ -1,0 +1,60 @@
+"""Shared fixtures: offline environment, a temporary warehouse, and small synthetic studies."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+
+# Offline hygiene for everything these tests start, including dbt and Dagster subprocesses.
+os.environ.update({
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    "DAGSTER_TELEMETRY_DISABLED": "1",
+    "GX_ANALYTICS_ENABLED": "False",
+})
+os.environ.pop("DAGSTER_HOME", None)
+os.environ.pop("BACKFIRE_DB", None)
+os.environ.pop("BACKFIRE_STUDY", None)
+os.environ.pop("BACKFIRE_PACK_PATH", None)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A warehouse path of the test's own; BACKFIRE_DB points at it."""
+    path = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("BACKFIRE_DB", str(path))
+    return path
+
+
+@pytest.fixture
+def write_study(tmp_path: Path):
+    """Write a study YAML from a dict (or raw text) and return its path."""
+    import yaml
+
+    def _write(content: dict | str, name: str = "study.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(content if isinstance(content, str) else yaml.safe_dump(content, allow_unicode=True),
+                        encoding="utf-8")
+        return path
+
+    return _write
+
+
+def small_study_dict(**design: object) -> dict:
+    """A quick synthetic study: two languages, two shares, few turns."""
+    base = {"languages": ["en", "ja"], "aligned_shares": [0.0, 1.0], "replicates": 2, "n_agents": 10,
+            "n_turns": 4}
+    base.update(design)
+    return {"name": "small", "seed": 7, "design": base, "models": [{"name": "synthetic-test", "backend": "synthetic"}]}
+
+
+@pytest.fixture
+def small_study() -> Iterator[dict]:
+    yield small_study_dict()

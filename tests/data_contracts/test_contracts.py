@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from data_contracts.design import validate_agents, validate_runs
+from data_contracts.scores import validate_scores
+from data_contracts.transcripts import validate_utterances
+from scoring import get_scorer, score_pending
+from simulation.stages import record_design, simulate_study
+from simulation.study import parse_study
+from tests.conftest import small_study_dict
+from warehouse.schema import ensure_raw_schema
+
+pytestmark = pytest.mark.slow  # imports Great Expectations (~6 s)
+
+
+@pytest.fixture(scope="module")
+def con() -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    ensure_raw_schema(connection)
+    study = parse_study(small_study_dict(replicates=1, n_turns=2), "s")
+    record_design(connection, study)
+    simulate_study(connection, study)
+    score_pending(connection, get_scorer("lexicon"))
+    return connection
+
+
+def test_valid_stages_pass_their_contracts(con: duckdb.DuckDBPyConnection) -> None:
+    for result in (validate_runs(con.sql("select * from raw.runs").df()),
+                   validate_agents(con.sql("select * from raw.agents").df()),
+                   validate_utterances(con.sql("select * from raw.utterances").df()),
+                   validate_scores(con.sql("select * from raw.scores").df())):
+        assert result.success, result.summary()
+
+
+def test_corrupted_transcripts_fail_naming_stage_table_column(con: duckdb.DuckDBPyConnection) -> None:
+    frame = con.sql("select * from raw.utterances").df()
+    frame.loc[0, "channel"] = "shout"
+    frame.loc[1, "turn"] = 99
+    result = validate_utterances(frame)
+    assert not result.success
+    text = "\n".join(result.failures)
+    assert "transcripts/utterances: column channel" in text
+    assert "column turn" in text
+
+
+def test_share_out_of_range_and_missing_column_fail(con: duckdb.DuckDBPyConnection) -> None:
+    frame = con.sql("select * from raw.runs").df()
+    frame.loc[0, "aligned_share"] = 1.5
+    assert any("aligned_share" in f for f in validate_runs(frame).failures)
+    missing = validate_runs(frame.drop(columns=["content_hash"]))
+    assert missing.failures == ["design/runs: missing column 'content_hash'"]
+
+
+def test_empty_table_fails(con: duckdb.DuckDBPyConnection) -> None:
+    empty = con.sql("select * from raw.agents limit 0").df()
+    assert validate_agents(empty).failures == ["design/agents: table is empty"]
+
+
+def test_a_null_score_that_did_not_abstain_fails(con: duckdb.DuckDBPyConnection) -> None:
+    frame = con.sql("select * from raw.scores").df()
+    frame.loc[0, "value"] = None
+    assert any("NULL value" in f for f in validate_scores(frame).failures)

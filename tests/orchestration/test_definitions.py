@@ -1,0 +1,65 @@
+"""A snapshot of the Dagster surface: renamed contract tables, checks, jobs or schedules fail here."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.slow  # imports dagster_dbt and parses the dbt project when needed
+
+EXPECTED_KEYS = {
+    "raw/content_packs": "content", "raw/studies": "design", "raw/runs": "design", "raw/agents": "design",
+    "raw/utterances": "simulation", "raw/scores": "scoring",
+    "staging/stg_runs": "dbt_staging", "staging/stg_agents": "dbt_staging", "staging/stg_utterances": "dbt_staging",
+    "staging/stg_scores": "dbt_staging",
+    "intermediate/int_utterances_lexicon_pivoted": "dbt_intermediate",
+    "intermediate/int_agents_measured": "dbt_intermediate", "intermediate/int_runs_measured": "dbt_intermediate",
+    "intermediate/int_runs_zscored": "dbt_intermediate", "intermediate/int_agents_zscored": "dbt_intermediate",
+    "marts/run_metrics": "dbt_marts", "marts/agent_metrics": "dbt_marts", "marts/backfire_by_language": "dbt_marts",
+    "marts/dissociation_by_language": "dbt_marts", "backfire_report": "analysis",
+}
+
+
+@pytest.fixture(scope="module")
+def defs():
+    from orchestration.dbt.project import ensure_manifest
+
+    ensure_manifest()
+    from orchestration.definitions import defs
+
+    return defs
+
+
+def test_asset_keys_and_groups(defs) -> None:
+    graph = defs.resolve_asset_graph()
+    groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert groups == EXPECTED_KEYS
+
+
+def test_every_python_stage_has_a_blocking_contract_check_and_dbt_tests_are_checks(defs) -> None:
+    graph = defs.resolve_asset_graph()
+    checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    for asset, name in [("raw/content_packs", "content_packs_contract"), ("raw/runs", "runs_contract"),
+                        ("raw/agents", "agents_contract"), ("raw/utterances", "utterances_contract"),
+                        ("raw/scores", "scores_contract")]:
+        assert (asset, name) in checks
+    dbt_checks = {a for a, _ in checks if a.startswith(("staging/", "marts/"))}
+    assert {"marts/backfire_by_language", "marts/run_metrics", "staging/stg_utterances"} <= dbt_checks
+
+
+def test_pipeline_job_and_nightly_schedule(defs) -> None:
+    job = defs.resolve_job_def("backfire_pipeline_job")
+    assert job is not None
+    schedule = defs.resolve_schedule_def("nightly_evaluation_schedule")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.job_name == "backfire_pipeline_job"
+
+
+def test_nightly_schedule_dates_the_evaluation(defs) -> None:
+    import datetime as dt
+
+    import dagster as dg
+
+    schedule = defs.resolve_schedule_def("nightly_evaluation_schedule")
+    context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 11, 27, 2, tzinfo=dt.UTC))
+    request = schedule.evaluate_tick(context).run_requests[0]
+    assert request.run_config["resources"]["study"]["config"]["evaluation_date"] == "2026-11-27"

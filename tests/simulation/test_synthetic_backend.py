@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import duckdb
+
+from simulation.backends.synthetic import resolve_profile
+from simulation.stages import record_design, simulate_study
+from simulation.study import parse_study
+from tests.conftest import small_study_dict
+from warehouse.schema import ensure_raw_schema
+
+
+def test_planted_profiles_encode_the_paper_directions() -> None:
+    assert resolve_profile("any-model", "en").planted_direction == "reduced"
+    assert resolve_profile("any-model", "ja").planted_direction == "amplified"
+    assert resolve_profile("gpt-4o-mini", "ja").planted_direction == "reduced"
+    assert resolve_profile("llama-3.3-70b-instruct", "ja").planted_direction == "amplified"
+    assert resolve_profile("gpt-4o-mini", "en").planted_direction == "reduced"
+
+
+def test_models_of_one_study_keep_their_own_profiles() -> None:
+    data = small_study_dict(languages=["ja"], replicates=1, aligned_shares=[1.0], n_turns=6)
+    data["models"] = [{"name": "gpt-4o-mini"}, {"name": "llama-3.3-70b-instruct"}]
+    con = duckdb.connect()
+    ensure_raw_schema(con)
+    study = parse_study(data, "s")
+    record_design(con, study)
+    simulate_study(con, study)
+    texts = con.execute("select r.model, string_agg(u.text, '|' order by u.utterance_id) from raw.utterances u "
+                        "join raw.runs r using (run_id) group by 1 order by 1").fetchall()
+    assert len(texts) == 2 and texts[0][1] != texts[1][1]
+
+
+def test_synthetic_text_is_written_in_the_run_language() -> None:
+    con = duckdb.connect()
+    ensure_raw_schema(con)
+    study = parse_study(small_study_dict(languages=["ko"], replicates=1, aligned_shares=[0.0], n_turns=2), "s")
+    record_design(con, study)
+    simulate_study(con, study)
+    for (text,) in con.execute("select text from raw.utterances").fetchall():
+        hangul = sum(1 for ch in text if "\uac00" <= ch <= "\ud7a3")
+        assert hangul > 0.4 * len(text.replace(" ", "")), text

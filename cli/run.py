@@ -30,10 +30,6 @@ def run_and_report(study_path: str, *, db: str | None, languages: list[str] | No
 
     study = apply_overrides(load_study(study_path), languages=languages, replicates=replicates, backend=backend,
                             source=study_path)
-    if backend:
-        from simulation.backends import get_backend
-
-        get_backend(backend)
     load_study_content(study, study_path)
     started = time.perf_counter()
     result = materialize_study(study_path, db=db, languages=languages, replicates=replicates, backend=backend,

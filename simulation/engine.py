@@ -32,6 +32,9 @@ class TranscriptStore(Protocol):
     def write_turn(self, rows: Sequence[dict[str, Any]]) -> None:
         ...
 
+    def flush(self) -> None:
+        ...
+
 
 @dataclass
 class SimulationStats:
@@ -155,5 +158,8 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
             await simulate_run(run, agents[run.run_id], models[run.model], backends[run.backend], store,
                                histories.get(run.run_id, []), stats, clock)
 
-    await asyncio.gather(*(guarded(run) for run in pending))
+    try:
+        await asyncio.gather(*(guarded(run) for run in pending))
+    finally:
+        store.flush()  # whatever finished is kept, even when a run fails or the study is interrupted
     return stats

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from simulation.backends.registry import get_backend
+from simulation.backends.registry import backend_names, get_backend
 from simulation.content import LanguageContent, load_language, missing_languages
 from simulation.design import AgentSpec, RunSpec, assign_agents, expand_design
 from simulation.engine import SimulationStats, simulate
@@ -28,7 +28,11 @@ if TYPE_CHECKING:
 
 
 def load_study_content(study: Study, source: str = "study") -> dict[str, LanguageContent]:
-    """Every pack the study needs, validated; names all missing packs at once before anything is spent."""
+    """Every pack the study needs, validated, and every backend known: all before anything is spent."""
+    for i, model in enumerate(study.models):
+        if model.backend not in backend_names():
+            raise StudyConfigError(f"unknown backend '{model.backend}'", file=source, field=f"models[{i}].backend",
+                                   fix=f"use one of {', '.join(backend_names())} (or --backend synthetic)")
     missing = missing_languages(study.design.languages)
     if missing:
         raise LanguagePackError(f"no language pack for {', '.join(missing)}", file=source,

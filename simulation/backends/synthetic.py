@@ -11,7 +11,6 @@ import functools
 import json
 import math
 import random
-import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -73,12 +72,20 @@ def _sigmoid(x: float) -> float:
 
 
 @functools.cache
-def _pathology_detector(language: str) -> re.Pattern[str]:
-    """Recognizes the backend's own pathological sentences in last turn's talk (group pressure)."""
+def _pathology_fragments(language: str) -> tuple[str, ...]:
+    """The longest literal piece of each pathological bank sentence (around ``{target}``)."""
     banks = load_language(language).pack.phrases.talk
     templates = [s for kind in PATHOLOGY_KINDS for s in banks[kind]]
-    parts = [".+?".join(re.escape(p) for p in t.split("{target}")) for t in templates]
-    return re.compile("|".join(sorted(parts, key=len, reverse=True)))
+    return tuple(max(t.split("{target}"), key=len) for t in templates)
+
+
+@functools.lru_cache(maxsize=4096)
+def _group_pressure(language: str, previous_talk: tuple[str, ...]) -> float:
+    """Share of last turn's talk that carried one of the backend's own pathological sentences."""
+    if not previous_talk:
+        return 0.0
+    fragments = _pathology_fragments(language)
+    return sum(any(f in talk for f in fragments) for talk in previous_talk) / len(previous_talk)
 
 
 @dataclass
@@ -108,18 +115,18 @@ class SyntheticBackend(Backend):
         pack = load_language(ctx.language).pack
         run_rng = random.Random(derive_seed(ctx.run_seed, model, "run-intercept"))
         run_intercept = run_rng.gauss(0.0, profile.run_sd)
+        run_protective = run_rng.gauss(0.0, profile.run_sd)
+        run_monologue = run_rng.gauss(0.0, profile.run_sd / 2)
         rng = random.Random(derive_seed(ctx.run_seed, model, ctx.turn, ctx.agent_idx))
         progress = (ctx.turn - 1) / max(1, ctx.n_turns - 1)
-        detector = _pathology_detector(ctx.language)
-        pressure = (sum(1 for t in ctx.previous_talk if detector.search(t)) / len(ctx.previous_talk)
-                    if ctx.previous_talk else 0.0)
+        pressure = _group_pressure(ctx.language, ctx.previous_talk)
         aligned, individuated = float(ctx.aligned), float(ctx.individuated)
 
         logit_pathology = (profile.base_pathology + run_intercept + profile.escalation * progress
                            + profile.group_pressure * pressure
                            + profile.event_pressure * (ctx.event_pressure != "none")
                            + profile.alignment_pathology * aligned + profile.individuation_pathology * individuated)
-        logit_protective = (profile.base_protective - 0.5 * progress + profile.alignment_protective * aligned
+        logit_protective = (profile.base_protective + run_protective - 0.5 * progress + profile.alignment_protective * aligned
                             + profile.individuation_protective * individuated)
         if rng.random() < _sigmoid(logit_pathology):
             kind = ctx.event_pressure if ctx.event_pressure != "none" else rng.choice(PATHOLOGY_KINDS)
@@ -139,7 +146,8 @@ class SyntheticBackend(Backend):
             rng.shuffle(sentences)
         talk = joiner.join(sentences).replace("{target}", ctx.target_name)
 
-        p_more = _sigmoid(profile.base_monologue + profile.alignment_monologue * aligned + 0.8 * progress)
+        p_more = _sigmoid(profile.base_monologue + run_monologue + profile.alignment_monologue * aligned
+                          + 0.8 * progress)
         n_thoughts = 1 + sum(rng.random() < p_more for _ in range(4))
         thoughts = [rng.choice(banks.monologue["distress" if rng.random() < distressed else "neutral"])
                     for _ in range(n_thoughts)]

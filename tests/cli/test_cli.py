@@ -39,7 +39,7 @@ def test_help_answers_fast_and_imports_nothing_heavy() -> None:
 def test_validate_reports_the_design(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(REPO_ROOT / "studies" / "demo.yaml")]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("ok:") and "64 runs" in out and "9600 model calls" in out
+    assert out.startswith("ok:") and "96 runs" in out and "14400 model calls" in out
 
 
 def test_validate_names_every_missing_pack(capsys: pytest.CaptureFixture[str]) -> None:

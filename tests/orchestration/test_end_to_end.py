@@ -32,7 +32,7 @@ def test_demo_recovers_planted_directions_and_reruns_without_duplicates(tmp_path
     assert directions == {"en": "reduced", "de": "reduced", "ja": "amplified", "ko": "amplified"}
     assert synthetic is True
     counts = _counts(db)
-    assert counts["raw.runs"] == 64 and counts["raw.utterances"] == 64 * 10 * 15 * 2
+    assert counts["raw.runs"] == 96 and counts["raw.utterances"] == 96 * 10 * 15 * 2
     assert (db.parent / "reports" / "demo_backfire.md").is_file()
 
     second = materialize_study(REPO_ROOT / "studies" / "demo.yaml", db=db)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import duckdb
 
-BACKFIRE_COLUMNS = ("language", "model", "n_low", "n_high", "mean_cpi_low", "mean_cpi_high", "slope", "hedges_g",
-                    "g_ci_low", "g_ci_high", "p_value", "direction")
+BACKFIRE_COLUMNS = ("language", "model", "evaluation_date", "n_low", "n_high", "mean_cpi_low", "mean_cpi_high", "slope",
+                    "hedges_g", "g_ci_low", "g_ci_high", "p_value", "direction", "synthetic")
 
 
 def _cell(value: Any) -> str:
@@ -35,12 +35,19 @@ def render_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, markd
 
 def backfire_rows(con: duckdb.DuckDBPyConnection, study: str) -> list[tuple[Any, ...]]:
     return con.execute(f"select {', '.join(BACKFIRE_COLUMNS)} from marts.backfire_by_language "
-                       "where study = ? order by language, model", [study]).fetchall()
+                       "where study = ? order by language, model, evaluation_date, synthetic", [study]).fetchall()
 
 
 def backfire_table(con: duckdb.DuckDBPyConnection, study: str, *, markdown: bool = False) -> str:
-    """The study's per-language backfire table; a synthetic study says so in its first line."""
-    synthetic = con.execute("select bool_and(synthetic) from marts.backfire_by_language where study = ?",
-                            [study]).fetchone()
-    banner = "SYNTHETIC DATA (planted effects, not a finding)\n" if synthetic and synthetic[0] else ""
-    return banner + render_table(BACKFIRE_COLUMNS, backfire_rows(con, study), markdown=markdown)
+    """The study's per-language backfire table. Undated studies drop the date column; any synthetic row
+    puts a banner on top and every row carries its own synthetic flag."""
+    rows = backfire_rows(con, study)
+    columns = list(BACKFIRE_COLUMNS)
+    if all(row[2] is None for row in rows):
+        columns.pop(2)
+        rows = [row[:2] + row[3:] for row in rows]
+    banner = ""
+    if any(row[-1] for row in rows):
+        banner = "SYNTHETIC DATA (planted effects, not a finding)\n\n" if all(row[-1] for row in rows) else \
+            "CONTAINS SYNTHETIC ROWS (synthetic = True: planted effects, not findings)\n\n"
+    return banner + render_table(columns, rows, markdown=markdown)

@@ -33,7 +33,7 @@ def run_and_report(study_path: str, *, db: str | None, languages: list[str] | No
     load_study_content(study, study_path)
     started = time.perf_counter()
     result = materialize_study(study_path, db=db, languages=languages, replicates=replicates, backend=backend,
-                               log_level="INFO" if verbose else "WARNING")
+                               log_level="INFO" if verbose else "CRITICAL")
     raise_for_failure(result)
     with connect(result.db_path, read_only=True) as con:
         print(backfire_table(con, study.name))

@@ -1,7 +1,7 @@
 """Running an expectation suite on a pandas frame with Great Expectations (imported lazily: ~6 s).
 
-GX 1.x on DuckDB through SQL is broken (DEPENDENCIES.md), so stages read DuckDB into pandas and validate
-with GX's pandas datasource in an ephemeral context.
+GX 1.x on DuckDB through a SQL datasource fails every expectation (a known GX bug), so stages read
+DuckDB into pandas and validate with GX's pandas datasource in an ephemeral context.
 """
 
 from __future__ import annotations

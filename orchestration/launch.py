@@ -83,6 +83,6 @@ def materialize_study(study_path: str | Path, *, db: str | Path | None = None, l
 
 def raise_for_failure(result: LaunchResult) -> None:
     if not result.success:
-        detail = "\n  ".join(result.failures) or f"see {result.log_path}"
-        raise BackfireError(f"pipeline run {result.run_id} failed:\n  {detail}",
-                            fix="fix the first failure above; finished stages are kept and reruns resume")
+        detail = "\n  ".join(result.failures) or "no failure message was recorded"
+        raise BackfireError(f"pipeline run {result.run_id} failed (log: {result.log_path}):\n  {detail}\n"
+                            "Finished stages are kept; rerun the same command to resume after fixing the above")

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     import duckdb
 
 STUDY_ENV_VAR = "BACKFIRE_STUDY"
+DUCKDB_WRITER_POOL = "duckdb_writer"
+"""Every asset that writes the warehouse is in this pool; dagster.yaml limits it to 1 (DuckDB has one writer)."""
 DEFAULT_STUDY = "studies/demo.yaml"
 
 

@@ -11,7 +11,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from scoring.text_units import normalize
+from scoring.text_units import combining_marks, normalize
 from simulation.content import PATHOLOGY_KINDS, Lexicon
 
 
@@ -22,7 +22,8 @@ def _entry_pattern(entry: str, spaced: bool) -> str:
     body = r"\s+".join(re.escape(part) for part in stem.split())
     if not spaced:
         return body
-    return body + (r"\w*" if is_prefix else r"(?!\w)")
+    word = rf"[\w{combining_marks()}]"
+    return body + (rf"{word}*" if is_prefix else rf"(?!{word})")
 
 
 def compile_entries(entries: list[str], spaced: bool) -> re.Pattern[str] | None:
@@ -31,11 +32,11 @@ def compile_entries(entries: list[str], spaced: bool) -> re.Pattern[str] | None:
     In spaced scripts the word-start lookbehind is factored out of the alternation, so positions inside a
     word are rejected once instead of once per entry (about 5x faster).
     """
-    cleaned = sorted({e for e in entries if e.strip().rstrip("*").strip()}, key=lambda e: -len(e))
+    cleaned = sorted({e for e in entries if e.strip().rstrip("*").strip()}, key=lambda e: (-len(e), e))
     if not cleaned:
         return None
     alternation = "|".join(_entry_pattern(e, spaced) for e in cleaned)
-    return re.compile(rf"(?<!\w)(?:{alternation})" if spaced else alternation, re.UNICODE)
+    return re.compile(rf"(?<![\w{combining_marks()}])(?:{alternation})" if spaced else alternation, re.UNICODE)
 
 
 @dataclass(frozen=True)

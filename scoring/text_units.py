@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 _SPACE = re.compile(r"\s+", re.UNICODE)
+
+
+@functools.cache
+def combining_marks() -> str:
+    """A regex class body of the BMP's combining marks (Mn, Mc, Me).
+
+    Python's ``\\w`` excludes them, which would split Devanagari, Bengali, Thai or vocalized Arabic words at
+    every vowel sign; word characters here are ``\\w`` plus these marks.
+    """
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x0300, 0x10000):
+        if unicodedata.category(chr(code)).startswith("M"):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return "".join(f"\\u{a:04x}-\\u{b:04x}" if a != b else f"\\u{a:04x}" for a, b in ranges)
+
+
+@functools.cache
+def word_pattern() -> re.Pattern[str]:
+    return re.compile(rf"[\w{combining_marks()}]+", re.UNICODE)
 
 
 def normalize(text: str) -> str:
@@ -24,4 +46,4 @@ def count_units(text: str, segmentation: str) -> int:
     normalized = normalize(text)
     if segmentation == "characters":
         return len(_SPACE.sub("", normalized))
-    return len(_WORD.findall(normalized))
+    return len(word_pattern().findall(normalized))

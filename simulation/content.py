@@ -244,7 +244,3 @@ def missing_languages(languages: Iterable[str]) -> list[str]:
     have = set(available_languages())
     return [lang for lang in languages if lang not in have]
 
-
-def content_hash(languages: Iterable[str]) -> str:
-    """One hash over the packs a study uses, stored in ``raw.runs`` so a content change makes new runs."""
-    return stable_hash(sorted((lang, load_language(lang).content_hash) for lang in set(languages)))

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict
 
+from simulation.backends.registry import backend_fingerprint
 from simulation.ids import derive_seed, stable_hash
 from simulation.study import Study
 
@@ -65,6 +66,9 @@ def assign_agents(run: RunSpec, persona_ids: list[str]) -> list[AgentSpec]:
 def expand_design(study: Study, content_hashes: Mapping[str, str]) -> list[RunSpec]:
     """Every run of the study's grid, in a stable order.
 
+    The run_id hashes every input that can change a transcript: the cell, the seed, the packs' content
+    hash, the model's generation settings (temperature, max_tokens, base_url) and the backend's fingerprint.
+
     Args:
         study: the validated study.
         content_hashes: content hash of each language's pack, so changed text makes new runs.
@@ -83,5 +87,7 @@ def expand_design(study: Study, content_hashes: Mapping[str, str]) -> list[RunSp
             history_window=d.history_window, evaluation_date=evaluation_date,
             synthetic=model.backend == "synthetic",
         )
-        runs.append(RunSpec(run_id=stable_hash(fields), **fields))
+        generation = model.model_dump(exclude={"name", "backend", "api_key_env"})
+        run_id = stable_hash(fields, generation, backend_fingerprint(model.backend))
+        runs.append(RunSpec(run_id=run_id, **fields))
     return runs

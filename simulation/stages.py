@@ -6,7 +6,6 @@ Each is what one Dagster asset calls; none knows about Dagster, so each runs alo
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from simulation.design import AgentSpec, RunSpec, assign_agents, expand_design
 from simulation.engine import SimulationStats, simulate
 from simulation.errors import LanguagePackError, StudyConfigError
 from simulation.ids import stable_hash
-from simulation.study import ModelSpec, Study, parse_study
+from simulation.study import ModelSpec, Study
 from warehouse.raw_io import insert_ignore, upsert, utc_now
 from warehouse.schema import ensure_raw_schema
 from warehouse.transcripts import DuckDBTranscriptStore
@@ -98,14 +97,6 @@ def record_design(con: duckdb.DuckDBPyConnection, study: Study) -> DesignResult:
     n_agents = insert_ignore(con, "raw.agents", [a.model_dump() for a in agents])
     con.execute("COMMIT")
     return DesignResult(runs, agents, n_runs, n_agents)
-
-
-def stored_study(con: duckdb.DuckDBPyConnection, name: str) -> Study:
-    row = con.execute("select config_json from raw.studies where study = ?", [name]).fetchone()
-    if row is None:
-        raise StudyConfigError(f"study '{name}' has no design in the warehouse",
-                               fix="materialize the design stage first (backfire run STUDY)")
-    return parse_study(json.loads(row[0]), f"raw.studies[{name}]")
 
 
 def _stored_runs(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str]) -> tuple[list[RunSpec], dict[str, list]]:

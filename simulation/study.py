@@ -54,6 +54,13 @@ class Design(_Strict):
             raise ValueError("languages must be unique")
         return languages
 
+    @field_validator("individuation")
+    @classmethod
+    def _unique_conditions(cls, conditions: list[bool]) -> list[bool]:
+        if len(set(conditions)) != len(conditions):
+            raise ValueError("individuation conditions must be unique: [false], [true] or [false, true]")
+        return conditions
+
     @field_validator("aligned_shares")
     @classmethod
     def _shares_in_range(cls, shares: list[float]) -> list[float]:

@@ -3,7 +3,7 @@
     low/high = the lowest/highest aligned share in the cell; g = J (mean_high - mean_low) / pooled sd with
     J = 1 - 3 / (4 (n1 + n2) - 9); CI = g +/- 1.96 sqrt((n1 + n2) / (n1 n2) + g^2 / (2 (n1 + n2)));
     p from the two-sided pooled-variance t test; slope = OLS slope of the metric on aligned_share.
-    Only runs without individuation enter (individuation effects have their own mart).
+    Only runs without individuation enter: individuation is a second treatment, analysed on its own.
 -#}
 {% macro effect_by_language(metric) %}
 
@@ -20,7 +20,7 @@ cells as (
         min(aligned_share) as low_share,
         max(aligned_share) as high_share,
         count(*) as n_runs,
-        regr_slope({{ metric }}, aligned_share) as slope
+        case when max(aligned_share) > min(aligned_share) then regr_slope({{ metric }}, aligned_share) end as slope
     from runs
     group by study, language, model, evaluation_date, synthetic
 ),

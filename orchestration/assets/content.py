@@ -3,13 +3,14 @@
 
 import dagster as dg
 
-from orchestration.resources import StudyResource, WarehouseResource
+from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
 from simulation.stages import record_content
 
 CONTENT_PACKS = dg.AssetKey(["raw", "content_packs"])
 
 
-@dg.asset(key=CONTENT_PACKS, group_name="content", kinds={"python", "duckdb"},
+@dg.asset(key=CONTENT_PACKS, group_name="content", pool=DUCKDB_WRITER_POOL,
+          kinds={"python", "duckdb"},
           description="One row per (language, content_hash): the packs a study reads, validated.")
 def content_packs(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                   study: StudyResource) -> dg.MaterializeResult:

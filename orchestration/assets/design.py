@@ -4,7 +4,7 @@
 import dagster as dg
 
 from orchestration.assets.content import CONTENT_PACKS
-from orchestration.resources import StudyResource, WarehouseResource
+from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
 from simulation.stages import record_design
 
 STUDIES = dg.AssetKey(["raw", "studies"])
@@ -22,6 +22,7 @@ AGENTS = dg.AssetKey(["raw", "agents"])
                      description="One row per (run_id, agent_idx): persona, aligned, individuated."),
     ],
     name="study_design",
+    pool=DUCKDB_WRITER_POOL,
 )
 def study_design(context: dg.AssetExecutionContext, warehouse: WarehouseResource, study: StudyResource):
     spec = study.load()

@@ -4,13 +4,14 @@
 import dagster as dg
 
 from orchestration.assets.simulation import UTTERANCES
-from orchestration.resources import WarehouseResource
+from orchestration.resources import DUCKDB_WRITER_POOL, WarehouseResource
 from scoring import get_scorer, score_pending
 
 SCORES = dg.AssetKey(["raw", "scores"])
 
 
-@dg.asset(key=SCORES, group_name="scoring", deps=[UTTERANCES], kinds={"python", "duckdb"},
+@dg.asset(key=SCORES, group_name="scoring", pool=DUCKDB_WRITER_POOL,
+          deps=[UTTERANCES], kinds={"python", "duckdb"},
           description="One row per (utterance_id, scorer, scorer_version, dimension), long format.")
 def scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     scorer = get_scorer("lexicon")

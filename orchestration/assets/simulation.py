@@ -4,13 +4,14 @@
 import dagster as dg
 
 from orchestration.assets.design import AGENTS, RUNS
-from orchestration.resources import StudyResource, WarehouseResource
+from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
 from simulation.stages import simulate_study
 
 UTTERANCES = dg.AssetKey(["raw", "utterances"])
 
 
-@dg.asset(key=UTTERANCES, group_name="simulation", deps=[RUNS, AGENTS], kinds={"python", "duckdb"},
+@dg.asset(key=UTTERANCES, group_name="simulation", pool=DUCKDB_WRITER_POOL,
+          deps=[RUNS, AGENTS], kinds={"python", "duckdb"},
           description="One row per (run_id, turn, agent_idx, channel): public talk and private monologue.")
 def utterances(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                study: StudyResource) -> dg.MaterializeResult:

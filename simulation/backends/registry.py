@@ -33,6 +33,19 @@ def get_backend(name: str, **options: Any) -> Backend:
     return factory(**options)
 
 
+def backend_fingerprint(name: str) -> str:
+    """What, beyond the model settings, makes this backend's output what it is; it enters every run_id.
+
+    For the synthetic backend that is its planted-effects file: changing a planted effect makes new runs.
+    """
+    if name == "synthetic":
+        from simulation.backends.synthetic import DEFAULT_EFFECTS_PATH
+        from simulation.ids import stable_hash
+
+        return stable_hash(DEFAULT_EFFECTS_PATH.read_text(encoding="utf-8"))
+    return ""
+
+
 @register_backend("synthetic")
 def _synthetic(**options: Any) -> Backend:
     from simulation.backends.synthetic import SyntheticBackend

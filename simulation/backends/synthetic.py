@@ -64,7 +64,13 @@ def resolve_profile(model: str, language: str, effects: dict[str, Any] | None = 
     merged.update(model_layer.get("defaults", {}))
     merged.update(model_layer.get("languages", {}).get(language, {}))
     names = {f.name for f in fields(BehaviourProfile)}
-    return BehaviourProfile(**{k: float(v) for k, v in merged.items() if k in names})
+    unknown = set(merged) - names
+    if unknown:
+        from simulation.errors import StudyConfigError
+
+        raise StudyConfigError(f"unknown planted parameters {sorted(unknown)} for ({model}, {language})",
+                               file=str(DEFAULT_EFFECTS_PATH), fix=f"use only {', '.join(sorted(names))}")
+    return BehaviourProfile(**{k: float(v) for k, v in merged.items()})
 
 
 def _sigmoid(x: float) -> float:
@@ -126,7 +132,8 @@ class SyntheticBackend(Backend):
                            + profile.group_pressure * pressure
                            + profile.event_pressure * (ctx.event_pressure != "none")
                            + profile.alignment_pathology * aligned + profile.individuation_pathology * individuated)
-        logit_protective = (profile.base_protective + run_protective - 0.5 * progress + profile.alignment_protective * aligned
+        logit_protective = (profile.base_protective + run_protective - 0.5 * progress
+                            + profile.alignment_protective * aligned
                             + profile.individuation_protective * individuated)
         if rng.random() < _sigmoid(logit_pathology):
             kind = ctx.event_pressure if ctx.event_pressure != "none" else rng.choice(PATHOLOGY_KINDS)

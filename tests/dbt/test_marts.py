@@ -29,6 +29,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
         study = parse_study(small_study_dict(aligned_shares=[0.0, 0.5, 1.0], replicates=4, n_turns=5), "s")
         record_design(con, study)
         simulate_study(con, study)
+        partial = con.execute("select run_id from raw.runs where aligned_share = 0.5 and language = 'en' "
+                              "order by run_id limit 1").fetchone()[0]
+        con.execute("delete from raw.utterances where run_id = ? and turn = 5", [partial])
+        con.execute("create table main.partial_run as select ? as run_id", [partial])
         score_pending(con, get_scorer("lexicon"))
     ensure_manifest()
     env = dbt_env() | {"BACKFIRE_DB": str(path)}
@@ -57,6 +61,14 @@ def test_run_metrics_recompute_from_raw_tables(built: Path) -> None:
         "q": 100 * frame["prot"] / frame["units"]}.items()}
     np.testing.assert_allclose(frame["cpi"], z["m"] + z["p"] - z["q"], atol=1e-9)
     np.testing.assert_allclose(frame["di"], z["m"] + z["q"] - z["p"], atol=1e-9)
+
+
+def test_partially_simulated_runs_stay_out_of_the_marts(built: Path) -> None:
+    with duckdb.connect(str(built), read_only=True) as con:
+        missing = con.execute("select count(*) from marts.run_metrics where run_id in "
+                              "(select run_id from main.partial_run)").fetchone()[0]
+        total = con.execute("select count(*) from marts.run_metrics").fetchone()[0]
+    assert missing == 0 and total == 2 * 3 * 4 - 1
 
 
 @pytest.mark.parametrize(("mart", "metric"), [("backfire_by_language", "cpi"), ("dissociation_by_language", "di")])

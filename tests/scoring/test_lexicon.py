@@ -46,6 +46,13 @@ def test_units_are_words_or_characters_by_segmentation() -> None:
     assert count_characters("a b\tc") == 3
 
 
+def test_combining_marks_stay_inside_words() -> None:
+    assert count_units("नमस्ते दुनिया", "words") == 2  # Devanagari vowel signs are marks, not word breaks
+    assert count_units("আমি যাব না", "words") == 3
+    compiled = compile_lexicon(_lexicon(), "words")
+    assert compiled.count("We expel them")["pathology.exclusion"] == 1
+
+
 def test_scorer_abstains_on_an_uncovered_language() -> None:
     scorer = LexiconScorer()
     assert scorer.score(Utterance("u1", "xx", "talk", "hello")) is None

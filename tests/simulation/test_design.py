@@ -38,6 +38,18 @@ def test_changed_content_hash_changes_run_ids() -> None:
     assert len(changed) == 2 * sum(r.language == "en" for r in a)
 
 
+def test_generation_settings_and_planted_effects_enter_the_run_id(monkeypatch) -> None:
+    from simulation.backends import registry
+
+    base = small_study_dict()
+    runs = {r.run_id for r in build_design(parse_study(base, "s"))[0]}
+    warmer = {**base, "models": [{"name": "synthetic-test", "backend": "synthetic", "temperature": 1.0}]}
+    assert runs.isdisjoint(r.run_id for r in build_design(parse_study(warmer, "s"))[0])
+    monkeypatch.setattr(registry, "backend_fingerprint", lambda name: "other-effects")
+    monkeypatch.setattr("simulation.design.backend_fingerprint", lambda name: "other-effects")
+    assert runs.isdisjoint(r.run_id for r in build_design(parse_study(base, "s"))[0])
+
+
 def test_individuated_agents_only_when_individuation_is_on() -> None:
     study = parse_study(small_study_dict(individuation=[False, True], individuated_agents=3), "s")
     runs, agents = build_design(study)

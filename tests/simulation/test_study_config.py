@@ -28,6 +28,7 @@ def test_malformed_yaml_names_file_and_line(write_study) -> None:
     ({"replicates": 0}, "design.replicates", "greater than 0"),
     ({"aligned_shares": [0.0, 0.25]}, "design", "whole number of agents"),
     ({"languages": []}, "design.languages", "at least 1"),
+    ({"individuation": [True, True]}, "design.individuation", "must be unique"),
 ])
 def test_bad_design_values_name_the_field(write_study, change: dict, field: str, words: str) -> None:
     path = write_study(small_study_dict(**change))

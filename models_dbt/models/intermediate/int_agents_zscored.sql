@@ -1,4 +1,4 @@
--- One row per (run_id, agent_idx): agent-level z-scores within the study's reference population, CPI and DI.
+-- One row per (run_id, agent_idx) of a complete run: agent-level z-scores within the study's reference population, CPI and DI.
 with
 
 agents as (
@@ -6,7 +6,8 @@ agents as (
 ),
 
 runs as (
-    select * from {{ ref('stg_runs') }}
+    -- complete runs only, as in run_metrics
+    select * from {{ ref('int_runs_measured') }}
 ),
 
 joined as (
@@ -20,8 +21,8 @@ joined as (
         runs.evaluation_date,
         runs.synthetic,
         runs.zscore_reference,
-        case when runs.zscore_reference = 'study_language' then runs.study || '/' || runs.language
-            else runs.study end as reference_population
+        {{ reference_population('runs.study', 'runs.language', 'runs.evaluation_date', 'runs.synthetic',
+                                'runs.zscore_reference') }} as reference_population
     from agents
     inner join runs using (run_id)
     where agents.n_replies > 0

@@ -1,5 +1,16 @@
--- One row per run: measures pooled over the group's utterances (ratios of sums, not means of ratios).
+-- One row per complete run (every agent's talk stored for every turn): measures pooled over the group's
+-- utterances (ratios of sums, not means of ratios). Partially simulated runs wait until they are resumed.
 with
+
+talk_rows as (
+    select
+        run_id,
+        count(*) as n_talk,
+        count(*) filter (where status = 'error') as n_errors
+    from {{ ref('stg_utterances') }}
+    where channel = 'talk'
+    group by run_id
+),
 
 agents as (
     select * from {{ ref('int_agents_measured') }}
@@ -28,6 +39,7 @@ final as (
     select
         runs.*,
         pooled.n_replies,
+        talk_rows.n_errors,
         pooled.monologue_characters / nullif(pooled.talk_characters + pooled.monologue_characters, 0)
             as monologue_ratio,
         100.0 * pooled.pathology_hits / nullif(pooled.talk_units, 0) as pathology_rate,
@@ -35,7 +47,9 @@ final as (
         pooled.conformity_hits / nullif(pooled.conformity_hits + pooled.individuation_hits, 0) as conformity_share
     from runs
     inner join pooled using (run_id)
+    inner join talk_rows using (run_id)
     where pooled.n_replies > 0
+        and talk_rows.n_talk = runs.n_agents * runs.n_turns
 )
 
 select * from final

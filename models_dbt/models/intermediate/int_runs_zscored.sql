@@ -4,7 +4,7 @@ with
 runs as (
     select
         *,
-        case when zscore_reference = 'study_language' then study || '/' || language else study end
+        {{ reference_population('study', 'language', 'evaluation_date', 'synthetic', 'zscore_reference') }}
             as reference_population
     from {{ ref('int_runs_measured') }}
 ),

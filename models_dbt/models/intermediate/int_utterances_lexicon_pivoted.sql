@@ -7,7 +7,9 @@ utterances as (
 
 scores as (
     select * from {{ ref('stg_scores') }}
-    where scorer = 'lexicon' and not abstained
+    where scorer = 'lexicon'
+        and scorer_version = '{{ var("lexicon_scorer_version") }}'
+        and not abstained
 ),
 
 pivoted as (

@@ -26,6 +26,7 @@ final as (
         replicate,
         evaluation_date,
         n_replies,
+        n_errors,
         zscore_reference,
         '{{ var("metric_spec") }}' as metric_spec
     from runs

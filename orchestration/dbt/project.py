@@ -47,8 +47,9 @@ def ensure_manifest() -> Path:
 
 @functools.cache
 def dbt_project():
+    """The DbtProject with a fresh manifest. ``ensure_manifest`` stands in for ``prepare_if_dev``, which parses
+    only under ``dagster dev`` and needs ``dbt`` on PATH (an unactivated venv does not put it there)."""
     from dagster_dbt import DbtProject
 
-    project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
-    project.prepare_if_dev()
-    return project
+    ensure_manifest()
+    return DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)

@@ -90,7 +90,10 @@ def validate_frame(stage: str, table: str, frame: pd.DataFrame, required_columns
         asset = source.get_asset(table)
     except (LookupError, ValueError):
         asset = source.add_dataframe_asset(table)
-    batch_definition = asset.add_batch_definition_whole_dataframe(f"{name}_{id(frame)}")
+    try:
+        batch_definition = asset.get_batch_definition(name)
+    except (KeyError, LookupError, ValueError):
+        batch_definition = asset.add_batch_definition_whole_dataframe(name)
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
     suite = gx.ExpectationSuite(name=f"{name}_suite")
     for spec in expectations:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,16 +44,3 @@ def write_study(tmp_path: Path):
         return path
 
     return _write
-
-
-def small_study_dict(**design: object) -> dict:
-    """A quick synthetic study: two languages, two shares, few turns."""
-    base = {"languages": ["en", "ja"], "aligned_shares": [0.0, 1.0], "replicates": 2, "n_agents": 10,
-            "n_turns": 4}
-    base.update(design)
-    return {"name": "small", "seed": 7, "design": base, "models": [{"name": "synthetic-test", "backend": "synthetic"}]}
-
-
-@pytest.fixture
-def small_study() -> Iterator[dict]:
-    yield small_study_dict()

@@ -14,31 +14,24 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def insert_ignore(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert ``rows`` by column name; existing keys are kept untouched. Returns rows actually inserted."""
+def _insert(con: duckdb.DuckDBPyConnection, verb: str, table: str, rows: Sequence[dict[str, Any]]) -> int:
     if not rows:
         return 0
     import pandas as pd
 
-    frame = pd.DataFrame.from_records(list(rows))
-    con.register("_incoming", frame)
+    con.register("_incoming", pd.DataFrame.from_records(list(rows)))
     try:
-        result = con.execute(f"INSERT OR IGNORE INTO {table} BY NAME SELECT * FROM _incoming").fetchone()
+        result = con.execute(f"{verb} INTO {table} BY NAME SELECT * FROM _incoming").fetchone()
     finally:
         con.unregister("_incoming")
     return int(result[0]) if result else 0
 
 
+def insert_ignore(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert ``rows`` by column name; existing keys are kept untouched. Returns rows actually inserted."""
+    return _insert(con, "INSERT OR IGNORE", table, rows)
+
+
 def upsert(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict[str, Any]]) -> int:
     """Insert or replace by primary key, for small descriptive tables (e.g. a study's latest config)."""
-    if not rows:
-        return 0
-    import pandas as pd
-
-    frame = pd.DataFrame.from_records(list(rows))
-    con.register("_incoming", frame)
-    try:
-        con.execute(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM _incoming")
-    finally:
-        con.unregister("_incoming")
-    return len(rows)
+    return _insert(con, "INSERT OR REPLACE", table, rows)

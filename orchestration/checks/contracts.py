@@ -10,7 +10,7 @@ import dagster as dg
 import pandas as pd
 
 from data_contracts._gx import ContractResult
-from data_contracts.content import check_languages
+from data_contracts.content import check_languages, validate_content_packs
 from data_contracts.design import validate_agents, validate_runs
 from data_contracts.scores import validate_scores
 from data_contracts.transcripts import validate_utterances
@@ -33,18 +33,21 @@ def _to_check_result(result: ContractResult) -> dg.AssetCheckResult:
     )
 
 
-def _frame(warehouse: WarehouseResource, sql: str, study: str) -> pd.DataFrame:
+def _frame(warehouse: WarehouseResource, sql: str, parameter: object) -> pd.DataFrame:
     with warehouse.reader() as con:
-        return con.execute(sql, [study]).df()
+        return con.execute(sql, [parameter]).df()
 
 
 @dg.asset_check(asset=CONTENT_PACKS, name="content_packs_contract", blocking=True,
-                description="Every pack the study uses loads, and its phrase banks agree with its lexicon.")
-def content_packs_contract(study: StudyResource) -> dg.AssetCheckResult:
+                description="The recorded packs pass their GX suite, and every pack the study uses passes the "
+                            "content rules (its phrase banks agree with its lexicon).")
+def content_packs_contract(warehouse: WarehouseResource, study: StudyResource) -> dg.AssetCheckResult:
     spec = study.load()
-    problems = check_languages(spec.design.languages)
-    result = ContractResult("content", "content_packs", len(spec.design.languages), problems,
-                            n_expectations=len(spec.design.languages))
+    frame = _frame(warehouse, "select * from raw.content_packs where language in (select unnest(?))",
+                   spec.design.languages)
+    result = validate_content_packs(frame)
+    result.failures += check_languages(spec.design.languages)
+    result.n_expectations += len(spec.design.languages)
     return _to_check_result(result)
 
 

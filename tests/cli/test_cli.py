@@ -14,12 +14,9 @@ import pytest
 import yaml
 
 from cli.main import main
-from scoring import get_scorer, score_pending
 from simulation.content import BUILTIN_PACK_ROOT
-from simulation.stages import record_design, simulate_study
-from simulation.study import parse_study
-from tests.conftest import REPO_ROOT, small_study_dict
-from warehouse.schema import ensure_raw_schema
+from tests.conftest import REPO_ROOT
+from tests.test_helpers.studies import fill_warehouse, small_study_dict
 
 HEAVY = ("torch", "transformers", "sentence_transformers", "great_expectations", "dagster_dbt", "dagster", "dbt")
 
@@ -55,11 +52,7 @@ def test_validate_names_every_missing_pack(capsys: pytest.CaptureFixture[str]) -
 def warehouse(tmp_path: Path) -> Path:
     path = tmp_path / "existing.duckdb"
     with duckdb.connect(str(path)) as con:
-        ensure_raw_schema(con)
-        study = parse_study(small_study_dict(replicates=1, n_turns=2), "s")
-        record_design(con, study)
-        simulate_study(con, study)
-        score_pending(con, get_scorer("lexicon"))
+        fill_warehouse(con, replicates=1, n_turns=2)
     return path
 
 

@@ -6,11 +6,7 @@ import pytest
 from data_contracts.design import validate_agents, validate_runs
 from data_contracts.scores import validate_scores
 from data_contracts.transcripts import validate_utterances
-from scoring import get_scorer, score_pending
-from simulation.stages import record_design, simulate_study
-from simulation.study import parse_study
-from tests.conftest import small_study_dict
-from warehouse.schema import ensure_raw_schema
+from tests.test_helpers.studies import fill_warehouse
 
 pytestmark = pytest.mark.slow  # imports Great Expectations (~6 s)
 
@@ -18,11 +14,7 @@ pytestmark = pytest.mark.slow  # imports Great Expectations (~6 s)
 @pytest.fixture(scope="module")
 def con() -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()
-    ensure_raw_schema(connection)
-    study = parse_study(small_study_dict(replicates=1, n_turns=2), "s")
-    record_design(connection, study)
-    simulate_study(connection, study)
-    score_pending(connection, get_scorer("lexicon"))
+    fill_warehouse(connection, replicates=1, n_turns=2)
     return connection
 
 
@@ -51,6 +43,19 @@ def test_share_out_of_range_and_missing_column_fail(con: duckdb.DuckDBPyConnecti
     assert any("aligned_share" in f for f in validate_runs(frame).failures)
     missing = validate_runs(frame.drop(columns=["content_hash"]))
     assert missing.failures == ["design/runs: missing column 'content_hash'"]
+
+
+def test_content_packs_table_suite(con: duckdb.DuckDBPyConnection) -> None:
+    from data_contracts.content import validate_content_packs
+    from simulation.stages import record_content
+    from simulation.study import parse_study
+    from tests.test_helpers.studies import small_study_dict
+
+    record_content(con, parse_study(small_study_dict(), "s"))
+    frame = con.sql("select * from raw.content_packs").df()
+    assert validate_content_packs(frame).success
+    frame.loc[0, "n_events"] = 14
+    assert any("n_events" in f for f in validate_content_packs(frame).failures)
 
 
 def test_empty_table_fails(con: duckdb.DuckDBPyConnection) -> None:

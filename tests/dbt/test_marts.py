@@ -15,7 +15,7 @@ from orchestration.dbt.project import PROJECT_DIR, dbt_env, dbt_executable, ensu
 from scoring import get_scorer, score_pending
 from simulation.stages import record_design, simulate_study
 from simulation.study import parse_study
-from tests.conftest import small_study_dict
+from tests.test_helpers.studies import small_study_dict
 from warehouse.schema import ensure_raw_schema
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]

@@ -5,7 +5,7 @@ import duckdb
 from scoring import get_scorer, score_pending
 from simulation.stages import record_design, simulate_study
 from simulation.study import parse_study
-from tests.conftest import small_study_dict
+from tests.test_helpers.studies import small_study_dict
 from warehouse.schema import ensure_raw_schema
 
 

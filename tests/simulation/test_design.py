@@ -3,7 +3,7 @@ from __future__ import annotations
 from simulation.design import assign_agents, expand_design
 from simulation.stages import build_design
 from simulation.study import parse_study
-from tests.conftest import small_study_dict
+from tests.test_helpers.studies import small_study_dict
 
 
 def test_grid_expands_every_cell_with_unique_deterministic_ids() -> None:

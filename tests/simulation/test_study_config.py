@@ -4,7 +4,8 @@ import pytest
 
 from simulation.errors import StudyConfigError
 from simulation.study import apply_overrides, load_study, parse_study
-from tests.conftest import REPO_ROOT, small_study_dict
+from tests.conftest import REPO_ROOT
+from tests.test_helpers.studies import small_study_dict
 
 
 @pytest.mark.parametrize("name", ["demo", "study1", "study2", "study3", "study4"])

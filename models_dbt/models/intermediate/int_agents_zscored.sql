@@ -28,21 +28,6 @@ joined as (
     where agents.n_replies > 0
 ),
 
-zscored as (
-    select
-        *,
-        {{ zscore('monologue_ratio', 'reference_population') }} as z_monologue_ratio,
-        {{ zscore('pathology_rate', 'reference_population') }} as z_pathology_rate,
-        {{ zscore('protective_rate', 'reference_population') }} as z_protective_rate
-    from joined
-),
+{{ composite_indices('joined') }}
 
-final as (
-    select
-        *,
-        z_monologue_ratio + z_pathology_rate - z_protective_rate as cpi,
-        z_monologue_ratio + z_protective_rate - z_pathology_rate as di
-    from zscored
-)
-
-select * from final
+select * from indexed

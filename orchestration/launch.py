@@ -34,17 +34,30 @@ def _instance() -> Any:
     return DagsterInstance.ephemeral()
 
 
+def _user_error_names() -> set[str]:
+    names, pending = set(), [BackfireError]
+    while pending:
+        cls = pending.pop()
+        names.add(cls.__name__)
+        pending += cls.__subclasses__()
+    return names
+
+
+def _root_message(error: Any) -> str:
+    """Our own error's message when one is in the cause chain (it names file, field and fix), else the deepest."""
+    ours = _user_error_names()
+    chain = [error]
+    while chain[-1].cause is not None:
+        chain.append(chain[-1].cause)
+    chosen = next((e for e in chain if (e.cls_name or "") in ours), chain[-1])
+    return chosen.message.strip()
+
+
 def _failures(result: Any) -> list[str]:
     messages = []
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            error = event.step_failure_data.error
-            while error.cause is not None and "BackfireError" not in (error.cls_name or ""):
-                if any(name in (error.cause.cls_name or "") for name in ("Error", "Exception")):
-                    error = error.cause
-                else:
-                    break
-            messages.append(f"{event.step_key}: {error.message.strip()}")
+            messages.append(f"{event.step_key}: {_root_message(event.step_failure_data.error)}")
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             if data and not data.passed:

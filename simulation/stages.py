@@ -39,6 +39,13 @@ def load_study_content(study: Study, source: str = "study") -> dict[str, Languag
                                 fix="remove those languages or add their packs under simulation/languages/ "
                                     "(docs/add-a-language.md)")
     contents = {lang: load_language(lang) for lang in study.design.languages}
+    synthetic_models = [m.name for m in study.models if m.backend == "synthetic"]
+    if synthetic_models:
+        from simulation.backends.synthetic import resolve_profile
+
+        for model in synthetic_models:
+            for lang in study.design.languages:
+                resolve_profile(model, lang)  # a typo in the planted effects fails here, not in every call
     for lang, content in contents.items():
         if len(content.pack.personas) < study.design.n_agents:
             raise StudyConfigError(f"n_agents is {study.design.n_agents} but the {lang} pack has "

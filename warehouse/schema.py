@@ -1,4 +1,4 @@
-"""DDL of the raw schema: the contract the Python stages write and dbt reads (DESIGN.md section 4)."""
+"""DDL of the raw schema: the contract the Python stages write and dbt reads (docs/architecture.md, Storage)."""
 
 from __future__ import annotations
 

@@ -29,8 +29,8 @@ arms as (
     select
         cells.study, cells.language, cells.model, cells.evaluation_date, cells.synthetic,
         cells.low_share, cells.high_share,
-        count(*) filter (where runs.aligned_share = cells.low_share) as n_low,
-        count(*) filter (where runs.aligned_share = cells.high_share) as n_high,
+        count(runs.{{ metric }}) filter (where runs.aligned_share = cells.low_share) as n_low,
+        count(runs.{{ metric }}) filter (where runs.aligned_share = cells.high_share) as n_high,
         avg(runs.{{ metric }}) filter (where runs.aligned_share = cells.low_share) as mean_low,
         avg(runs.{{ metric }}) filter (where runs.aligned_share = cells.high_share) as mean_high,
         var_samp(runs.{{ metric }}) filter (where runs.aligned_share = cells.low_share) as var_low,

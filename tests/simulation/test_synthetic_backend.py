@@ -39,3 +39,17 @@ def test_synthetic_text_is_written_in_the_run_language() -> None:
     for (text,) in con.execute("select text from raw.utterances").fetchall():
         hangul = sum(1 for ch in text if "\uac00" <= ch <= "\ud7a3")
         assert hangul > 0.4 * len(text.replace(" ", "")), text
+
+
+def test_a_typo_in_the_planted_effects_fails_before_any_call(monkeypatch) -> None:
+    import pytest
+
+    from simulation.backends import synthetic
+    from simulation.errors import StudyConfigError
+    from simulation.stages import load_study_content
+
+    effects = dict(synthetic.load_effects())
+    effects["languages"] = {**effects["languages"], "en": {"alignment_pathologyy": -1.0}}
+    monkeypatch.setattr(synthetic, "load_effects", lambda *args: effects)
+    with pytest.raises(StudyConfigError, match="alignment_pathologyy"):
+        load_study_content(parse_study(small_study_dict(), "s"))

@@ -31,6 +31,7 @@ test-fast: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 dbt-parse: install
 	$(PY) -c 'from orchestration.dbt.project import ensure_manifest; ensure_manifest()'

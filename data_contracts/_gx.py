@@ -59,7 +59,7 @@ def _context() -> Any:
     import great_expectations as gx
 
     context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    context.variables.progress_bars = {"globally": False, "metric_calculations": False}  # type: ignore[assignment]
     return context
 
 

@@ -89,5 +89,5 @@ def expand_design(study: Study, content_hashes: Mapping[str, str]) -> list[RunSp
         )
         generation = model.model_dump(exclude={"name", "backend", "api_key_env"})
         run_id = stable_hash(fields, generation, backend_fingerprint(model.backend))
-        runs.append(RunSpec(run_id=run_id, **fields))
+        runs.append(RunSpec.model_validate({**fields, "run_id": run_id}))
     return runs

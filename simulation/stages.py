@@ -43,9 +43,9 @@ def load_study_content(study: Study, source: str = "study") -> dict[str, Languag
     if synthetic_models:
         from simulation.backends.synthetic import resolve_profile
 
-        for model in synthetic_models:
+        for model_name in synthetic_models:
             for lang in study.design.languages:
-                resolve_profile(model, lang)  # a typo in the planted effects fails here, not in every call
+                resolve_profile(model_name, lang)  # a typo in the planted effects fails here, not in every call
     for lang, content in contents.items():
         if len(content.pack.personas) < study.design.n_agents:
             raise StudyConfigError(f"n_agents is {study.design.n_agents} but the {lang} pack has "

@@ -1,6 +1,8 @@
 """Design stage: expand the study into runs and agents (seeded, hashed ids)."""
 
 
+from typing import Any
+
 import dagster as dg
 
 from orchestration.assets.content import CONTENT_PACKS
@@ -29,7 +31,7 @@ def study_design(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     with warehouse.writer() as con:
         result = record_design(con, spec)
     context.log.info("design %s: %d runs (%d new)", spec.name, len(result.runs), result.runs_inserted)
-    common = {"study": spec.name, "synthetic": all(r.synthetic for r in result.runs)}
+    common: dict[str, Any] = {"study": spec.name, "synthetic": all(r.synthetic for r in result.runs)}
     yield dg.MaterializeResult(asset_key=STUDIES, metadata={**common, "replication_target":
                                                             spec.replication_target or "none"})
     yield dg.MaterializeResult(asset_key=RUNS, metadata={**common, "runs": len(result.runs),

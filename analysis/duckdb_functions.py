@@ -28,7 +28,7 @@ except ImportError:  # dbt-duckdb absent: the functions still register on plain 
     BasePlugin = object  # type: ignore[assignment,misc]
 
 
-class Plugin(BasePlugin):  # type: ignore[misc,valid-type]
+class Plugin(BasePlugin):
     """dbt-duckdb plugin: registers our functions on every connection dbt opens."""
 
     def configure_connection(self, conn: Any) -> None:

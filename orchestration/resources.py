@@ -23,7 +23,7 @@ DUCKDB_WRITER_POOL = "duckdb_writer"
 DEFAULT_STUDY = "studies/demo.yaml"
 
 
-class WarehouseResource(ConfigurableResource):  # type: ignore[misc]
+class WarehouseResource(ConfigurableResource):
     """The DuckDB file; one writer at a time, so assets open, write and close."""
 
     db_path: str | None = Field(default=None, description="Path of the DuckDB file; else BACKFIRE_DB, "
@@ -46,7 +46,7 @@ class WarehouseResource(ConfigurableResource):  # type: ignore[misc]
         os.environ[DB_ENV_VAR] = str(self.path)
 
 
-class StudyResource(ConfigurableResource):  # type: ignore[misc]
+class StudyResource(ConfigurableResource):
     """The study a run materializes, with the CLI's overrides; the same for every asset of the run."""
 
     study_path: str | None = Field(default=None, description="Study YAML; else BACKFIRE_STUDY, else "

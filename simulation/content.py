@@ -90,6 +90,13 @@ class PromptLabels(_Strict):
     """How the agent is told who it is; must contain ``{name}``, ``{age}``, ``{role}`` and ``{description}``."""
 
 
+class Probe(_Strict):
+    """The internal-state interview: asked privately after the agent's reply at the study's probe turns."""
+
+    question: str
+    """One question, in the language, asking how the agent really feels and what it really thinks now."""
+
+
 class PhraseBanks(_Strict):
     """Sentences the synthetic backend draws from; ``{target}`` is another group member's name."""
 
@@ -122,7 +129,10 @@ class LanguagePack(_Strict):
     output_format: str
     labels: PromptLabels
     personas: list[Persona]
+    probe: Probe
     phrases: PhraseBanks
+    langid_exceptions: list[str] = []
+    """Keys (dotted paths such as ``personas.3.name``) exempt from the language-ID and script rules."""
 
     @field_validator("personas")
     @classmethod

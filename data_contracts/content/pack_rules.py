@@ -10,9 +10,14 @@ from __future__ import annotations
 import string
 from collections.abc import Iterable
 
-from simulation.content import PATHOLOGY_KINDS, LanguageContent, load_language
+from simulation.content import BUILTIN_PACK_ROOT, PATHOLOGY_KINDS, LanguageContent, load_language
 from simulation.errors import LanguagePackError
 
+MIN_TALK_SENTENCES = 8
+MIN_DISTRESS_THOUGHTS = 8
+MIN_NEUTRAL_THOUGHTS = 6
+MIN_LEXICON_ENTRIES = 30
+REFERENCE_LANGUAGE = "en"
 _PLACEHOLDERS = {"target"}
 _LABEL_FIELDS = {"turn": {"turn"}, "persona": {"name", "age", "role", "description"}}
 
@@ -32,12 +37,72 @@ def _expected_hits(category: str) -> tuple[set[str], set[str]]:
     return set(), pathology | protective
 
 
+def _minimum_counts(content: LanguageContent) -> list[str]:
+    pack, lang = content.pack, content.pack.language
+    problems = [f"{lang}: phrases.talk.{c}: {len(s)} sentences, needs {MIN_TALK_SENTENCES}"
+                for c, s in pack.phrases.talk.items() if len(set(s)) < MIN_TALK_SENTENCES]
+    for category, wanted in (("distress", MIN_DISTRESS_THOUGHTS), ("neutral", MIN_NEUTRAL_THOUGHTS)):
+        if len(set(pack.phrases.monologue[category])) < wanted:
+            problems.append(f"{lang}: phrases.monologue.{category}: needs {wanted} distinct sentences")
+    lists = {f"pathology.{k}": v for k, v in content.lexicon.pathology.items()}
+    lists |= {f"protective.{k}": v for k, v in content.lexicon.protective.items()}
+    for key in [*(f"pathology.{k}" for k in PATHOLOGY_KINDS), "protective.conformity", "protective.individuation",
+                "protective.general"]:
+        if len(lists.get(key, [])) < MIN_LEXICON_ENTRIES:
+            problems.append(f"{lang}: lexicon {key}: {len(lists.get(key, []))} entries, needs {MIN_LEXICON_ENTRIES}")
+    return problems
+
+
+def _unique_entries(content: LanguageContent) -> list[str]:
+    """Entries must be unique after normalization across the whole lexicon: one category each."""
+    from scoring.text_units import normalize
+
+    lang, seen, problems = content.pack.language, {}, []
+    for group, categories in (("pathology", content.lexicon.pathology), ("protective", content.lexicon.protective)):
+        for category, entries in categories.items():
+            for entry in entries:
+                key = " ".join(normalize(entry).split())
+                where = f"{group}.{category}"
+                if key in seen:
+                    problems.append(f"{lang}: lexicon {where}: {entry!r} already listed in {seen[key]}")
+                seen.setdefault(key, where)
+    return problems
+
+
+def _placeholders_match_reference(content: LanguageContent) -> list[str]:
+    """Placeholders survive translation: each event keeps every placeholder of the reference pack's event."""
+    lang = content.pack.language
+    if lang == REFERENCE_LANGUAGE:
+        return []
+    reference_dir = BUILTIN_PACK_ROOT / REFERENCE_LANGUAGE
+    if not reference_dir.is_dir():
+        return []
+    reference = load_language(REFERENCE_LANGUAGE).pack
+    problems = []
+    for event, ref in zip(content.pack.scenario.events, reference.scenario.events, strict=True):
+        if event.id != ref.id or event.pressure != ref.pressure:
+            problems.append(f"{lang}: scenario.events[{event.id}]: id/pressure differ from {REFERENCE_LANGUAGE} "
+                            f"({ref.id}/{ref.pressure})")
+        elif _fields(ref.text) - _fields(event.text):
+            lost = sorted(_fields(ref.text) - _fields(event.text))
+            problems.append(f"{lang}: scenario.events[{event.id}].text: lost placeholder {lost} that "
+                            f"{REFERENCE_LANGUAGE} has")
+    return problems
+
+
 def check_content(content: LanguageContent) -> list[str]:
     """Every problem found in one loaded pack, each naming the language, the key and what is wrong."""
+    from data_contracts.content.lexicon_quality import check_lexicon_quality
+    from data_contracts.content.text_rules import check_text_rules
     from scoring.lexicon import compile_lexicon
 
     pack, lang = content.pack, content.pack.language
     problems: list[str] = []
+    problems += _minimum_counts(content)
+    problems += _unique_entries(content)
+    problems += _placeholders_match_reference(content)
+    problems += check_text_rules(pack)
+    problems += check_lexicon_quality(content)
     compiled = compile_lexicon(content.lexicon, pack.segmentation)
     for category, sentences in pack.phrases.talk.items():
         must, must_not = _expected_hits(category)
@@ -70,6 +135,8 @@ def check_content(content: LanguageContent) -> list[str]:
                         ("output_format", pack.output_format)):
         if not text.strip():
             problems.append(f"{lang}: {where}: empty")
+    if not pack.probe.question.strip():
+        problems.append(f"{lang}: probe.question: empty")
     if "talk" not in pack.output_format or "monologue" not in pack.output_format:
         problems.append(f"{lang}: output_format: must name the JSON keys 'talk' and 'monologue' literally")
     return problems

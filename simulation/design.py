@@ -34,6 +34,7 @@ class RunSpec(BaseModel):
     scenario: str
     content_hash: str
     history_window: int
+    probe_turns: list[int]
     evaluation_date: str | None
     synthetic: bool
 
@@ -84,7 +85,7 @@ def expand_design(study: Study, content_hashes: Mapping[str, str]) -> list[RunSp
             aligned_share=share, k_aligned=round(share * d.n_agents), n_agents=d.n_agents, n_turns=d.n_turns,
             individuation=individuation, n_individuated=d.individuated_agents if individuation else 0,
             replicate=replicate, seed=seed, scenario=study.scenario, content_hash=content_hashes[language],
-            history_window=d.history_window, evaluation_date=evaluation_date,
+            history_window=d.history_window, probe_turns=sorted(d.probe_turns), evaluation_date=evaluation_date,
             synthetic=model.backend == "synthetic",
         )
         generation = model.model_dump(exclude={"name", "backend", "api_key_env"})

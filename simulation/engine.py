@@ -10,7 +10,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from simulation.backends.base import AgentContext, Backend, GenerationConfig, Reply
@@ -19,7 +19,7 @@ from simulation.content import load_language
 from simulation.design import AgentSpec, RunSpec
 from simulation.ids import derive_seed, stable_hash
 from simulation.parsing import parse_reply
-from simulation.prompts import TurnRecord, system_prompt, turn_messages
+from simulation.prompts import TurnRecord, probe_messages, system_prompt, turn_messages
 from simulation.study import ModelSpec
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,14 @@ def _utterance_rows(run: RunSpec, turn: int, agent_idx: int, reply: Reply, talk:
     ]
 
 
+def _probe_row(run: RunSpec, turn: int, agent_idx: int, probe: Reply, now: Any) -> dict[str, Any]:
+    """The interview answer, free text on the ``probe`` channel, with its own call accounting."""
+    return dict(utterance_id=utterance_id(run.run_id, turn, agent_idx, "probe"), run_id=run.run_id, turn=turn,
+                agent_idx=agent_idx, channel="probe", text=probe.text.strip(), status=probe.status,
+                error=probe.error, tokens_in=probe.tokens_in, tokens_out=probe.tokens_out,
+                latency_ms=probe.latency_ms, cache_hit=False, model=run.model, backend=run.backend, created_at=now)
+
+
 async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSpec, backend: Backend,
                        store: TranscriptStore, history: list[list[TurnRecord]], stats: SimulationStats,
                        clock: Callable[[], Any]) -> None:
@@ -90,7 +98,8 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
         previous_talk = tuple(r.talk for r in history[-1]) if history else ()
 
         async def call(idx: int, turn: int = turn, pressure: str = event.pressure,
-                       previous: tuple[str, ...] = previous_talk) -> Reply:
+                       previous: tuple[str, ...] = previous_talk) -> tuple[Reply, Reply | None]:
+            """The agent's turn, then (at probe turns, after a usable reply) its private interview."""
             messages = turn_messages(pack, systems[idx], agent_idx=idx, turn=turn, names=names, history=history,
                                      window=run.history_window, target_name=target_name)
             context = AgentContext(run_seed=run.seed, language=run.language, turn=turn, n_turns=run.n_turns,
@@ -99,13 +108,18 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
                                    target_name=target_name, previous_talk=previous)
             config = GenerationConfig(model=model.name, temperature=model.temperature, max_tokens=model.max_tokens,
                                       seed=derive_seed(run.seed, turn, idx) % (2**31), context=context)
-            return await generate_with_retries(backend, messages, config)
+            reply = await generate_with_retries(backend, messages, config)
+            if turn not in run.probe_turns or reply.status == "error":
+                return reply, None
+            probe_config = replace(config, context=replace(context, is_probe=True))
+            probe = await generate_with_retries(backend, probe_messages(pack, messages, reply.text), probe_config)
+            return reply, probe
 
-        replies = await asyncio.gather(*(call(i) for i in range(run.n_agents)))
+        results = await asyncio.gather(*(call(i) for i in range(run.n_agents)))
         now = clock()
         rows: list[dict[str, Any]] = []
         records: list[TurnRecord] = []
-        for idx, reply in enumerate(replies):
+        for idx, (reply, probe) in enumerate(results):
             if reply.status == "error":
                 talk, monologue, status = "", "", "error"
                 stats.errors += 1
@@ -116,9 +130,14 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
                 stats.parse_errors += parsed.status == "parse_error"
             rows += _utterance_rows(run, turn, idx, reply, talk, monologue, status, now)
             records.append(TurnRecord(turn, idx, talk, monologue))
-            stats.calls += 1
-            stats.tokens_in += reply.tokens_in
-            stats.tokens_out += reply.tokens_out
+            for call_reply in (reply, probe):
+                if call_reply is not None:
+                    stats.calls += 1
+                    stats.tokens_in += call_reply.tokens_in
+                    stats.tokens_out += call_reply.tokens_out
+            if probe is not None:
+                stats.errors += probe.status == "error"
+                rows.append(_probe_row(run, turn, idx, probe, now))
         store.write_turn(rows)
         history.append(records)
         stats.turns_written += 1

@@ -55,3 +55,8 @@ def turn_messages(pack: LanguagePack, system: str, *, agent_idx: int, turn: int,
     event = pack.scenario.events[turn - 1]
     lines.append(f"{pack.labels.event} {fill_target(event.text, target_name)}")
     return [Message("system", system), Message("user", "\n".join(lines).strip())]
+
+
+def probe_messages(pack: LanguagePack, turn_messages_: Sequence[Message], reply_text: str) -> list[Message]:
+    """The turn's conversation, the agent's own reply, then the private internal-state question."""
+    return [*turn_messages_, Message("assistant", reply_text), Message("user", pack.probe.question)]

@@ -61,7 +61,9 @@ def content_rows(contents: dict[str, LanguageContent]) -> list[dict[str, Any]]:
         rows.append(dict(
             language=lang, content_hash=c.content_hash, pack_version=c.pack.version, lexicon_version=lex.version,
             script=c.pack.script, segmentation=c.pack.segmentation, provenance_method=c.pack.provenance.method,
-            provenance_author=c.pack.provenance.author, n_personas=len(c.pack.personas),
+            provenance_author=c.pack.provenance.author, provenance_source=c.pack.provenance.source,
+            back_translation_checked=c.pack.provenance.back_translation_checked,
+            reviewed_by=c.pack.provenance.reviewed_by, n_personas=len(c.pack.personas),
             n_events=len(c.pack.scenario.events),
             n_lexicon_entries=sum(len(v) for v in (*lex.pathology.values(), *lex.protective.values()))))
     return rows
@@ -110,6 +112,7 @@ def _stored_runs(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str]) -> tupl
     frame = con.execute("select * exclude (created_at) from raw.runs where run_id in (select unnest(?))",
                         [list(run_ids)]).df()
     frame["evaluation_date"] = frame["evaluation_date"].map(lambda d: None if d is None or d != d else str(d)[:10])
+    frame["probe_turns"] = frame["probe_turns"].map(lambda turns: [int(t) for t in turns])
     runs = [RunSpec(**rec) for rec in frame.to_dict(orient="records")]
     agents: dict[str, list[AgentSpec]] = defaultdict(list)
     for rec in con.execute("select * from raw.agents where run_id in (select unnest(?)) order by run_id, agent_idx",

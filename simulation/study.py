@@ -46,6 +46,9 @@ class Design(_Strict):
     """Agents who get the individuation instruction in runs where individuation is on."""
     history_window: int = Field(default=3, ge=1)
     """Past turns of public talk each agent sees."""
+    probe_turns: list[int] = Field(default_factory=list)
+    """Turns after which every agent is asked the pack's internal-state interview (one extra call each);
+    answers go to the ``probe`` channel. Empty by default: probes cost calls."""
 
     @field_validator("languages")
     @classmethod
@@ -77,6 +80,11 @@ class Design(_Strict):
             k = share * self.n_agents
             if abs(k - round(k)) > 1e-9:
                 raise ValueError(f"aligned share {share} of {self.n_agents} agents is not a whole number of agents")
+        for turn in self.probe_turns:
+            if not 1 <= turn <= self.n_turns:
+                raise ValueError(f"probe turn {turn} is outside 1..{self.n_turns}")
+        if len(set(self.probe_turns)) != len(self.probe_turns):
+            raise ValueError("probe turns must be unique")
         if self.individuated_agents > self.n_agents:
             raise ValueError(f"individuated_agents ({self.individuated_agents}) exceeds n_agents ({self.n_agents})")
         return self

@@ -24,6 +24,9 @@ RAW_TABLES: dict[str, str] = {
         segmentation VARCHAR NOT NULL,
         provenance_method VARCHAR NOT NULL,
         provenance_author VARCHAR NOT NULL,
+        provenance_source VARCHAR,
+        back_translation_checked BOOLEAN,
+        reviewed_by VARCHAR,
         n_personas INTEGER NOT NULL,
         n_events INTEGER NOT NULL,
         n_lexicon_entries INTEGER NOT NULL,
@@ -45,6 +48,7 @@ RAW_TABLES: dict[str, str] = {
         scenario VARCHAR NOT NULL,
         content_hash VARCHAR NOT NULL,
         history_window INTEGER NOT NULL,
+        probe_turns INTEGER[] NOT NULL,
         evaluation_date DATE,
         synthetic BOOLEAN NOT NULL,
         created_at TIMESTAMPTZ NOT NULL""",
@@ -84,8 +88,19 @@ RAW_TABLES: dict[str, str] = {
 }
 
 
+# Columns added after a table first shipped: (table, column, type with default). Older warehouses gain them.
+ADDED_COLUMNS: list[tuple[str, str, str]] = [
+    ("runs", "probe_turns", "INTEGER[] DEFAULT []"),
+    ("content_packs", "provenance_source", "VARCHAR"),
+    ("content_packs", "back_translation_checked", "BOOLEAN"),
+    ("content_packs", "reviewed_by", "VARCHAR"),
+]
+
+
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw schema and tables if missing; never drops or alters existing data."""
+    """Create the raw schema and tables if missing, and add later columns; never drops or rewrites data."""
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for table, columns in RAW_TABLES.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS raw.{table} ({columns})")
+    for table, column, kind in ADDED_COLUMNS:
+        con.execute(f"ALTER TABLE raw.{table} ADD COLUMN IF NOT EXISTS {column} {kind}")

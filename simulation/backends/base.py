@@ -30,6 +30,8 @@ class AgentContext:
     target_name: str
     previous_talk: tuple[str, ...] = ()
     """Last turn's public talk of the whole group (group pressure)."""
+    is_probe: bool = False
+    """The call is the internal-state interview, answered in free text."""
 
 
 @dataclass(frozen=True)

@@ -110,10 +110,26 @@ class SyntheticBackend(Backend):
         ctx = config.context
         if ctx is None:
             raise ValueError("the synthetic backend needs the engine's AgentContext")
-        talk, monologue = self.compose(ctx, config.model)
-        text = json.dumps({"talk": talk, "monologue": monologue}, ensure_ascii=False)
+        if ctx.is_probe:
+            text = self.answer_probe(ctx, config.model)
+        else:
+            talk, monologue = self.compose(ctx, config.model)
+            text = json.dumps({"talk": talk, "monologue": monologue}, ensure_ascii=False)
         prompt_chars = sum(len(m.content) for m in messages)
         return Reply(text=text, tokens_in=max(1, prompt_chars // 4), tokens_out=max(1, len(text) // 4))
+
+    def answer_probe(self, ctx: AgentContext, model: str) -> str:
+        """The private interview: aligned agents under a planted dissociation say more, and more uneasily."""
+        profile = resolve_profile(model, ctx.language, load_effects(self.effects_path))
+        pack = load_language(ctx.language).pack
+        rng = random.Random(derive_seed(ctx.run_seed, model, ctx.turn, ctx.agent_idx, "probe"))
+        progress = (ctx.turn - 1) / max(1, ctx.n_turns - 1)
+        p_distress = _sigmoid(profile.base_monologue + profile.alignment_monologue * float(ctx.aligned) + progress)
+        n_sentences = 2 + sum(rng.random() < p_distress for _ in range(3))
+        joiner = "" if pack.segmentation == "characters" else " "
+        banks = pack.phrases.monologue
+        chosen = [rng.choice(banks["distress" if rng.random() < p_distress else "neutral"]) for _ in range(n_sentences)]
+        return joiner.join(dict.fromkeys(chosen)).replace("{target}", ctx.target_name)
 
     def compose(self, ctx: AgentContext, model: str) -> tuple[str, str]:
         """Draw this agent's behaviour for the turn and write it in the pack's language."""
@@ -158,5 +174,5 @@ class SyntheticBackend(Backend):
         n_thoughts = 1 + sum(rng.random() < p_more for _ in range(4))
         thoughts = [rng.choice(banks.monologue["distress" if rng.random() < distressed else "neutral"])
                     for _ in range(n_thoughts)]
-        monologue = joiner.join(thoughts).replace("{target}", ctx.target_name)
+        monologue = joiner.join(dict.fromkeys(thoughts)).replace("{target}", ctx.target_name)
         return talk, monologue

@@ -15,7 +15,8 @@ EXPECTED_KEYS = {
     "intermediate/int_agents_measured": "dbt_intermediate", "intermediate/int_runs_measured": "dbt_intermediate",
     "intermediate/int_runs_zscored": "dbt_intermediate", "intermediate/int_agents_zscored": "dbt_intermediate",
     "marts/run_metrics": "dbt_marts", "marts/agent_metrics": "dbt_marts", "marts/backfire_by_language": "dbt_marts",
-    "marts/dissociation_by_language": "dbt_marts", "backfire_report": "analysis",
+    "marts/dissociation_by_language": "dbt_marts", "marts/language_pdi": "dbt_marts",
+    "reference/hofstede_power_distance": "dbt_seeds", "backfire_report": "analysis",
 }
 
 

@@ -116,3 +116,26 @@ def test_aligned_agents_get_the_alignment_prefix_first(con: duckdb.DuckDBPyConne
     for agent in agents:
         system = backend.seen[(1, agent.agent_idx)][0].content
         assert system.startswith(prefix) == agent.aligned
+
+
+def test_probe_turns_add_one_private_interview_per_agent(con: duckdb.DuckDBPyConnection) -> None:
+    study = parse_study(small_study_dict(languages=["en"], replicates=1, aligned_shares=[0.5], n_turns=4,
+                                         probe_turns=[2, 4]), "s")
+    record_design(con, study)
+    stats = simulate_study(con, study)
+    assert stats.calls == 10 * 4 + 10 * 2
+    rows = con.execute("select turn, count(*), count(distinct text), min(length(text)) from raw.utterances "
+                       "where channel = 'probe' group by 1 order by 1").fetchall()
+    assert [(r[0], r[1]) for r in rows] == [(2, 10), (4, 10)]
+    assert all(r[3] > 0 for r in rows)
+    assert simulate_study(con, study).calls == 0
+
+
+def test_probe_question_follows_the_agents_own_reply() -> None:
+    from simulation.content import load_language
+    from simulation.prompts import probe_messages
+
+    pack = load_language("de").pack
+    messages = probe_messages(pack, [Message("system", "s"), Message("user", "u")], '{"talk": "t"}')
+    assert [m.role for m in messages] == ["system", "user", "assistant", "user"]
+    assert messages[-1].content == pack.probe.question

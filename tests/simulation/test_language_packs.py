@@ -10,7 +10,8 @@ from data_contracts.content import check_language
 from simulation.content import BUILTIN_PACK_ROOT, N_EVENTS, available_languages, load_language
 from simulation.errors import LanguagePackError
 
-SHIPPED = ["en", "ja", "de", "ko"]
+SIXTEEN = ["en", "de", "fr", "es", "pt", "tr", "id", "vi", "ru", "ar", "hi", "bn", "ja", "zh", "ko", "th"]
+SHIPPED = sorted(d.name for d in BUILTIN_PACK_ROOT.iterdir() if (d / "pack.yaml").is_file())
 EVENT_IDS = ["arrival_rules", "silence_consent", "report_rule_breakers", "forced_condemnation", "public_apology",
              "disclose_secret", "disclose_others", "history_justification", "punishment_vote", "loyalty_oath",
              "exclusion_order", "ration_cut", "confession_circle", "collective_blame", "expulsion_decision"]
@@ -19,6 +20,31 @@ EVENT_IDS = ["arrival_rules", "silence_consent", "report_rule_breakers", "forced
 @pytest.mark.parametrize("language", SHIPPED)
 def test_shipped_pack_passes_the_content_contract(language: str) -> None:
     assert check_language(language) == []
+
+
+def test_all_sixteen_languages_ship_with_six_or_more_scripts() -> None:
+    assert sorted(SHIPPED) == sorted(SIXTEEN)
+    assert len({load_language(lang).pack.script for lang in SHIPPED}) >= 6
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_lexicon_precision_and_recall_meet_the_floors(language: str) -> None:
+    from data_contracts.content.lexicon_quality import (
+        PRECISION_FLOOR,
+        RECALL_FLOOR,
+        load_lexicon_tests,
+        measure,
+        summary_line,
+    )
+
+    content = load_language(language)
+    cases = load_lexicon_tests(content)
+    assert cases, f"{language}: lexicon_tests.yaml missing"
+    results = measure(content, cases)
+    print(summary_line(language, results))  # shown with -rA / in CI logs: the per-language report
+    for result in results:
+        assert result.recall >= RECALL_FLOOR, (language, result.category, result.misses)
+        assert result.precision >= PRECISION_FLOOR, (language, result.category, result.false_alarms)
 
 
 @pytest.mark.parametrize("language", SHIPPED)

@@ -61,3 +61,8 @@ def test_overrides_are_validated_like_the_file() -> None:
     assert changed.design.languages == ["en"] and changed.design.replicates == 5
     with pytest.raises(StudyConfigError):
         apply_overrides(study, replicates=0)
+
+
+def test_probe_turns_must_lie_inside_the_conversation(write_study) -> None:
+    with pytest.raises(StudyConfigError, match="probe turn 16"):
+        load_study(write_study(small_study_dict(n_turns=15, probe_turns=[5, 16])))

@@ -70,14 +70,14 @@ def _unique_entries(content: LanguageContent) -> list[str]:
 
 
 def _placeholders_match_reference(content: LanguageContent) -> list[str]:
-    """Placeholders survive translation: each event keeps every placeholder of the reference pack's event."""
+    """Placeholders survive translation: each event keeps every placeholder of the built-in English event."""
+    from simulation.content import _load_cached
+
     lang = content.pack.language
-    if lang == REFERENCE_LANGUAGE:
+    reference_content = _load_cached(REFERENCE_LANGUAGE, (BUILTIN_PACK_ROOT,))
+    if content.path == reference_content.path:
         return []
-    reference_dir = BUILTIN_PACK_ROOT / REFERENCE_LANGUAGE
-    if not reference_dir.is_dir():
-        return []
-    reference = load_language(REFERENCE_LANGUAGE).pack
+    reference = reference_content.pack
     problems = []
     for event, ref in zip(content.pack.scenario.events, reference.scenario.events, strict=True):
         if event.id != ref.id or event.pressure != ref.pressure:

@@ -25,7 +25,9 @@ def test_scoring_is_incremental_and_leaves_utterances_untouched() -> None:
     assert second.utterances_scored == 0 and second.rows_written == 0
     assert con.execute("select * exclude (created_at) from raw.utterances order by utterance_id").fetchall() == before
     model_ids = {r[0] for r in con.execute("select distinct model_id from raw.scores").fetchall()}
-    assert model_ids == {"lexicon/en@1.0.0", "lexicon/ja@1.0.0"}
+    from simulation.content import load_language
+
+    assert model_ids == {f"lexicon/{lang}@{load_language(lang).lexicon.version}" for lang in ("en", "ja")}
 
 
 def test_an_utterance_in_an_unknown_language_gets_abstained_rows() -> None:

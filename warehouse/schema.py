@@ -48,7 +48,7 @@ RAW_TABLES: dict[str, str] = {
         scenario VARCHAR NOT NULL,
         content_hash VARCHAR NOT NULL,
         history_window INTEGER NOT NULL,
-        probe_turns INTEGER[] NOT NULL,
+        probe_turns INTEGER[] NOT NULL DEFAULT [],
         evaluation_date DATE,
         synthetic BOOLEAN NOT NULL,
         created_at TIMESTAMPTZ NOT NULL""",

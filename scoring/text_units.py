@@ -32,8 +32,12 @@ def word_pattern() -> re.Pattern[str]:
 
 
 def normalize(text: str) -> str:
-    """NFKC then casefold, so full-width forms, ligatures and case never change a match or a count."""
-    return unicodedata.normalize("NFKC", text).casefold()
+    """NFKC then casefold, so full-width forms, ligatures and case never change a match or a count.
+
+    Casefolding Turkish dotted capital İ gives "i" plus a combining dot above; the dot is dropped so "İtaat"
+    matches "itaat".
+    """
+    return unicodedata.normalize("NFKC", text).casefold().replace("i\u0307", "i")
 
 
 def count_characters(text: str) -> int:

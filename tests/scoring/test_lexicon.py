@@ -74,3 +74,7 @@ def test_every_shipped_phrase_is_scored_in_its_category(language: str) -> None:
     for sentence in banks["neutral"]:
         values = scorer.score(Utterance("u", language, "talk", sentence))
         assert values and values["pathology"] == 0 and values["protective"] == 0, sentence
+
+
+def test_turkish_dotted_capital_i_matches_the_lowercase_entry() -> None:
+    assert normalize("İtaat ediyorum") == "itaat ediyorum"

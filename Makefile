@@ -11,11 +11,11 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
 .PHONY: install demo test test-fast lint dev dbt-parse clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,openai]'
 	@touch $(STAMP)
 
 install: $(STAMP)

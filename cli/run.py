@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from cli._common import add_db_argument, comma_list, positive_int
 
@@ -13,27 +14,35 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--backend", help="use this backend for every model (e.g. synthetic)")
     parser.add_argument("--languages", type=comma_list, help="override the study's languages, e.g. en,ja")
     parser.add_argument("--replicates", type=positive_int, help="override replicates per cell")
+    parser.add_argument("--model", help="run this one model instead of the study's list (backend openai unless "
+                                        "--backend says otherwise)")
+    parser.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
+    parser.add_argument("--api-key-env", help="NAME of the environment variable that holds the API key")
+    parser.add_argument("--concurrency", type=positive_int, help="calls in flight per model endpoint")
     add_db_argument(parser)
     parser.set_defaults(handler=handle)
 
 
 def run_and_report(study_path: str, *, db: str | None, languages: list[str] | None = None,
-                   replicates: int | None = None, backend: str | None = None, verbose: bool = False) -> int:
+                   replicates: int | None = None, backend: str | None = None, verbose: bool = False,
+                   **endpoint: Any) -> int:
     """Validate first (nothing is written or spent on bad input), then launch, then print the table."""
     import time
 
     from analysis.tables import backfire_table
     from orchestration.launch import materialize_study, raise_for_failure
-    from simulation.stages import load_study_content
+    from simulation.stages import check_endpoints, load_study_content
     from simulation.study import apply_overrides, load_study
     from warehouse.connection import connect
 
+    endpoint = {key: value for key, value in endpoint.items() if value is not None}
     study = apply_overrides(load_study(study_path), languages=languages, replicates=replicates, backend=backend,
-                            source=study_path)
+                            source=study_path, **endpoint)
     load_study_content(study, study_path)
+    check_endpoints(study, study_path)
     started = time.perf_counter()
     result = materialize_study(study_path, db=db, languages=languages, replicates=replicates, backend=backend,
-                               log_level="INFO" if verbose else "CRITICAL")
+                               log_level="INFO" if verbose else "CRITICAL", **endpoint)
     raise_for_failure(result)
     with connect(result.db_path, read_only=True) as con:
         print(backfire_table(con, study.name))
@@ -44,4 +53,5 @@ def run_and_report(study_path: str, *, db: str | None, languages: list[str] | No
 
 def handle(args: argparse.Namespace) -> int:
     return run_and_report(args.study, db=args.db, languages=args.languages, replicates=args.replicates,
-                          backend=args.backend, verbose=args.verbose)
+                          backend=args.backend, verbose=args.verbose, model=args.model, base_url=args.base_url,
+                          api_key_env=args.api_key_env, concurrency=args.concurrency)

@@ -15,7 +15,7 @@ def handle(args: argparse.Namespace) -> int:
     from data_contracts.content import check_languages
     from simulation.content import missing_languages
     from simulation.errors import LanguagePackError
-    from simulation.stages import build_design, load_study_content
+    from simulation.stages import build_design, check_endpoints, load_study_content
     from simulation.study import load_study
 
     study = load_study(args.study)
@@ -30,6 +30,7 @@ def handle(args: argparse.Namespace) -> int:
         raise LanguagePackError("content contract failed:\n  " + "\n  ".join(problems),
                                 fix="correct the packs named above")
     load_study_content(study, args.study)
+    check_endpoints(study, args.study)
     runs, _ = build_design(study)
     calls = sum(r.n_agents * r.n_turns for r in runs)
     backends = sorted({m.backend for m in study.models})

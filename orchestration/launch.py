@@ -67,7 +67,8 @@ def _failures(result: Any) -> list[str]:
 
 def materialize_study(study_path: str | Path, *, db: str | Path | None = None, languages: list[str] | None = None,
                       replicates: int | None = None, backend: str | None = None,
-                      evaluation_date: str | None = None, log_level: str = "WARNING") -> LaunchResult:
+                      evaluation_date: str | None = None, log_level: str = "WARNING",
+                      **endpoint: Any) -> LaunchResult:
     """Materialize the whole pipeline for one study, in-process, with the study and warehouse as run config."""
     db_path = resolve_db_path(db)
     os.environ[DB_ENV_VAR] = str(db_path)  # dbt's profile reads it in its subprocess
@@ -78,7 +79,7 @@ def materialize_study(study_path: str | Path, *, db: str | Path | None = None, l
 
     study_config: dict[str, Any] = {"study_path": str(study_path)}
     for key, value in (("languages", languages), ("replicates", replicates), ("backend", backend),
-                       ("evaluation_date", evaluation_date)):
+                       ("evaluation_date", evaluation_date), *endpoint.items()):
         if value is not None:
             study_config[key] = value
     run_config = {"resources": {"study": {"config": study_config},

@@ -54,12 +54,17 @@ class StudyResource(ConfigurableResource):
     languages: list[str] | None = Field(default=None, description="Override design.languages.")
     replicates: int | None = Field(default=None, description="Override design.replicates.")
     backend: str | None = Field(default=None, description="Override every model's backend (e.g. synthetic).")
+    model: str | None = Field(default=None, description="Run this one model instead of the study's list.")
+    base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint for the models.")
+    api_key_env: str | None = Field(default=None, description="NAME of the environment variable with the key.")
+    concurrency: int | None = Field(default=None, description="Calls in flight per model endpoint.")
     evaluation_date: str | None = Field(default=None, description="ISO date of a dated (nightly) evaluation.")
 
     def load(self) -> Study:
         path = self.study_path or os.environ.get(STUDY_ENV_VAR) or DEFAULT_STUDY
         study = apply_overrides(load_study(path), languages=self.languages, replicates=self.replicates,
-                                backend=self.backend, source=path)
+                                backend=self.backend, model=self.model, base_url=self.base_url,
+                                api_key_env=self.api_key_env, concurrency=self.concurrency, source=path)
         if self.evaluation_date:
             study = study.model_copy(update={"evaluation_date": dt.date.fromisoformat(self.evaluation_date)})
         return study

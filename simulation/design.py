@@ -88,7 +88,7 @@ def expand_design(study: Study, content_hashes: Mapping[str, str]) -> list[RunSp
             history_window=d.history_window, probe_turns=sorted(d.probe_turns), evaluation_date=evaluation_date,
             synthetic=model.backend == "synthetic",
         )
-        generation = model.model_dump(exclude={"name", "backend", "api_key_env"})
+        generation = model.model_dump(include={"temperature", "max_tokens", "base_url"})
         run_id = stable_hash(fields, generation, backend_fingerprint(model.backend))
         runs.append(RunSpec.model_validate({**fields, "run_id": run_id}))
     return runs

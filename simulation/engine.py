@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from simulation.backends.base import AgentContext, Backend, GenerationConfig, Reply
+from simulation.backends.base import AgentContext, Backend, GenerationConfig, Message, Reply
 from simulation.backends.retry import generate_with_retries
 from simulation.content import load_language
 from simulation.design import AgentSpec, RunSpec
@@ -23,6 +23,38 @@ from simulation.prompts import TurnRecord, probe_messages, system_prompt, turn_m
 from simulation.study import ModelSpec
 
 logger = logging.getLogger(__name__)
+
+
+class ResponseCache(Protocol):
+    def get(self, call_key: str) -> Reply | None:
+        ...
+
+    def put(self, call_key: str, model: str, endpoint: str, reply: Reply) -> None:
+        ...
+
+
+@dataclass
+class CallGate:
+    """Everything between the engine and one model's endpoint: concurrency limit, retries, response cache."""
+
+    backend: Backend
+    model: ModelSpec
+    limit: asyncio.Semaphore
+    cache: ResponseCache | None = None
+
+    async def call(self, messages: list[Message], config: GenerationConfig) -> Reply:
+        key = None
+        if self.cache is not None and not self.backend.is_synthetic:
+            key = stable_hash(self.model.name, self.backend.connection_key(), [(m.role, m.content) for m in messages],
+                              config.temperature, config.max_tokens, config.seed)
+            cached = self.cache.get(key)
+            if cached is not None:
+                return cached
+        async with self.limit:
+            reply = await generate_with_retries(self.backend, messages, config, max_retries=self.model.max_retries)
+        if key is not None and self.cache is not None:
+            self.cache.put(key, self.model.name, self.backend.connection_key(), reply)
+        return reply
 
 
 class TranscriptStore(Protocol):
@@ -64,7 +96,7 @@ def _utterance_rows(run: RunSpec, turn: int, agent_idx: int, reply: Reply, talk:
                     status: str, now: Any) -> list[dict[str, Any]]:
     """Two rows per call; call accounting (tokens, latency) sits on the talk row only, so sums count once."""
     base = dict(run_id=run.run_id, turn=turn, agent_idx=agent_idx, status=status, error=reply.error,
-                cache_hit=False, model=run.model, backend=run.backend, created_at=now)
+                cache_hit=reply.cache_hit, model=run.model, backend=run.backend, created_at=now)
     return [
         dict(base, utterance_id=utterance_id(run.run_id, turn, agent_idx, "talk"), channel="talk", text=talk,
              tokens_in=reply.tokens_in, tokens_out=reply.tokens_out, latency_ms=reply.latency_ms),
@@ -78,10 +110,11 @@ def _probe_row(run: RunSpec, turn: int, agent_idx: int, probe: Reply, now: Any) 
     return dict(utterance_id=utterance_id(run.run_id, turn, agent_idx, "probe"), run_id=run.run_id, turn=turn,
                 agent_idx=agent_idx, channel="probe", text=probe.text.strip(), status=probe.status,
                 error=probe.error, tokens_in=probe.tokens_in, tokens_out=probe.tokens_out,
-                latency_ms=probe.latency_ms, cache_hit=False, model=run.model, backend=run.backend, created_at=now)
+                latency_ms=probe.latency_ms, cache_hit=probe.cache_hit, model=run.model, backend=run.backend,
+                created_at=now)
 
 
-async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSpec, backend: Backend,
+async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSpec, gate: CallGate,
                        store: TranscriptStore, history: list[list[TurnRecord]], stats: SimulationStats,
                        clock: Callable[[], Any]) -> None:
     """Play the remaining turns of one run, writing each turn as it completes."""
@@ -108,11 +141,11 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
                                    target_name=target_name, previous_talk=previous)
             config = GenerationConfig(model=model.name, temperature=model.temperature, max_tokens=model.max_tokens,
                                       seed=derive_seed(run.seed, turn, idx) % (2**31), context=context)
-            reply = await generate_with_retries(backend, messages, config)
+            reply = await gate.call(messages, config)
             if turn not in run.probe_turns or reply.status == "error":
                 return reply, None
             probe_config = replace(config, context=replace(context, is_probe=True))
-            probe = await generate_with_retries(backend, probe_messages(pack, messages, reply.text), probe_config)
+            probe = await gate.call(probe_messages(pack, messages, reply.text), probe_config)
             return reply, probe
 
         results = await asyncio.gather(*(call(i) for i in range(run.n_agents)))
@@ -145,17 +178,19 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
 
 async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentSpec]],
                    models: Mapping[str, ModelSpec], backends: Mapping[str, Backend], store: TranscriptStore,
-                   *, clock: Callable[[], Any], max_concurrent_runs: int = 32) -> SimulationStats:
+                   *, clock: Callable[[], Any], max_concurrent_runs: int = 32,
+                   cache: ResponseCache | None = None) -> SimulationStats:
     """Simulate every run that is not complete yet, resuming partial runs at their first missing turn.
 
     Args:
         runs: the runs to bring to completion.
         agents: agents per run_id.
         models: model settings per model name.
-        backends: a backend per backend name (``RunSpec.backend``).
+        backends: a backend per model name; each has its own concurrency limit (``max_connections``).
         store: where turns are read from and written to.
         clock: returns the timestamp stored with each turn.
         max_concurrent_runs: runs in flight at once; each run's turn fans out to its n agents.
+        cache: the response cache; real backends read and write it, the synthetic one skips it.
     """
     stats = SimulationStats(runs_total=len(runs))
     histories = store.load_history([r.run_id for r in runs], {r.run_id: r.n_agents for r in runs})
@@ -171,10 +206,12 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
     logger.info("simulating %d of %d runs (%d complete, %d resumed)", len(pending), len(runs),
                 stats.runs_skipped_complete, len(stats.turns_resumed_from))
     limit = asyncio.Semaphore(max_concurrent_runs)
+    gates = {name: CallGate(backend, models[name], asyncio.Semaphore(backend.max_connections), cache)
+             for name, backend in backends.items()}
 
     async def guarded(run: RunSpec) -> None:
         async with limit:
-            await simulate_run(run, agents[run.run_id], models[run.model], backends[run.backend], store,
+            await simulate_run(run, agents[run.run_id], models[run.model], gates[run.model], store,
                                histories.get(run.run_id, []), stats, clock)
 
     try:

@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from simulation.backends.registry import backend_names, get_backend
+from simulation.backends.registry import backend_for_model, backend_names
 from simulation.content import LanguageContent, load_language, missing_languages
 from simulation.design import AgentSpec, RunSpec, assign_agents, expand_design
 from simulation.engine import SimulationStats, simulate
 from simulation.errors import LanguagePackError, StudyConfigError
 from simulation.ids import stable_hash
 from simulation.study import ModelSpec, Study
+from warehouse.llm_cache import DuckDBResponseCache
 from warehouse.raw_io import insert_ignore, upsert, utc_now
 from warehouse.schema import ensure_raw_schema
 from warehouse.transcripts import DuckDBTranscriptStore
@@ -52,6 +53,12 @@ def load_study_content(study: Study, source: str = "study") -> dict[str, Languag
                                    f"{len(content.pack.personas)} personas", file=source, field="design.n_agents",
                                    fix="lower n_agents or add personas to the pack")
     return contents
+
+
+def check_endpoints(study: Study, source: str = "study") -> None:
+    """Build every model's backend once, so a missing key or extra fails before anything is written."""
+    for model in study.models:
+        backend_for_model(model)
 
 
 def content_rows(contents: dict[str, LanguageContent]) -> list[dict[str, Any]]:
@@ -122,7 +129,7 @@ def _stored_runs(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str]) -> tupl
 
 
 def simulate_study(con: duckdb.DuckDBPyConnection, study: Study, *, max_concurrent_runs: int = 32,
-                   backend_options: dict[str, dict[str, Any]] | None = None) -> SimulationStats:
+                   use_cache: bool = True) -> SimulationStats:
     """Bring every run of the study's current design to completion (resuming partial runs)."""
     ensure_raw_schema(con)
     runs, _ = build_design(study)
@@ -131,8 +138,8 @@ def simulate_study(con: duckdb.DuckDBPyConnection, study: Study, *, max_concurre
         raise StudyConfigError(f"{len(runs) - len(stored)} runs of study '{study.name}' are not in raw.runs",
                                fix="materialize the design stage first")
     models: dict[str, ModelSpec] = {m.name: m for m in study.models}
-    options = backend_options or {}
-    backends = {name: get_backend(name, **options.get(name, {})) for name in {r.backend for r in stored}}
+    backends = {name: backend_for_model(models[name]) for name in sorted({r.model for r in stored})}
     store = DuckDBTranscriptStore(con)
+    cache = DuckDBResponseCache(con, read=use_cache)
     return asyncio.run(simulate(stored, agents, models, backends, store, clock=utc_now,
-                                max_concurrent_runs=max_concurrent_runs))
+                                max_concurrent_runs=max_concurrent_runs, cache=cache))

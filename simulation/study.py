@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,6 +29,21 @@ class ModelSpec(_Strict):
     """Endpoint for OpenAI-compatible backends."""
     api_key_env: str | None = None
     """Name of the environment variable holding the key; the key itself never goes in a study file."""
+    max_concurrency: int = Field(default=16, ge=1, le=1024)
+    """Calls in flight at once to this model's endpoint."""
+    timeout_s: float = Field(default=120.0, gt=0)
+    """Seconds before one call is abandoned and retried."""
+    max_retries: int = Field(default=4, ge=0, le=20)
+    """Retries of a call on 429, 5xx, timeouts and connection errors, with exponential backoff and jitter."""
+    price_per_1k_input_usd: float = Field(default=0.0, ge=0)
+    price_per_1k_output_usd: float = Field(default=0.0, ge=0)
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _looks_like_a_variable_name(cls, name: str | None) -> str | None:
+        if name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ValueError("api_key_env must name an environment variable (e.g. OPENAI_API_KEY), not hold a key")
+        return name
 
 
 class Design(_Strict):
@@ -161,14 +177,23 @@ def load_study(path: str | Path) -> Study:
 
 
 def apply_overrides(study: Study, *, languages: list[str] | None = None, replicates: int | None = None,
-                    backend: str | None = None, source: str = "command line") -> Study:
-    """A copy of ``study`` with CLI overrides applied and re-validated."""
+                    backend: str | None = None, model: str | None = None, base_url: str | None = None,
+                    api_key_env: str | None = None, concurrency: int | None = None,
+                    source: str = "command line") -> Study:
+    """A copy of ``study`` with CLI overrides applied and re-validated.
+
+    ``model`` replaces the study's model list with that one model (``--backend``, default ``openai``, with
+    ``--base-url``, ``--api-key-env`` and ``--concurrency``); otherwise ``backend`` and the endpoint options
+    apply to every listed model (``--backend synthetic`` keeps each model's own planted profile).
+    """
     data = study.model_dump(mode="json")
     if languages:
         data["design"]["languages"] = languages
     if replicates is not None:
         data["design"]["replicates"] = replicates
-    if backend:
-        for model in data["models"]:
-            model["backend"] = backend
+    if model:
+        data["models"] = [{"name": model, "backend": backend or "openai"}]
+    endpoint = {"backend": backend, "base_url": base_url, "api_key_env": api_key_env, "max_concurrency": concurrency}
+    for entry in data["models"]:
+        entry.update({key: value for key, value in endpoint.items() if value is not None})
     return parse_study(data, source)

@@ -75,6 +75,16 @@ RAW_TABLES: dict[str, str] = {
         model VARCHAR NOT NULL,
         backend VARCHAR NOT NULL,
         created_at TIMESTAMPTZ NOT NULL""",
+    "llm_calls": """
+        call_key VARCHAR PRIMARY KEY,
+        model VARCHAR NOT NULL,
+        endpoint VARCHAR NOT NULL,
+        response_text VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        tokens_in INTEGER,
+        tokens_out INTEGER,
+        latency_ms DOUBLE,
+        created_at TIMESTAMPTZ NOT NULL""",
     "scores": """
         utterance_id VARCHAR NOT NULL,
         scorer VARCHAR NOT NULL,

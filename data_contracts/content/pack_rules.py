@@ -57,7 +57,9 @@ def _unique_entries(content: LanguageContent) -> list[str]:
     """Entries must be unique after normalization across the whole lexicon: one category each."""
     from scoring.text_units import normalize
 
-    lang, seen, problems = content.pack.language, {}, []
+    lang = content.pack.language
+    seen: dict[str, str] = {}
+    problems: list[str] = []
     for group, categories in (("pathology", content.lexicon.pathology), ("protective", content.lexicon.protective)):
         for category, entries in categories.items():
             for entry in entries:

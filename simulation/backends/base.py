@@ -53,6 +53,7 @@ class Reply:
     tokens_out: int = 0
     latency_ms: float = 0.0
     error: str | None = None
+    cache_hit: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,10 @@ class Backend(abc.ABC):
     def connection_key(self) -> str:
         """Calls sharing a key share one concurrency limit."""
         return self.name
+
+    def redact(self, text: str) -> str:
+        """Remove secrets from text that will be logged or stored (error messages)."""
+        return text
 
     @property
     def is_synthetic(self) -> bool:

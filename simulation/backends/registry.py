@@ -51,3 +51,19 @@ def _synthetic(**options: Any) -> Backend:
     from simulation.backends.synthetic import SyntheticBackend
 
     return SyntheticBackend(**options)
+
+
+@register_backend("openai")
+def _openai(**options: Any) -> Backend:
+    from simulation.backends.openai_compatible import OpenAICompatibleBackend
+
+    return OpenAICompatibleBackend(**options)
+
+
+def backend_for_model(model: Any) -> Backend:
+    """Build the backend of one study model (``ModelSpec``): each model gets its own endpoint and limits."""
+    if model.backend == "openai":
+        return get_backend("openai", base_url=model.base_url or "https://api.openai.com/v1",
+                           api_key_env=model.api_key_env, timeout_s=model.timeout_s,
+                           max_connections=model.max_concurrency)
+    return get_backend(model.backend)

@@ -139,3 +139,27 @@ def test_db_path_comes_from_the_environment(warehouse: Path, monkeypatch: pytest
     assert main(["query", "select count(*) as n from raw.runs", "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines() == ["n", "4"]
     assert os.environ["BACKFIRE_DB"] == str(warehouse)
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_run_against_an_openai_compatible_endpoint_from_the_command_line(
+        tmp_path: Path, write_study, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("openai")
+    from tests.test_helpers.openai_server import serve_openai
+
+    monkeypatch.setenv("BACKFIRE_CLI_KEY", "sk-cli-secret-0987654321")
+    path = write_study(small_study_dict(languages=["en"], replicates=2, n_turns=2))
+    db = tmp_path / "real.duckdb"
+    with serve_openai() as (fake, url):
+        code = main(["run", str(path), "--model", "tiny-chat", "--base-url", url, "--api-key-env",
+                     "BACKFIRE_CLI_KEY", "--concurrency", "8", "--db", str(db)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert fake.completions == 2 * 2 * 10 * 2
+    assert "SYNTHETIC" not in captured.out and "tiny-chat" in captured.out
+    with duckdb.connect(str(db), read_only=True) as con:
+        models = con.execute("select distinct model, backend, synthetic from raw.runs").fetchall()
+        stored = str(con.execute("select * from raw.studies").fetchall())
+    assert models == [("tiny-chat", "openai", False)]
+    assert "BACKFIRE_CLI_KEY" in stored and "sk-cli-secret" not in stored

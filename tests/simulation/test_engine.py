@@ -90,7 +90,7 @@ def test_agents_of_a_turn_see_the_same_history_and_failures_are_stored(con: duck
     runs, agents = build_design(study)
     backend = RecordingBackend()
     stats = asyncio.run(simulate(runs, {runs[0].run_id: agents}, {m.name: m for m in study.models},
-                                 {"synthetic": backend}, DuckDBTranscriptStore(con), clock=utc_now))
+                                 {"synthetic-test": backend}, DuckDBTranscriptStore(con), clock=utc_now))
     assert stats.errors == 3
     turn3 = [backend.seen[(3, i)][1].content for i in range(10)]
     public = [[line for line in text.splitlines() if "talk 2-" in line or "talk 1-" in line] for text in turn3]
@@ -110,7 +110,7 @@ def test_aligned_agents_get_the_alignment_prefix_first(con: duckdb.DuckDBPyConne
     study = parse_study(small_study_dict(languages=["ja"], replicates=1, aligned_shares=[0.5], n_turns=1), "s")
     runs, agents = build_design(study)
     backend = RecordingBackend(failing_agent=-1)
-    asyncio.run(simulate(runs, {runs[0].run_id: agents}, {m.name: m for m in study.models}, {"synthetic": backend},
+    asyncio.run(simulate(runs, {runs[0].run_id: agents}, {m.name: m for m in study.models}, {"synthetic-test": backend},
                          DuckDBTranscriptStore(con), clock=utc_now))
     prefix = load_language("ja").pack.alignment_prefix.strip()
     for agent in agents:

@@ -1,0 +1,120 @@
+"""The openai backend against a real HTTP server on 127.0.0.1 (no mocks of the client library)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import duckdb
+import pytest
+
+from simulation.errors import StudyConfigError
+from simulation.stages import check_endpoints, record_design, simulate_study
+from simulation.study import parse_study
+from tests.test_helpers.openai_server import FakeOpenAI, serve_openai
+from tests.test_helpers.studies import small_study_dict
+from warehouse.schema import ensure_raw_schema
+
+pytest.importorskip("openai")
+SECRET = "sk-test-secret-do-not-store-1234567890"
+
+
+@pytest.fixture(autouse=True)
+def fast_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("simulation.backends.retry.BASE_DELAY_S", 0.0)
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeOpenAI, str]]:
+    monkeypatch.setenv("BACKFIRE_TEST_KEY", SECRET)
+    with serve_openai() as served:
+        yield served
+
+
+def _study(base_url: str, **model: object) -> dict:
+    data = small_study_dict(languages=["en"], replicates=1, aligned_shares=[0.0, 1.0], n_turns=2)
+    data["models"] = [{"name": "tiny-chat", "backend": "openai", "base_url": base_url,
+                       "api_key_env": "BACKFIRE_TEST_KEY", "max_concurrency": 4, **model}]
+    return data
+
+
+def _warehouse(study_dict: dict) -> tuple[duckdb.DuckDBPyConnection, object]:
+    con = duckdb.connect()
+    ensure_raw_schema(con)
+    study = parse_study(study_dict, "s")
+    record_design(con, study)
+    return con, study
+
+
+def _all_text(con: duckdb.DuckDBPyConnection) -> str:
+    chunks = []
+    for schema, table in con.execute("select table_schema, table_name from information_schema.tables").fetchall():
+        chunks.append(str(con.execute(f'select * from "{schema}"."{table}"').fetchall()))
+    return "\n".join(chunks)
+
+
+def test_failures_are_retried_and_every_turn_is_stored(server, caplog: pytest.LogCaptureFixture) -> None:
+    fake, url = server
+    fake.faults.extend(["429", "429", "500", "garbage", "prose"])
+    con, study = _warehouse(_study(url))
+    with caplog.at_level(logging.DEBUG):
+        stats = simulate_study(con, study)
+    assert stats.calls == 40 and stats.errors == 0
+    assert fake.completions == 40 + 4  # four retried faults; "prose" is an answer
+    statuses = dict(con.execute("select status, count(*) from raw.utterances where channel = 'talk' "
+                                "group by 1").fetchall())
+    assert statuses == {"ok": 39, "parse_error": 1}
+    assert con.execute("select text from raw.utterances where status = 'parse_error' and channel = 'talk'"
+                       ).fetchone()[0] == "I would rather just talk normally."
+    assert all(auth == f"Bearer {SECRET}" for auth in fake.authorizations)
+    assert SECRET not in _all_text(con) and SECRET not in caplog.text
+    assert "retry" in caplog.text
+
+
+def test_lost_turns_replay_from_the_cache_without_calling_again(server) -> None:
+    fake, url = server
+    con, study = _warehouse(_study(url))
+    simulate_study(con, study)
+    paid = fake.completions
+    con.execute("delete from raw.utterances where turn = 2")
+    resumed = simulate_study(con, study)
+    assert resumed.calls == 20 and fake.completions == paid
+    assert con.execute("select bool_and(cache_hit) from raw.utterances where turn = 2").fetchone()[0] is True
+    con.execute("delete from raw.utterances where turn = 2")
+    simulate_study(con, study, use_cache=False)
+    assert fake.completions == paid + 20
+
+
+def test_a_request_the_endpoint_rejects_is_stored_as_an_error_with_its_reason(server) -> None:
+    fake, url = server
+    fake.faults.extend(["400"])
+    con, study = _warehouse(_study(url, max_retries=2))
+    stats = simulate_study(con, study)
+    assert stats.errors == 1 and fake.completions == 40
+    error = con.execute("select error from raw.utterances where status = 'error' and channel = 'talk'").fetchone()[0]
+    assert "BadRequestError" in error and SECRET not in error
+
+
+def test_a_slow_call_times_out_and_is_retried(server) -> None:
+    fake, url = server
+    fake.slow_s = 1.5
+    fake.faults.extend(["slow"])
+    con, study = _warehouse(_study(url, timeout_s=0.5))
+    stats = simulate_study(con, study)
+    assert stats.errors == 0 and fake.completions == 41
+
+
+def test_a_missing_key_variable_fails_before_any_call(server, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake, url = server
+    monkeypatch.delenv("BACKFIRE_TEST_KEY")
+    study = parse_study(_study(url), "s")
+    with pytest.raises(StudyConfigError, match="BACKFIRE_TEST_KEY is not set"):
+        check_endpoints(study)
+    assert fake.completions == 0
+
+
+def test_a_key_in_place_of_the_variable_name_is_rejected() -> None:
+    data = _study("http://127.0.0.1:1/v1")
+    data["models"][0]["api_key_env"] = "sk-live-abc123!"
+    with pytest.raises(StudyConfigError, match="must name an environment variable"):
+        parse_study(data, "s")

@@ -1,0 +1,90 @@
+"""A real OpenAI-compatible HTTP server on 127.0.0.1 for tests, with injectable faults.
+
+Faults are consumed in order, one per request: ``"429"`` (with Retry-After: 0), ``"500"``, ``"400"``,
+``"garbage"`` (a non-JSON body), ``"prose"`` (a valid completion whose content is not JSON) and
+``"slow"`` (sleeps past the client's timeout). Without a fault it answers with a JSON talk/monologue reply.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class FakeOpenAI:
+    def __init__(self) -> None:
+        self.faults: deque[str] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self.authorizations: list[str] = []
+        self.lock = threading.Lock()
+        self.slow_s = 2.0
+
+    @property
+    def completions(self) -> int:
+        return len(self.requests)
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                payload = json.loads(self.rfile.read(length) or b"{}")
+                with server.lock:
+                    fault = server.faults.popleft() if server.faults else None
+                    server.requests.append(payload)
+                    server.authorizations.append(self.headers.get("Authorization", ""))
+                if fault == "429":
+                    return self._send(429, b'{"error": {"message": "slow down", "type": "rate_limit"}}',
+                                      {"Retry-After": "0"})
+                if fault == "500":
+                    return self._send(500, b'{"error": {"message": "boom", "type": "server_error"}}')
+                if fault == "400":
+                    return self._send(400, b'{"error": {"message": "bad request", "type": "invalid_request"}}')
+                if fault == "garbage":
+                    return self._send(200, b"<html>definitely not json")
+                if fault == "slow":
+                    time.sleep(server.slow_s)
+                last = payload["messages"][-1]["content"]
+                content = ("I would rather just talk normally." if fault == "prose" else
+                           json.dumps({"talk": f"I hear you ({len(last)} chars).", "monologue": "I am uneasy."}))
+                body = {"id": "cmpl-test", "object": "chat.completion", "created": 0, "model": payload["model"],
+                        "choices": [{"index": 0, "finish_reason": "stop",
+                                     "message": {"role": "assistant", "content": content}}],
+                        "usage": {"prompt_tokens": len(last) // 4 + 1, "completion_tokens": 12,
+                                  "total_tokens": len(last) // 4 + 13}}
+                return self._send(200, json.dumps(body).encode())
+
+        return Handler
+
+
+@contextmanager
+def serve_openai() -> Iterator[tuple[FakeOpenAI, str]]:
+    """Start the fake on a free port of 127.0.0.1; yields it and its base URL (``.../v1``)."""
+    fake = FakeOpenAI()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), fake.handler())
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake, f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

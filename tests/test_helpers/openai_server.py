@@ -24,6 +24,8 @@ class FakeOpenAI:
         self.authorizations: list[str] = []
         self.lock = threading.Lock()
         self.slow_s = 2.0
+        self.delay_s = 0.0
+        """Latency added to every answer, like a real endpoint."""
 
     @property
     def completions(self) -> int:
@@ -63,6 +65,8 @@ class FakeOpenAI:
                     return self._send(200, b"<html>definitely not json")
                 if fault == "slow":
                     time.sleep(server.slow_s)
+                elif server.delay_s:
+                    time.sleep(server.delay_s)
                 last = payload["messages"][-1]["content"]
                 content = ("I would rather just talk normally." if fault == "prose" else
                            json.dumps({"talk": f"I hear you ({len(last)} chars).", "monologue": "I am uneasy."}))

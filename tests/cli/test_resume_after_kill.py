@@ -1,0 +1,62 @@
+"""A run killed with SIGKILL in the middle resumes at its first missing turn, without duplicates and without
+paying again for calls whose answers were already stored."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from tests.conftest import REPO_ROOT
+from tests.test_helpers.openai_server import serve_openai
+from tests.test_helpers.studies import small_study_dict
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+
+def test_sigkill_mid_study_then_resume(tmp_path: Path) -> None:
+    pytest.importorskip("openai")
+    study = small_study_dict(languages=["en"], replicates=3, aligned_shares=[0.0, 1.0], n_turns=4)
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(study), encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    expected_calls = 6 * 4 * 10
+    env = {**os.environ, "BACKFIRE_KILL_KEY": "sk-kill-test", "BACKFIRE_DB": str(db)}
+    with serve_openai() as (fake, url):
+        fake.delay_s = 0.05
+        command = [sys.executable, "-m", "cli.main", "run", str(path), "--model", "tiny-chat", "--base-url", url,
+                   "--api-key-env", "BACKFIRE_KILL_KEY", "--concurrency", "8"]
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while fake.completions < expected_calls // 2 and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+        process.kill()  # SIGKILL: no cleanup, no flush
+        process.wait(timeout=30)
+        assert fake.completions < expected_calls, "the run finished before it could be killed"
+
+        with duckdb.connect(str(db)) as con:  # DuckDB replays its WAL; nothing half-written survives
+            stored_before = con.execute("select count(*) from raw.utterances").fetchone()[0]
+            cached_before = con.execute("select count(*) from raw.llm_calls").fetchone()[0]
+        paid_before = fake.completions
+
+        done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        total, distinct = con.execute("select count(*), count(distinct (run_id, turn, agent_idx, channel)) "
+                                      "from raw.utterances").fetchone()
+        replayed = con.execute("select count(*) from raw.utterances where cache_hit and channel = 'talk'"
+                               ).fetchone()[0]
+    assert total == distinct == expected_calls * 2
+    assert stored_before % 20 == 0  # whole turns only (10 agents x talk + monologue)
+    # Calls answered before the kill were either stored in a turn or cached: the resume pays only for the rest
+    # (plus at most the calls in flight at the kill, which had no answer yet).
+    assert fake.completions - paid_before <= expected_calls - cached_before + 8
+    assert replayed >= cached_before - stored_before // 2

@@ -7,9 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from cli import demo, query, run, tables, validate
+from cli import demo, estimate, query, run, tables, validate
 
-COMMANDS = (validate, run, demo, query, tables)
+COMMANDS = (validate, estimate, run, demo, query, tables)
 
 
 def build_parser() -> argparse.ArgumentParser:

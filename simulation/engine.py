@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from simulation.backends.base import AgentContext, Backend, GenerationConfig, Message, Reply
 from simulation.backends.retry import generate_with_retries
+from simulation.budget import Spending
 from simulation.content import load_language
 from simulation.design import AgentSpec, RunSpec
 from simulation.ids import derive_seed, stable_hash
@@ -41,6 +42,7 @@ class CallGate:
     model: ModelSpec
     limit: asyncio.Semaphore
     cache: ResponseCache | None = None
+    spending: Spending | None = None
 
     async def call(self, messages: list[Message], config: GenerationConfig) -> Reply:
         key = None
@@ -51,7 +53,11 @@ class CallGate:
             if cached is not None:
                 return cached
         async with self.limit:
+            if self.spending is not None:
+                self.spending.check()
             reply = await generate_with_retries(self.backend, messages, config, max_retries=self.model.max_retries)
+            if self.spending is not None:
+                self.spending.record(self.model, reply)
         if key is not None and self.cache is not None:
             self.cache.put(key, self.model.name, self.backend.connection_key(), reply)
         return reply
@@ -81,6 +87,8 @@ class SimulationStats:
     parse_errors: int = 0
     tokens_in: int = 0
     tokens_out: int = 0
+    cost_usd: float = 0.0
+    cache_hits: int = 0
 
 
 def utterance_id(run_id: str, turn: int, agent_idx: int, channel: str) -> str:
@@ -165,6 +173,7 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
             records.append(TurnRecord(turn, idx, talk, monologue))
             for call_reply in (reply, probe):
                 if call_reply is not None:
+                    stats.cache_hits += call_reply.cache_hit
                     stats.calls += 1
                     stats.tokens_in += call_reply.tokens_in
                     stats.tokens_out += call_reply.tokens_out
@@ -179,7 +188,7 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
 async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentSpec]],
                    models: Mapping[str, ModelSpec], backends: Mapping[str, Backend], store: TranscriptStore,
                    *, clock: Callable[[], Any], max_concurrent_runs: int = 32,
-                   cache: ResponseCache | None = None) -> SimulationStats:
+                   cache: ResponseCache | None = None, spending: Spending | None = None) -> SimulationStats:
     """Simulate every run that is not complete yet, resuming partial runs at their first missing turn.
 
     Args:
@@ -191,6 +200,8 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
         clock: returns the timestamp stored with each turn.
         max_concurrent_runs: runs in flight at once; each run's turn fans out to its n agents.
         cache: the response cache; real backends read and write it, the synthetic one skips it.
+        spending: the invocation's budget; when it runs out, ``BudgetExhaustedError`` propagates after every
+            finished turn has been written.
     """
     stats = SimulationStats(runs_total=len(runs))
     histories = store.load_history([r.run_id for r in runs], {r.run_id: r.n_agents for r in runs})
@@ -206,7 +217,7 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
     logger.info("simulating %d of %d runs (%d complete, %d resumed)", len(pending), len(runs),
                 stats.runs_skipped_complete, len(stats.turns_resumed_from))
     limit = asyncio.Semaphore(max_concurrent_runs)
-    gates = {name: CallGate(backend, models[name], asyncio.Semaphore(backend.max_connections), cache)
+    gates = {name: CallGate(backend, models[name], asyncio.Semaphore(backend.max_connections), cache, spending)
              for name, backend in backends.items()}
 
     async def guarded(run: RunSpec) -> None:
@@ -218,4 +229,6 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
         await asyncio.gather(*(guarded(run) for run in pending))
     finally:
         store.flush()  # whatever finished is kept, even when a run fails or the study is interrupted
+        if spending is not None:
+            stats.cost_usd = spending.cost_usd
     return stats

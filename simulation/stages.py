@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from simulation.backends.registry import backend_for_model, backend_names
+from simulation.budget import Spending
 from simulation.content import LanguageContent, load_language, missing_languages
 from simulation.design import AgentSpec, RunSpec, assign_agents, expand_design
 from simulation.engine import SimulationStats, simulate
@@ -141,5 +142,6 @@ def simulate_study(con: duckdb.DuckDBPyConnection, study: Study, *, max_concurre
     backends = {name: backend_for_model(models[name]) for name in sorted({r.model for r in stored})}
     store = DuckDBTranscriptStore(con)
     cache = DuckDBResponseCache(con, read=use_cache)
+    spending = Spending(study.budget)
     return asyncio.run(simulate(stored, agents, models, backends, store, clock=utc_now,
-                                max_concurrent_runs=max_concurrent_runs, cache=cache))
+                                max_concurrent_runs=max_concurrent_runs, cache=cache, spending=spending))

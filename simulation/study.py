@@ -106,6 +106,15 @@ class Design(_Strict):
         return self
 
 
+class Budget(_Strict):
+    """Limits that stop a study cleanly, with everything finished so far saved (cache hits are free)."""
+
+    max_cost_usd: float | None = Field(default=None, gt=0)
+    """Stop launching calls once the priced cost of this invocation reaches this many dollars."""
+    max_calls: int | None = Field(default=None, gt=0)
+    """Stop launching calls once this many endpoint calls were made in this invocation."""
+
+
 class Study(_Strict):
     """A study file under ``studies/``."""
 
@@ -122,6 +131,7 @@ class Study(_Strict):
     """Population over which CPI/DI z-scores are taken (recorded in the marts)."""
     replication_target: str | None = None
     """Which published study this reproduces (study1..study4), for the replication scorecard."""
+    budget: Budget = Field(default_factory=Budget)
 
     @field_validator("models")
     @classmethod

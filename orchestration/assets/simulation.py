@@ -24,6 +24,6 @@ def utterances(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
         "study": spec.name, "runs": stats.runs_total, "runs_already_complete": stats.runs_skipped_complete,
         "runs_resumed": len(stats.turns_resumed_from), "calls": stats.calls, "turns_written": stats.turns_written,
         "errors": stats.errors, "parse_errors": stats.parse_errors, "tokens_in": stats.tokens_in,
-        "tokens_out": stats.tokens_out,
+        "tokens_out": stats.tokens_out, "cost_usd": round(stats.cost_usd, 6), "cache_hits": stats.cache_hits,
         "synthetic": all(m.backend == "synthetic" for m in spec.models),
     })

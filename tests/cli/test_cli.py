@@ -163,3 +163,19 @@ def test_run_against_an_openai_compatible_endpoint_from_the_command_line(
         stored = str(con.execute("select * from raw.studies").fetchall())
     assert models == [("tiny-chat", "openai", False)]
     assert "BACKFIRE_CLI_KEY" in stored and "sk-cli-secret" not in stored
+
+
+def test_estimate_counts_calls_and_prices_tokens(write_study, capsys: pytest.CaptureFixture[str]) -> None:
+    from simulation.estimate import estimate_study
+    from simulation.study import parse_study
+
+    data = small_study_dict(languages=["en", "ja"], replicates=2, n_turns=3, probe_turns=[3])
+    data["models"] = [{"name": "priced", "backend": "synthetic", "price_per_1k_input_usd": 1.0,
+                       "price_per_1k_output_usd": 2.0, "max_tokens": 100}]
+    (estimate,) = estimate_study(parse_study(data, "s"))
+    assert estimate.runs == 8 and estimate.calls == 8 * 10 * (3 + 1)
+    assert estimate.tokens_out == estimate.calls * 100
+    assert estimate.cost_usd == pytest.approx(estimate.tokens_in / 1000 + estimate.tokens_out * 2 / 1000)
+    assert main(["estimate", str(write_study(data))]) == 0
+    out = capsys.readouterr().out
+    assert "priced" in out and "320" in out

@@ -118,3 +118,34 @@ def test_a_key_in_place_of_the_variable_name_is_rejected() -> None:
     data["models"][0]["api_key_env"] = "sk-live-abc123!"
     with pytest.raises(StudyConfigError, match="must name an environment variable"):
         parse_study(data, "s")
+
+
+def test_a_call_budget_stops_the_study_cleanly_and_a_rerun_resumes(server) -> None:
+    from simulation.budget import BudgetExhaustedError
+
+    fake, url = server
+    data = _study(url, max_concurrency=1)
+    data["budget"] = {"max_calls": 25}
+    con, study = _warehouse(data)
+    with pytest.raises(BudgetExhaustedError, match=r"budget\.max_calls"):
+        simulate_study(con, study)
+    assert fake.completions == 25
+    stored = con.execute("select count(*) from raw.utterances").fetchone()[0]
+    assert stored % 20 == 0 and stored >= 20  # whole turns only
+    data["budget"] = {}
+    resumed = simulate_study(con, parse_study(data, "s"))
+    assert con.execute("select count(*) from raw.utterances where channel = 'talk'").fetchone()[0] == 40
+    assert fake.completions == 40  # the 25 answered calls were stored or cached: none paid twice
+    assert resumed.cache_hits == 25 - stored // 2
+
+
+def test_cost_is_priced_per_model_and_a_cost_budget_stops_the_study(server) -> None:
+    from simulation.budget import BudgetExhaustedError
+
+    fake, url = server
+    data = _study(url, max_concurrency=2, price_per_1k_input_usd=1.0, price_per_1k_output_usd=2.0)
+    data["budget"] = {"max_cost_usd": 0.5}
+    con, study = _warehouse(data)
+    with pytest.raises(BudgetExhaustedError, match=r"\$0\.5"):
+        simulate_study(con, study)
+    assert 0 < fake.completions < 40

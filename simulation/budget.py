@@ -19,15 +19,28 @@ def call_cost_usd(model: ModelSpec, reply: Reply) -> float:
     return (reply.tokens_in * model.price_per_1k_input_usd + reply.tokens_out * model.price_per_1k_output_usd) / 1000
 
 
+MIN_CALLS_FOR_ERROR_SHARE = 20
+
+
+class FailureThresholdError(BackfireError):
+    """Too many calls failed after every retry; the study stops with what it finished saved."""
+
+
 @dataclass
 class Spending:
-    """Calls made and dollars spent in one invocation, checked against the study's budget before each call."""
+    """Calls made, failed and paid in one invocation, checked against the study's budget before each call."""
 
     budget: Budget
     calls: int = 0
+    errors: int = 0
     cost_usd: float = 0.0
 
     def check(self) -> None:
+        if self.calls >= MIN_CALLS_FOR_ERROR_SHARE and self.errors / self.calls >= self.budget.max_error_share:
+            raise FailureThresholdError(
+                f"{self.errors} of {self.calls} calls failed after every retry (budget.max_error_share = "
+                f"{self.budget.max_error_share}); finished turns are saved", field="budget.max_error_share",
+                fix="check the endpoint, model name and key (see the error column of raw.utterances), then rerun")
         if self.budget.max_calls is not None and self.calls >= self.budget.max_calls:
             raise BudgetExhaustedError(
                 f"budget reached: {self.calls} calls made (budget.max_calls = {self.budget.max_calls}); "
@@ -42,4 +55,5 @@ class Spending:
     def record(self, model: ModelSpec, reply: Reply) -> None:
         if not reply.cache_hit:
             self.calls += 1
+            self.errors += reply.status == "error"
             self.cost_usd += call_cost_usd(model, reply)

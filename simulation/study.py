@@ -113,6 +113,9 @@ class Budget(_Strict):
     """Stop launching calls once the priced cost of this invocation reaches this many dollars."""
     max_calls: int | None = Field(default=None, gt=0)
     """Stop launching calls once this many endpoint calls were made in this invocation."""
+    max_error_share: float = Field(default=0.5, gt=0, le=1)
+    """Stop when this share of the invocation's calls failed after every retry (checked from 20 calls on):
+    a broken endpoint or key should not burn through a study storing error rows."""
 
 
 class Study(_Strict):

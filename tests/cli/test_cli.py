@@ -149,11 +149,14 @@ def test_run_against_an_openai_compatible_endpoint_from_the_command_line(
     from tests.test_helpers.openai_server import serve_openai
 
     monkeypatch.setenv("BACKFIRE_CLI_KEY", "sk-cli-secret-0987654321")
-    path = write_study(small_study_dict(languages=["en"], replicates=2, n_turns=2))
+    data = small_study_dict(languages=["en"], replicates=2, n_turns=2)
+    data["models"] = [{"name": "tiny-chat", "backend": "openai", "price_per_1k_input_usd": 0.5,
+                       "price_per_1k_output_usd": 1.5}]
+    path = write_study(data)
     db = tmp_path / "real.duckdb"
     with serve_openai() as (fake, url):
-        code = main(["run", str(path), "--model", "tiny-chat", "--base-url", url, "--api-key-env",
-                     "BACKFIRE_CLI_KEY", "--concurrency", "8", "--db", str(db)])
+        code = main(["run", str(path), "--base-url", url, "--api-key-env", "BACKFIRE_CLI_KEY", "--concurrency", "8",
+                     "--db", str(db)])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert fake.completions == 2 * 2 * 10 * 2
@@ -161,7 +164,12 @@ def test_run_against_an_openai_compatible_endpoint_from_the_command_line(
     with duckdb.connect(str(db), read_only=True) as con:
         models = con.execute("select distinct model, backend, synthetic from raw.runs").fetchall()
         stored = str(con.execute("select * from raw.studies").fetchall())
+        usage = con.execute("select sum(calls), sum(tokens_in), sum(tokens_out), sum(cost_usd) "
+                            "from marts.usage_by_run").fetchone()
     assert models == [("tiny-chat", "openai", False)]
+    calls, tokens_in, tokens_out, cost = usage
+    assert calls == 80 and tokens_out == 80 * 12
+    assert cost == pytest.approx((tokens_in * 0.5 + tokens_out * 1.5) / 1000)
     assert "BACKFIRE_CLI_KEY" in stored and "sk-cli-secret" not in stored
 
 

@@ -149,3 +149,14 @@ def test_cost_is_priced_per_model_and_a_cost_budget_stops_the_study(server) -> N
     with pytest.raises(BudgetExhaustedError, match=r"\$0\.5"):
         simulate_study(con, study)
     assert 0 < fake.completions < 40
+
+
+def test_a_failing_endpoint_stops_the_study_at_the_error_threshold(server) -> None:
+    from simulation.budget import FailureThresholdError
+
+    fake, url = server
+    fake.faults.extend(["400"] * 100)
+    con, study = _warehouse(_study(url, max_concurrency=1))
+    with pytest.raises(FailureThresholdError, match="20 of 20 calls failed"):
+        simulate_study(con, study)
+    assert fake.completions == 20

@@ -229,6 +229,8 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
         await asyncio.gather(*(guarded(run) for run in pending))
     finally:
         store.flush()  # whatever finished is kept, even when a run fails or the study is interrupted
+        for backend in backends.values():
+            await backend.aclose()
         if spending is not None:
             stats.cost_usd = spending.cost_usd
     return stats

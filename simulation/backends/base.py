@@ -82,6 +82,10 @@ class Backend(abc.ABC):
         """Calls sharing a key share one concurrency limit."""
         return self.name
 
+    async def aclose(self) -> None:
+        """Release connections; called once when a simulation ends."""
+        return None
+
     def redact(self, text: str) -> str:
         """Remove secrets from text that will be logged or stored (error messages)."""
         return text

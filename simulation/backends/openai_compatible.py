@@ -49,6 +49,10 @@ class OpenAICompatibleBackend(Backend):
     def connection_key(self) -> str:
         return f"openai:{self.base_url}"
 
+    async def aclose(self) -> None:
+        """Close the HTTP connections (before the event loop ends)."""
+        await self._client.close()
+
     def redact(self, text: str) -> str:
         return text.replace(self._secret, "[redacted]") if self._secret else text
 

@@ -19,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
     parser.add_argument("--api-key-env", help="NAME of the environment variable that holds the API key")
     parser.add_argument("--concurrency", type=positive_int, help="calls in flight per model endpoint")
+    parser.add_argument("--no-cache", action="store_true", help="call the endpoint even when raw.llm_calls has "
+                                                               "the answer (answers are still cached)")
     add_db_argument(parser)
     parser.set_defaults(handler=handle)
 
@@ -35,9 +37,10 @@ def run_and_report(study_path: str, *, db: str | None, languages: list[str] | No
     from simulation.study import apply_overrides, load_study
     from warehouse.connection import connect
 
-    endpoint = {key: value for key, value in endpoint.items() if value is not None}
+    endpoint = {key: value for key, value in endpoint.items() if value not in (None, False)}
+    overrides = {key: value for key, value in endpoint.items() if key != "no_cache"}
     study = apply_overrides(load_study(study_path), languages=languages, replicates=replicates, backend=backend,
-                            source=study_path, **endpoint)
+                            source=study_path, **overrides)
     load_study_content(study, study_path)
     check_endpoints(study, study_path)
     started = time.perf_counter()
@@ -54,4 +57,4 @@ def run_and_report(study_path: str, *, db: str | None, languages: list[str] | No
 def handle(args: argparse.Namespace) -> int:
     return run_and_report(args.study, db=args.db, languages=args.languages, replicates=args.replicates,
                           backend=args.backend, verbose=args.verbose, model=args.model, base_url=args.base_url,
-                          api_key_env=args.api_key_env, concurrency=args.concurrency)
+                          api_key_env=args.api_key_env, concurrency=args.concurrency, no_cache=args.no_cache)

@@ -58,6 +58,8 @@ class StudyResource(ConfigurableResource):
     base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint for the models.")
     api_key_env: str | None = Field(default=None, description="NAME of the environment variable with the key.")
     concurrency: int | None = Field(default=None, description="Calls in flight per model endpoint.")
+    no_cache: bool = Field(default=False, description="Do not read the response cache (answers are still "
+                           "written to it).")
     evaluation_date: str | None = Field(default=None, description="ISO date of a dated (nightly) evaluation.")
 
     def load(self) -> Study:

@@ -17,7 +17,7 @@ def utterances(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                study: StudyResource) -> dg.MaterializeResult:
     spec = study.load()
     with warehouse.writer() as con:
-        stats = simulate_study(con, spec)
+        stats = simulate_study(con, spec, use_cache=not study.no_cache)
     context.log.info("simulation %s: %d calls, %d turns written, %d runs already complete", spec.name,
                      stats.calls, stats.turns_written, stats.runs_skipped_complete)
     return dg.MaterializeResult(metadata={

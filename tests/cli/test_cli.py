@@ -154,12 +154,19 @@ def test_run_against_an_openai_compatible_endpoint_from_the_command_line(
                        "price_per_1k_output_usd": 1.5}]
     path = write_study(data)
     db = tmp_path / "real.duckdb"
+    arguments = ["run", str(path), "--base-url", None, "--api-key-env", "BACKFIRE_CLI_KEY", "--concurrency", "8",
+                 "--db", str(db)]
     with serve_openai() as (fake, url):
-        code = main(["run", str(path), "--base-url", url, "--api-key-env", "BACKFIRE_CLI_KEY", "--concurrency", "8",
-                     "--db", str(db)])
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    assert fake.completions == 2 * 2 * 10 * 2
+        arguments[3] = url
+        code = main(arguments)
+        captured = capsys.readouterr()
+        assert code == 0, captured.err
+        assert fake.completions == 2 * 2 * 10 * 2
+        with duckdb.connect(str(db)) as con:
+            con.execute("delete from raw.utterances where turn = 2")
+        assert main([*arguments, "--no-cache"]) == 0
+        assert fake.completions == 2 * 2 * 10 * 3  # the lost turn was called again, not read from the cache
+        capsys.readouterr()
     assert "SYNTHETIC" not in captured.out and "tiny-chat" in captured.out
     with duckdb.connect(str(db), read_only=True) as con:
         models = con.execute("select distinct model, backend, synthetic from raw.runs").fetchall()
@@ -168,7 +175,7 @@ def test_run_against_an_openai_compatible_endpoint_from_the_command_line(
                             "from marts.usage_by_run").fetchone()
     assert models == [("tiny-chat", "openai", False)]
     calls, tokens_in, tokens_out, cost = usage
-    assert calls == 80 and tokens_out == 80 * 12
+    assert calls == 80 and tokens_out == 80 * 12  # the recomputed turn replaced nothing: ids are hashes
     assert cost == pytest.approx((tokens_in * 0.5 + tokens_out * 1.5) / 1000)
     assert "BACKFIRE_CLI_KEY" in stored and "sk-cli-secret" not in stored
 

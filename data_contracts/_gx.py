@@ -55,10 +55,16 @@ class ContractResult:
 @functools.cache
 def _context() -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
     import great_expectations as gx
 
-    context = gx.get_context(mode="ephemeral")
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)  # after import: GX sets its own level
+
+    previous = logging.root.manager.disable
+    logging.disable(logging.INFO)  # GX logs its temporary docs folder at INFO from a logger with its own level
+    try:
+        context = gx.get_context(mode="ephemeral")
+    finally:
+        logging.disable(previous)
     context.variables.progress_bars = {"globally": False, "metric_calculations": False}  # type: ignore[assignment]
     return context
 

@@ -43,6 +43,7 @@ def run_and_report(study_path: str, *, db: str | None, languages: list[str] | No
                             source=study_path, **overrides)
     load_study_content(study, study_path)
     check_endpoints(study, study_path)
+    _show_progress()
     started = time.perf_counter()
     result = materialize_study(study_path, db=db, languages=languages, replicates=replicates, backend=backend,
                                log_level="INFO" if verbose else "CRITICAL", **endpoint)
@@ -52,6 +53,21 @@ def run_and_report(study_path: str, *, db: str | None, languages: list[str] | No
     print(f"\nstudy {study.name}: done in {time.perf_counter() - started:.1f} s (Dagster run {result.run_id})")
     print(f"warehouse: {result.db_path}")
     return 0
+
+
+def _show_progress() -> None:
+    """Print the simulation's progress lines on stderr, also when Dagster's own log is silenced."""
+    import logging
+    import sys
+
+    logger = logging.getLogger("simulation.progress")
+    if not any(getattr(h, "_backfire_progress", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler._backfire_progress = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 def handle(args: argparse.Namespace) -> int:

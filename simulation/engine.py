@@ -20,6 +20,7 @@ from simulation.content import load_language
 from simulation.design import AgentSpec, RunSpec
 from simulation.ids import derive_seed, stable_hash
 from simulation.parsing import parse_reply
+from simulation.progress import ProgressReporter
 from simulation.prompts import TurnRecord, probe_messages, system_prompt, turn_messages
 from simulation.study import ModelSpec
 
@@ -89,6 +90,7 @@ class SimulationStats:
     tokens_out: int = 0
     cost_usd: float = 0.0
     cache_hits: int = 0
+    reporter: ProgressReporter | None = field(default=None, repr=False)
 
 
 def utterance_id(run_id: str, turn: int, agent_idx: int, channel: str) -> str:
@@ -183,12 +185,17 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
         store.write_turn(rows)
         history.append(records)
         stats.turns_written += 1
+        if gate.spending is not None:
+            stats.cost_usd = gate.spending.cost_usd
+        if stats.reporter is not None:
+            stats.reporter.update(stats)
 
 
 async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentSpec]],
                    models: Mapping[str, ModelSpec], backends: Mapping[str, Backend], store: TranscriptStore,
                    *, clock: Callable[[], Any], max_concurrent_runs: int = 32,
-                   cache: ResponseCache | None = None, spending: Spending | None = None) -> SimulationStats:
+                   cache: ResponseCache | None = None, spending: Spending | None = None,
+                   progress: Callable[[str], Any] | None = None) -> SimulationStats:
     """Simulate every run that is not complete yet, resuming partial runs at their first missing turn.
 
     Args:
@@ -202,6 +209,7 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
         cache: the response cache; real backends read and write it, the synthetic one skips it.
         spending: the invocation's budget; when it runs out, ``BudgetExhaustedError`` propagates after every
             finished turn has been written.
+        progress: receives a progress line (turns, calls, calls/s, tokens, cost, errors, ETA) every 2 s.
     """
     stats = SimulationStats(runs_total=len(runs))
     histories = store.load_history([r.run_id for r in runs], {r.run_id: r.n_agents for r in runs})
@@ -219,6 +227,10 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
     limit = asyncio.Semaphore(max_concurrent_runs)
     gates = {name: CallGate(backend, models[name], asyncio.Semaphore(backend.max_connections), cache, spending)
              for name, backend in backends.items()}
+    remaining = sum(run.n_turns - len(histories.get(run.run_id, [])) for run in pending)
+    reporter = ProgressReporter(remaining, emit=progress) if progress is not None else None
+    if reporter is not None:
+        stats.reporter = reporter
 
     async def guarded(run: RunSpec) -> None:
         async with limit:
@@ -231,6 +243,8 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
         store.flush()  # whatever finished is kept, even when a run fails or the study is interrupted
         for backend in backends.values():
             await backend.aclose()
+        if reporter is not None:
+            reporter.update(stats, force=True)
         if spending is not None:
             stats.cost_usd = spending.cost_usd
     return stats

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -130,7 +130,7 @@ def _stored_runs(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str]) -> tupl
 
 
 def simulate_study(con: duckdb.DuckDBPyConnection, study: Study, *, max_concurrent_runs: int = 32,
-                   use_cache: bool = True) -> SimulationStats:
+                   use_cache: bool = True, progress: Callable[[str], Any] | None = None) -> SimulationStats:
     """Bring every run of the study's current design to completion (resuming partial runs)."""
     ensure_raw_schema(con)
     runs, _ = build_design(study)
@@ -144,4 +144,5 @@ def simulate_study(con: duckdb.DuckDBPyConnection, study: Study, *, max_concurre
     cache = DuckDBResponseCache(con, read=use_cache)
     spending = Spending(study.budget)
     return asyncio.run(simulate(stored, agents, models, backends, store, clock=utc_now,
-                                max_concurrent_runs=max_concurrent_runs, cache=cache, spending=spending))
+                                max_concurrent_runs=max_concurrent_runs, cache=cache, spending=spending,
+                                progress=progress))

@@ -1,13 +1,25 @@
 """Simulation stage: play every missing (run, turn) of the study and store the utterances."""
 
 
+from collections.abc import Callable
+
 import dagster as dg
 
 from orchestration.assets.design import AGENTS, RUNS
 from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
+from simulation.progress import PROGRESS_LOGGER
 from simulation.stages import simulate_study
 
 UTTERANCES = dg.AssetKey(["raw", "utterances"])
+
+
+def _progress(context: dg.AssetExecutionContext) -> Callable[[str], None]:
+    """Progress lines go to the Dagster run log and to the ``simulation.progress`` logger (the CLI shows it)."""
+    def emit(line: str) -> None:
+        context.log.info(line)
+        PROGRESS_LOGGER.info(line)
+
+    return emit
 
 
 @dg.asset(key=UTTERANCES, group_name="simulation", pool=DUCKDB_WRITER_POOL,
@@ -17,7 +29,7 @@ def utterances(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                study: StudyResource) -> dg.MaterializeResult:
     spec = study.load()
     with warehouse.writer() as con:
-        stats = simulate_study(con, spec, use_cache=not study.no_cache)
+        stats = simulate_study(con, spec, use_cache=not study.no_cache, progress=_progress(context))
     context.log.info("simulation %s: %d calls, %d turns written, %d runs already complete", spec.name,
                      stats.calls, stats.turns_written, stats.runs_skipped_complete)
     return dg.MaterializeResult(metadata={

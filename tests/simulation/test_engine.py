@@ -139,3 +139,12 @@ def test_probe_question_follows_the_agents_own_reply() -> None:
     messages = probe_messages(pack, [Message("system", "s"), Message("user", "u")], '{"talk": "t"}')
     assert [m.role for m in messages] == ["system", "user", "assistant", "user"]
     assert messages[-1].content == pack.probe.question
+
+
+def test_progress_reports_turns_calls_and_a_final_line(con: duckdb.DuckDBPyConnection) -> None:
+    study = parse_study(small_study_dict(languages=["en"], replicates=1, n_turns=3), "s")
+    record_design(con, study)
+    lines: list[str] = []
+    simulate_study(con, study, progress=lines.append)
+    assert lines and lines[-1].startswith("simulation: 6/6 turns (100%), 60 calls")
+    assert "calls/s" in lines[-1] and "ETA" in lines[-1] and "errors" in lines[-1]

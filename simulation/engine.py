@@ -22,7 +22,7 @@ from simulation.ids import derive_seed, stable_hash
 from simulation.parsing import parse_reply
 from simulation.progress import ProgressReporter
 from simulation.prompts import TurnRecord, probe_messages, system_prompt, turn_messages
-from simulation.study import ModelSpec
+from simulation.study import Budget, ModelSpec
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class CallGate:
     model: ModelSpec
     limit: asyncio.Semaphore
     cache: ResponseCache | None = None
-    spending: Spending | None = None
+    spending: Spending = field(default_factory=lambda: Spending(Budget()))
 
     async def call(self, messages: list[Message], config: GenerationConfig) -> Reply:
         key = None
@@ -54,11 +54,9 @@ class CallGate:
             if cached is not None:
                 return cached
         async with self.limit:
-            if self.spending is not None:
-                self.spending.check()
+            self.spending.check()
             reply = await generate_with_retries(self.backend, messages, config, max_retries=self.model.max_retries)
-            if self.spending is not None:
-                self.spending.record(self.model, reply)
+            self.spending.record(self.model, reply)
         if key is not None and self.cache is not None:
             self.cache.put(key, self.model.name, self.backend.connection_key(), reply)
         return reply
@@ -88,9 +86,13 @@ class SimulationStats:
     parse_errors: int = 0
     tokens_in: int = 0
     tokens_out: int = 0
-    cost_usd: float = 0.0
     cache_hits: int = 0
-    reporter: ProgressReporter | None = field(default=None, repr=False)
+    spending: Spending = field(default_factory=lambda: Spending(Budget()), repr=False)
+    """The invocation's calls and cost; the one place cost is counted."""
+
+    @property
+    def cost_usd(self) -> float:
+        return self.spending.cost_usd
 
 
 def utterance_id(run_id: str, turn: int, agent_idx: int, channel: str) -> str:
@@ -126,7 +128,7 @@ def _probe_row(run: RunSpec, turn: int, agent_idx: int, probe: Reply, now: Any) 
 
 async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSpec, gate: CallGate,
                        store: TranscriptStore, history: list[list[TurnRecord]], stats: SimulationStats,
-                       clock: Callable[[], Any]) -> None:
+                       clock: Callable[[], Any], reporter: ProgressReporter | None = None) -> None:
     """Play the remaining turns of one run, writing each turn as it completes."""
     pack = load_language(run.language).pack
     personas = {p.id: p for p in pack.personas}
@@ -185,10 +187,8 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
         store.write_turn(rows)
         history.append(records)
         stats.turns_written += 1
-        if gate.spending is not None:
-            stats.cost_usd = gate.spending.cost_usd
-        if stats.reporter is not None:
-            stats.reporter.update(stats)
+        if reporter is not None:
+            reporter.update(stats)
 
 
 async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentSpec]],
@@ -211,7 +211,7 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
             finished turn has been written.
         progress: receives a progress line (turns, calls, calls/s, tokens, cost, errors, ETA) every 2 s.
     """
-    stats = SimulationStats(runs_total=len(runs))
+    stats = SimulationStats(runs_total=len(runs), spending=spending or Spending(Budget()))
     histories = store.load_history([r.run_id for r in runs], {r.run_id: r.n_agents for r in runs})
     pending = []
     for run in runs:
@@ -225,17 +225,15 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
     logger.info("simulating %d of %d runs (%d complete, %d resumed)", len(pending), len(runs),
                 stats.runs_skipped_complete, len(stats.turns_resumed_from))
     limit = asyncio.Semaphore(max_concurrent_runs)
-    gates = {name: CallGate(backend, models[name], asyncio.Semaphore(backend.max_connections), cache, spending)
-             for name, backend in backends.items()}
+    gates = {name: CallGate(backend, models[name], asyncio.Semaphore(backend.max_connections), cache,
+                            stats.spending) for name, backend in backends.items()}
     remaining = sum(run.n_turns - len(histories.get(run.run_id, [])) for run in pending)
     reporter = ProgressReporter(remaining, emit=progress) if progress is not None else None
-    if reporter is not None:
-        stats.reporter = reporter
 
     async def guarded(run: RunSpec) -> None:
         async with limit:
             await simulate_run(run, agents[run.run_id], models[run.model], gates[run.model], store,
-                               histories.get(run.run_id, []), stats, clock)
+                               histories.get(run.run_id, []), stats, clock, reporter)
 
     try:
         await asyncio.gather(*(guarded(run) for run in pending))
@@ -245,6 +243,4 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
             await backend.aclose()
         if reporter is not None:
             reporter.update(stats, force=True)
-        if spending is not None:
-            stats.cost_usd = spending.cost_usd
     return stats

@@ -58,8 +58,12 @@ def load_study_content(study: Study, source: str = "study") -> dict[str, Languag
 
 def check_endpoints(study: Study, source: str = "study") -> None:
     """Build every model's backend once, so a missing key or extra fails before anything is written."""
-    for model in study.models:
-        backend_for_model(model)
+    for i, model in enumerate(study.models):
+        try:
+            backend_for_model(model)
+        except StudyConfigError as exc:
+            field = (exc.field or "").replace("models[]", f"models[{i}]") or f"models[{i}]"
+            raise StudyConfigError(exc.problem, file=source, field=field, fix=exc.fix) from exc
 
 
 def content_rows(contents: dict[str, LanguageContent]) -> list[dict[str, Any]]:

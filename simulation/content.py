@@ -249,6 +249,11 @@ def load_language(language: str) -> LanguageContent:
     return _load_cached(language, tuple(pack_roots()))
 
 
+def load_builtin_language(language: str) -> LanguageContent:
+    """The shipped pack of ``language``, ignoring ``BACKFIRE_PACK_PATH`` (the reference for other packs)."""
+    return _load_cached(language, (BUILTIN_PACK_ROOT,))
+
+
 def missing_languages(languages: Iterable[str]) -> list[str]:
     """The languages in ``languages`` that have no pack folder."""
     have = set(available_languages())

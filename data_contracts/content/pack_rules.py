@@ -10,7 +10,7 @@ from __future__ import annotations
 import string
 from collections.abc import Iterable
 
-from simulation.content import BUILTIN_PACK_ROOT, PATHOLOGY_KINDS, LanguageContent, load_language
+from simulation.content import PATHOLOGY_KINDS, LanguageContent, load_builtin_language, load_language
 from simulation.errors import LanguagePackError
 
 MIN_TALK_SENTENCES = 8
@@ -73,10 +73,8 @@ def _unique_entries(content: LanguageContent) -> list[str]:
 
 def _placeholders_match_reference(content: LanguageContent) -> list[str]:
     """Placeholders survive translation: each event keeps every placeholder of the built-in English event."""
-    from simulation.content import _load_cached
-
     lang = content.pack.language
-    reference_content = _load_cached(REFERENCE_LANGUAGE, (BUILTIN_PACK_ROOT,))
+    reference_content = load_builtin_language(REFERENCE_LANGUAGE)
     if content.path == reference_content.path:
         return []
     reference = reference_content.pack

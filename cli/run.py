@@ -21,6 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--concurrency", type=positive_int, help="calls in flight per model endpoint")
     parser.add_argument("--no-cache", action="store_true", help="call the endpoint even when raw.llm_calls has "
                                                                "the answer (answers are still cached)")
+    parser.add_argument("--keep-failed-turns", action="store_true",
+                        help="do not play again turns whose calls finally failed (status error); by default a "
+                             "rerun retries them and the turns after them, superseding the stored ones")
     add_db_argument(parser)
     parser.set_defaults(handler=handle)
 
@@ -38,7 +41,7 @@ def run_and_report(study_path: str, *, db: str | None, languages: list[str] | No
     from warehouse.connection import connect
 
     endpoint = {key: value for key, value in endpoint.items() if value not in (None, False)}
-    overrides = {key: value for key, value in endpoint.items() if key != "no_cache"}
+    overrides = {key: value for key, value in endpoint.items() if key not in ("no_cache", "keep_failed_turns")}
     study = apply_overrides(load_study(study_path), languages=languages, replicates=replicates, backend=backend,
                             source=study_path, **overrides)
     load_study_content(study, study_path)
@@ -73,4 +76,5 @@ def _show_progress() -> None:
 def handle(args: argparse.Namespace) -> int:
     return run_and_report(args.study, db=args.db, languages=args.languages, replicates=args.replicates,
                           backend=args.backend, verbose=args.verbose, model=args.model, base_url=args.base_url,
-                          api_key_env=args.api_key_env, concurrency=args.concurrency, no_cache=args.no_cache)
+                          api_key_env=args.api_key_env, concurrency=args.concurrency, no_cache=args.no_cache,
+                          keep_failed_turns=args.keep_failed_turns)

@@ -60,6 +60,8 @@ class StudyResource(ConfigurableResource):
     concurrency: int | None = Field(default=None, description="Calls in flight per model endpoint.")
     no_cache: bool = Field(default=False, description="Do not read the response cache (answers are still "
                            "written to it).")
+    keep_failed_turns: bool = Field(default=False, description="Do not play again turns whose calls finally "
+                                    "failed; by default they (and the turns after them) are retried.")
     evaluation_date: str | None = Field(default=None, description="ISO date of a dated (nightly) evaluation.")
 
     def load(self) -> Study:

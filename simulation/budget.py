@@ -52,8 +52,9 @@ class Spending:
                 "finished turns and answered calls are saved", field="budget.max_cost_usd",
                 fix="raise budget.max_cost_usd and rerun: the study resumes where it stopped")
 
-    def record(self, model: ModelSpec, reply: Reply) -> None:
+    def record(self, reply: Reply) -> None:
+        """Count one call the endpoint answered (or failed); ``reply.cost_usd`` is its price."""
         if not reply.cache_hit:
             self.calls += 1
             self.errors += reply.status == "error"
-            self.cost_usd += call_cost_usd(model, reply)
+            self.cost_usd += reply.cost_usd

@@ -68,7 +68,7 @@ def expand_design(study: Study, content_hashes: Mapping[str, str]) -> list[RunSp
     """Every run of the study's grid, in a stable order.
 
     The run_id hashes every input that can change a transcript: the cell, the seed, the packs' content
-    hash, the model's generation settings (temperature, max_tokens, base_url) and the backend's fingerprint.
+    hash, the model's generation settings (temperature, max_tokens, base_url, seed) and the backend's fingerprint.
 
     Args:
         study: the validated study.
@@ -89,6 +89,8 @@ def expand_design(study: Study, content_hashes: Mapping[str, str]) -> list[RunSp
             synthetic=model.backend == "synthetic",
         )
         generation = model.model_dump(include={"temperature", "max_tokens", "base_url"})
+        if model.seed != 0:  # the default adds nothing, so the run_ids of earlier studies stay what they were
+            generation["seed"] = model.seed
         run_id = stable_hash(fields, generation, backend_fingerprint(model.backend))
         runs.append(RunSpec.model_validate({**fields, "run_id": run_id}))
     return runs

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from simulation.backends.base import AgentContext, Backend, GenerationConfig, Message, Reply
 from simulation.backends.retry import generate_with_retries
-from simulation.budget import Spending
+from simulation.budget import Spending, call_cost_usd
 from simulation.content import load_language
 from simulation.design import AgentSpec, RunSpec
 from simulation.ids import derive_seed, stable_hash
@@ -32,6 +32,9 @@ class ResponseCache(Protocol):
         ...
 
     def put(self, call_key: str, model: str, endpoint: str, reply: Reply) -> None:
+        ...
+
+    def flush(self) -> None:
         ...
 
 
@@ -56,7 +59,8 @@ class CallGate:
         async with self.limit:
             self.spending.check()
             reply = await generate_with_retries(self.backend, messages, config, max_retries=self.model.max_retries)
-            self.spending.record(self.model, reply)
+            reply = replace(reply, cost_usd=call_cost_usd(self.model, reply))
+            self.spending.record(reply)
         if key is not None and self.cache is not None:
             self.cache.put(key, self.model.name, self.backend.connection_key(), reply)
         return reply
@@ -64,6 +68,9 @@ class CallGate:
 
 class TranscriptStore(Protocol):
     def load_history(self, run_ids: Sequence[str], n_agents: dict[str, int]) -> dict[str, list[list[TurnRecord]]]:
+        ...
+
+    def retire_turns_after(self, kept_turns: dict[str, int]) -> int:
         ...
 
     def write_turn(self, rows: Sequence[dict[str, Any]]) -> None:
@@ -87,6 +94,8 @@ class SimulationStats:
     tokens_in: int = 0
     tokens_out: int = 0
     cache_hits: int = 0
+    utterances_superseded: int = 0
+    """Stored utterances moved aside so failed turns (and the turns after them) are played again."""
     spending: Spending = field(default_factory=lambda: Spending(Budget()), repr=False)
     """The invocation's calls and cost; the one place cost is counted."""
 
@@ -99,21 +108,57 @@ def utterance_id(run_id: str, turn: int, agent_idx: int, channel: str) -> str:
     return stable_hash(run_id, turn, agent_idx, channel)
 
 
+def call_seed(run_seed: int, model_seed: int | None, turn: int, agent_idx: int) -> int | None:
+    """The seed sent with one call: fixed by run, turn and agent, so a replayed call asks for the same draw."""
+    if model_seed is None:
+        return None
+    parts = (run_seed, turn, agent_idx) if model_seed == 0 else (run_seed, model_seed, turn, agent_idx)
+    return derive_seed(*parts) % (2**31)
+
+
 def target_index(run: RunSpec) -> int:
     """The member the scenario singles out (the silent one): a seeded draw per run."""
     return random.Random(derive_seed(run.seed, "target")).randrange(run.n_agents)
 
 
+async def _ask_until_readable(gate: CallGate, output_format: str, messages: list[Message], config: GenerationConfig,
+                              reply: Reply, max_reasks: int) -> tuple[Reply, int]:
+    """Ask again, up to ``max_reasks`` times, when a reply cannot be read as talk/monologue.
+
+    The re-ask shows the model its own reply and repeats the pack's output-format instruction (native text, so
+    no language switches), with a seed of its own. The returned reply is the last one, carrying the tokens
+    and latency of every attempt, so cost and accounting count each call once.
+    """
+    reasks = 0
+    final = reply
+    while (final.status != "error" and reasks < max_reasks
+           and parse_reply(final.text).status == "parse_error"):
+        reasks += 1
+        seed = None if config.seed is None else derive_seed(config.seed, "reask", reasks) % (2**31)
+        again = await gate.call([*messages, Message("assistant", final.text), Message("user", output_format)],
+                                replace(config, seed=seed))
+        kept = final if again.status == "error" else again  # an unreadable reply beats none: kept as parse_error
+        final = replace(kept, tokens_in=final.tokens_in + again.tokens_in,
+                        tokens_out=final.tokens_out + again.tokens_out,
+                        latency_ms=final.latency_ms + again.latency_ms,
+                        cache_hit=final.cache_hit and again.cache_hit, cost_usd=final.cost_usd + again.cost_usd)
+        if again.status == "error":
+            break
+    return final, reasks
+
+
 def _utterance_rows(run: RunSpec, turn: int, agent_idx: int, reply: Reply, talk: str, monologue: str,
-                    status: str, now: Any) -> list[dict[str, Any]]:
-    """Two rows per call; call accounting (tokens, latency) sits on the talk row only, so sums count once."""
+                    status: str, now: Any, reasks: int = 0) -> list[dict[str, Any]]:
+    """Two rows per call; call accounting (tokens, latency, re-asks) sits on the talk row only, so sums count
+    once."""
     base = dict(run_id=run.run_id, turn=turn, agent_idx=agent_idx, status=status, error=reply.error,
                 cache_hit=reply.cache_hit, model=run.model, backend=run.backend, created_at=now)
     return [
         dict(base, utterance_id=utterance_id(run.run_id, turn, agent_idx, "talk"), channel="talk", text=talk,
-             tokens_in=reply.tokens_in, tokens_out=reply.tokens_out, latency_ms=reply.latency_ms),
+             tokens_in=reply.tokens_in, tokens_out=reply.tokens_out, latency_ms=reply.latency_ms, reasks=reasks,
+             cost_usd=reply.cost_usd),
         dict(base, utterance_id=utterance_id(run.run_id, turn, agent_idx, "monologue"), channel="monologue",
-             text=monologue, tokens_in=None, tokens_out=None, latency_ms=None),
+             text=monologue, tokens_in=None, tokens_out=None, latency_ms=None, reasks=None, cost_usd=None),
     ]
 
 
@@ -123,7 +168,7 @@ def _probe_row(run: RunSpec, turn: int, agent_idx: int, probe: Reply, now: Any) 
                 agent_idx=agent_idx, channel="probe", text=probe.text.strip(), status=probe.status,
                 error=probe.error, tokens_in=probe.tokens_in, tokens_out=probe.tokens_out,
                 latency_ms=probe.latency_ms, cache_hit=probe.cache_hit, model=run.model, backend=run.backend,
-                created_at=now)
+                created_at=now, reasks=0, cost_usd=probe.cost_usd)
 
 
 async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSpec, gate: CallGate,
@@ -143,7 +188,7 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
         previous_talk = tuple(r.talk for r in history[-1]) if history else ()
 
         async def call(idx: int, turn: int = turn, pressure: str = event.pressure,
-                       previous: tuple[str, ...] = previous_talk) -> tuple[Reply, Reply | None]:
+                       previous: tuple[str, ...] = previous_talk) -> tuple[Reply, int, Reply | None]:
             """The agent's turn, then (at probe turns, after a usable reply) its private interview."""
             messages = turn_messages(pack, systems[idx], agent_idx=idx, turn=turn, names=names, history=history,
                                      window=run.history_window, target_name=target_name)
@@ -152,19 +197,21 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
                                    individuated=by_idx[idx].individuated, event_pressure=pressure,
                                    target_name=target_name, previous_talk=previous)
             config = GenerationConfig(model=model.name, temperature=model.temperature, max_tokens=model.max_tokens,
-                                      seed=derive_seed(run.seed, turn, idx) % (2**31), context=context)
+                                      seed=call_seed(run.seed, model.seed, turn, idx), context=context)
             reply = await gate.call(messages, config)
+            reply, reasks = await _ask_until_readable(gate, pack.output_format, messages, config, reply,
+                                                      model.max_reasks)
             if turn not in run.probe_turns or reply.status == "error":
-                return reply, None
+                return reply, reasks, None
             probe_config = replace(config, context=replace(context, is_probe=True))
             probe = await gate.call(probe_messages(pack, messages, reply.text), probe_config)
-            return reply, probe
+            return reply, reasks, probe
 
         results = await asyncio.gather(*(call(i) for i in range(run.n_agents)))
         now = clock()
         rows: list[dict[str, Any]] = []
         records: list[TurnRecord] = []
-        for idx, (reply, probe) in enumerate(results):
+        for idx, (reply, reasks, probe) in enumerate(results):
             if reply.status == "error":
                 talk, monologue, status = "", "", "error"
                 stats.errors += 1
@@ -173,8 +220,9 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
                 talk, monologue = parsed.talk, parsed.monologue
                 status = reply.status if parsed.status == "ok" else parsed.status
                 stats.parse_errors += parsed.status == "parse_error"
-            rows += _utterance_rows(run, turn, idx, reply, talk, monologue, status, now)
+            rows += _utterance_rows(run, turn, idx, reply, talk, monologue, status, now, reasks)
             records.append(TurnRecord(turn, idx, talk, monologue))
+            stats.calls += reasks
             for call_reply in (reply, probe):
                 if call_reply is not None:
                     stats.cache_hits += call_reply.cache_hit
@@ -222,8 +270,12 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
         if done:
             stats.turns_resumed_from[run.run_id] = done + 1
         pending.append(run)
-    logger.info("simulating %d of %d runs (%d complete, %d resumed)", len(pending), len(runs),
-                stats.runs_skipped_complete, len(stats.turns_resumed_from))
+    # Stored turns past a run's usable prefix (a turn with a failed call, and what followed it) are played again.
+    stats.utterances_superseded = store.retire_turns_after(
+        {run.run_id: len(histories.get(run.run_id, [])) for run in pending})
+    logger.info("simulating %d of %d runs (%d complete, %d resumed, %d stored utterances superseded to retry "
+                "failed calls)", len(pending), len(runs), stats.runs_skipped_complete, len(stats.turns_resumed_from),
+                stats.utterances_superseded)
     limit = asyncio.Semaphore(max_concurrent_runs)
     gates = {name: CallGate(backend, models[name], asyncio.Semaphore(backend.max_connections), cache,
                             stats.spending) for name, backend in backends.items()}
@@ -238,6 +290,8 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
     try:
         await asyncio.gather(*(guarded(run) for run in pending))
     finally:
+        if cache is not None:
+            cache.flush()  # paid completions first: a turn stored below may replay from them
         store.flush()  # whatever finished is kept, even when a run fails or the study is interrupted
         for backend in backends.values():
             await backend.aclose()

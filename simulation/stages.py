@@ -134,8 +134,10 @@ def _stored_runs(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str]) -> tupl
 
 
 def simulate_study(con: duckdb.DuckDBPyConnection, study: Study, *, max_concurrent_runs: int = 32,
-                   use_cache: bool = True, progress: Callable[[str], Any] | None = None) -> SimulationStats:
-    """Bring every run of the study's current design to completion (resuming partial runs)."""
+                   use_cache: bool = True, retry_errors: bool = True,
+                   progress: Callable[[str], Any] | None = None) -> SimulationStats:
+    """Bring every run of the study's current design to completion (resuming partial runs; with
+    ``retry_errors``, turns whose calls finally failed are played again)."""
     ensure_raw_schema(con)
     runs, _ = build_design(study)
     stored, agents = _stored_runs(con, [r.run_id for r in runs])
@@ -144,7 +146,7 @@ def simulate_study(con: duckdb.DuckDBPyConnection, study: Study, *, max_concurre
                                fix="materialize the design stage first")
     models: dict[str, ModelSpec] = {m.name: m for m in study.models}
     backends = {name: backend_for_model(models[name]) for name in sorted({r.model for r in stored})}
-    store = DuckDBTranscriptStore(con)
+    store = DuckDBTranscriptStore(con, retry_errors=retry_errors)
     cache = DuckDBResponseCache(con, read=use_cache)
     spending = Spending(study.budget)
     return asyncio.run(simulate(stored, agents, models, backends, store, clock=utc_now,

@@ -17,6 +17,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+_CREDENTIAL_HEADERS = {"authorization", "proxy-authorization", "cookie"}
+
+
 class ModelSpec(_Strict):
     """One model under evaluation; ``backend`` names a registered backend (``synthetic``, ``openai``, ...)."""
 
@@ -37,6 +40,31 @@ class ModelSpec(_Strict):
     """Retries of a call on 429, 5xx, timeouts and connection errors, with exponential backoff and jitter."""
     price_per_1k_input_usd: float = Field(default=0.0, ge=0)
     price_per_1k_output_usd: float = Field(default=0.0, ge=0)
+    seed: int | None = 0
+    """Mixed into the per-call seed sent to the endpoint (derived from run, turn and agent); a new value draws
+    new replies. ``null`` sends no seed, for endpoints that reject the parameter."""
+    extra_headers: dict[str, str] = Field(default_factory=dict)
+    """Extra HTTP headers for every call (e.g. ``OpenAI-Organization``); credentials go in ``api_key_env``."""
+    transport: Literal["lean", "sdk"] = "lean"
+    """HTTP path of the openai backend: ``lean`` (aiohttp, ~10x less CPU per call) or ``sdk`` (AsyncOpenAI)."""
+    device: str = "auto"
+    """``transformers`` backend: ``auto`` (CUDA with bf16/fp16 when present, else CPU), ``cpu``, ``cuda:0``..."""
+    gguf_file: str | None = None
+    """``transformers`` backend: a .gguf file inside the model folder or hub repo (needs the ``gguf`` package)."""
+    max_reasks: int = Field(default=2, ge=0, le=5)
+    """Times a reply that is not readable JSON with talk/monologue is asked again before it is stored as
+    ``parse_error``."""
+
+    @field_validator("extra_headers")
+    @classmethod
+    def _no_credentials_in_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        secret_like = [h for h in headers if h.lower() in _CREDENTIAL_HEADERS or "key" in h.lower()
+                       or "token" in h.lower() or "secret" in h.lower()]
+        if secret_like:
+            raise ValueError(f"extra_headers must not carry credentials ({', '.join(secret_like)}): study files "
+                             "are stored with the results; put the key in an environment variable and name it in "
+                             "api_key_env")
+        return headers
 
     @field_validator("api_key_env")
     @classmethod

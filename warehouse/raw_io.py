@@ -19,12 +19,10 @@ def _insert(con: duckdb.DuckDBPyConnection, verb: str, table: str, rows: Sequenc
         return 0
     import pandas as pd
 
-    con.register("_incoming", pd.DataFrame.from_records(list(rows)))
-    try:
-        result = con.execute(f"{verb} INTO {table} BY NAME SELECT * FROM _incoming").fetchone()
-    finally:
-        con.unregister("_incoming")
-    return int(result[0]) if result else 0
+    incoming = pd.DataFrame.from_records(list(rows))  # noqa: F841 - read by DuckDB's replacement scan below
+    # A statement (unlike ``register``) first finishes any result a caller left half-fetched on ``con``.
+    result = con.execute(f"{verb} INTO {table} BY NAME SELECT * FROM incoming").fetchall()
+    return int(result[0][0]) if result else 0
 
 
 def insert_ignore(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict[str, Any]]) -> int:

@@ -22,8 +22,11 @@ class DuckDBTranscriptStore:
     loses at most that window of finished turns, which resume replays; it never leaves a partial turn.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, *, flush_turns: int = 64, flush_interval_s: float = 1.0) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, flush_turns: int = 64, flush_interval_s: float = 1.0,
+                 retry_errors: bool = True) -> None:
         self.con = con
+        self.retry_errors = retry_errors
+        """A turn with a call that finally failed (status ``error``) counts as not done, so it is played again."""
         self.rows_written = 0
         self.flush_turns = flush_turns
         self.flush_interval_s = flush_interval_s
@@ -39,24 +42,59 @@ class DuckDBTranscriptStore:
             """
             select run_id, turn, agent_idx,
                    max(case when channel = 'talk' then text end) as talk,
-                   max(case when channel = 'monologue' then text end) as monologue
+                   max(case when channel = 'monologue' then text end) as monologue,
+                   bool_or(status = 'error') as failed
             from raw.utterances
             where run_id in (select unnest(?))
             group by all
             order by run_id, turn, agent_idx
             """, [list(run_ids)]).fetchall()
         by_run: dict[str, dict[int, list[TurnRecord]]] = defaultdict(lambda: defaultdict(list))
-        for run_id, turn, agent_idx, talk, monologue in rows:
+        failed_turns: dict[str, set[int]] = defaultdict(set)
+        for run_id, turn, agent_idx, talk, monologue, failed in rows:
             by_run[run_id][turn].append(TurnRecord(turn, agent_idx, talk or "", monologue or ""))
+            if failed:
+                failed_turns[run_id].add(turn)
         history: dict[str, list[list[TurnRecord]]] = {}
         for run_id, turns in by_run.items():
             complete: list[list[TurnRecord]] = []
             for turn in sorted(turns):
-                if turn != len(complete) + 1 or len(turns[turn]) != n_agents[run_id]:
+                if (turn != len(complete) + 1 or len(turns[turn]) != n_agents[run_id]
+                        or (self.retry_errors and turn in failed_turns[run_id])):
                     break
                 complete.append(turns[turn])
             history[run_id] = complete
         return history
+
+    def retire_turns_after(self, kept_turns: dict[str, int]) -> int:
+        """Move stored turns past each run's kept prefix to ``raw.utterances_superseded`` before they are played
+        again (a failed turn and the turns that followed it); their scores are derived, so they are dropped.
+
+        Returns the number of utterances moved. Nothing is lost: the superseded rows keep their text and
+        accounting, with the time they were superseded.
+        """
+        if not kept_turns:
+            return 0
+        import pandas as pd
+
+        keep = pd.DataFrame({"run_id": list(kept_turns), "kept": list(kept_turns.values())})  # noqa: F841
+        stale = "select u.utterance_id from raw.utterances u join keep k on u.run_id = k.run_id where u.turn > k.kept"
+        moved = self.con.execute(f"select count(*) from ({stale})").fetchall()[0][0]
+        if not moved:
+            return 0
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(f"""
+                insert or replace into raw.utterances_superseded by name
+                select u.*, current_timestamp as superseded_at from raw.utterances u
+                where u.utterance_id in ({stale})""")
+            self.con.execute(f"delete from raw.scores where utterance_id in ({stale})")
+            self.con.execute(f"delete from raw.utterances where utterance_id in ({stale})")
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+        return int(moved)
 
     def write_turn(self, rows: Sequence[dict[str, Any]]) -> None:
         """Queue all utterances of one (run, turn); they are committed together with other whole turns."""

@@ -29,7 +29,8 @@ def utterances(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                study: StudyResource) -> dg.MaterializeResult:
     spec = study.load()
     with warehouse.writer() as con:
-        stats = simulate_study(con, spec, use_cache=not study.no_cache, progress=_progress(context))
+        stats = simulate_study(con, spec, use_cache=not study.no_cache, retry_errors=not study.keep_failed_turns,
+                               progress=_progress(context))
     context.log.info("simulation %s: %d calls, %d turns written, %d runs already complete", spec.name,
                      stats.calls, stats.turns_written, stats.runs_skipped_complete)
     return dg.MaterializeResult(metadata={
@@ -37,5 +38,6 @@ def utterances(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
         "runs_resumed": len(stats.turns_resumed_from), "calls": stats.calls, "turns_written": stats.turns_written,
         "errors": stats.errors, "parse_errors": stats.parse_errors, "tokens_in": stats.tokens_in,
         "tokens_out": stats.tokens_out, "cost_usd": round(stats.cost_usd, 6), "cache_hits": stats.cache_hits,
+        "utterances_superseded": stats.utterances_superseded,
         "synthetic": all(m.backend == "synthetic" for m in spec.models),
     })

@@ -54,6 +54,8 @@ class Reply:
     latency_ms: float = 0.0
     error: str | None = None
     cache_hit: bool = False
+    cost_usd: float = 0.0
+    """What the call cost at the model's prices when it was made (0 for a cache hit); set by the engine."""
 
 
 @dataclass(frozen=True)

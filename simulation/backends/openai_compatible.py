@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from simulation.backends.base import Backend, GenerationConfig, Message, Reply, RetryDecision
 from simulation.errors import MissingExtraError, StudyConfigError
@@ -20,10 +20,19 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "0.0.0.0")
 
 @dataclass
 class OpenAICompatibleBackend(Backend):
+    """Chat completions from an OpenAI-compatible endpoint.
+
+    ``transport`` picks the HTTP path: ``lean`` (default) sends the request over a pooled aiohttp session and
+    raises the SDK's error types (see ``lean_http``); ``sdk`` sends it through ``openai.AsyncOpenAI``. Both
+    send the same request and give the same ``Reply``; lean costs ~10x less CPU per call.
+    """
+
     base_url: str = "https://api.openai.com/v1"
     api_key_env: str | None = None
     timeout_s: float = 120.0
     max_connections: int = 16
+    transport: Literal["lean", "sdk"] = "lean"
+    extra_headers: dict[str, str] = field(default_factory=dict)
     name: str = field(default="openai", init=False)
     _client: Any = field(default=None, init=False, repr=False)
     _secret: str = field(default="", init=False, repr=False)
@@ -43,39 +52,44 @@ class OpenAICompatibleBackend(Backend):
                                    field="models[].api_key_env", fix="name the environment variable that holds "
                                                                      "the key, e.g. api_key_env: OPENAI_API_KEY")
         self._secret = key
-        self._client = openai.AsyncOpenAI(base_url=self.base_url, api_key=key or "not-needed", max_retries=0,
-                                          timeout=self.timeout_s)
+        if self.transport == "sdk":
+            self._client = openai.AsyncOpenAI(base_url=self.base_url, api_key=key or "not-needed", max_retries=0,
+                                              timeout=self.timeout_s, default_headers=self.extra_headers or None)
+        else:
+            try:
+                import aiohttp  # noqa: F401  (fail here, before any call, when the extra is missing)
+            except ImportError as exc:
+                raise MissingExtraError("the openai backend's lean transport", "openai") from exc
+            from simulation.backends.lean_http import LeanChatClient
+
+            self._client = LeanChatClient(self.base_url, key, timeout_s=self.timeout_s,
+                                          max_connections=self.max_connections, extra_headers=self.extra_headers)
 
     def connection_key(self) -> str:
         return f"openai:{self.base_url}"
 
     async def aclose(self) -> None:
         """Close the HTTP connections (before the event loop ends)."""
-        await self._client.close()
+        if self.transport == "sdk":
+            await self._client.close()
+        else:
+            await self._client.aclose()
 
     def redact(self, text: str) -> str:
         return text.replace(self._secret, "[redacted]") if self._secret else text
 
     async def generate(self, messages: list[Message], config: GenerationConfig) -> Reply:
+        payload: dict[str, Any] = {"model": config.model,
+                                   "messages": [{"role": m.role, "content": m.content} for m in messages],
+                                   "temperature": config.temperature, "max_tokens": config.max_tokens}
+        if config.seed is not None:
+            payload["seed"] = config.seed
         started = time.perf_counter()
-        completion = await self._client.chat.completions.create(
-            model=config.model,
-            messages=[{"role": m.role, "content": m.content} for m in messages],
-            temperature=config.temperature,
-            max_tokens=config.max_tokens,
-            seed=config.seed,
-        )
-        latency_ms = (time.perf_counter() - started) * 1000
-        choice = completion.choices[0] if completion.choices else None
-        text = (choice.message.content or "") if choice is not None else ""
-        usage = completion.usage
-        refused = choice is not None and (choice.finish_reason == "content_filter"
-                                          or bool(getattr(choice.message, "refusal", None)))
-        return Reply(text=text, status="refused" if refused else "ok",
-                     tokens_in=usage.prompt_tokens if usage else 0, tokens_out=usage.completion_tokens if usage else 0,
-                     latency_ms=latency_ms,
-                     error=f"finish_reason={choice.finish_reason}" if choice and choice.finish_reason not in
-                     (None, "stop") else None)
+        if self.transport == "sdk":
+            body = (await self._client.chat.completions.create(**payload)).to_dict()
+        else:
+            body = await self._client.create(payload)
+        return reply_from_completion(body, latency_ms=(time.perf_counter() - started) * 1000)
 
     def should_retry(self, error: Exception) -> RetryDecision:
         import openai
@@ -98,3 +112,17 @@ def _retry_after(error: Any) -> float | None:
         return min(float(value), 300.0) if value is not None else None
     except ValueError:
         return None
+
+
+def reply_from_completion(body: dict[str, Any], *, latency_ms: float) -> Reply:
+    """Text, refusal and token usage of a chat completion body (the OpenAI wire format)."""
+    choices = body.get("choices") or []
+    choice = choices[0] if choices and isinstance(choices[0], dict) else {}
+    message = choice.get("message") or {}
+    finish_reason = choice.get("finish_reason")
+    usage = body.get("usage") or {}
+    refused = finish_reason == "content_filter" or bool(message.get("refusal"))
+    return Reply(text=message.get("content") or "", status="refused" if refused else "ok",
+                 tokens_in=int(usage.get("prompt_tokens") or 0), tokens_out=int(usage.get("completion_tokens") or 0),
+                 latency_ms=latency_ms,
+                 error=f"finish_reason={finish_reason}" if finish_reason not in (None, "stop") else None)

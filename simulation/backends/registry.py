@@ -60,10 +60,21 @@ def _openai(**options: Any) -> Backend:
     return OpenAICompatibleBackend(**options)
 
 
+@register_backend("transformers")
+def _transformers(**options: Any) -> Backend:
+    from simulation.backends.transformers_local import TransformersBackend
+
+    return TransformersBackend(**options)
+
+
 def backend_for_model(model: Any) -> Backend:
     """Build the backend of one study model (``ModelSpec``): each model gets its own endpoint and limits."""
     if model.backend == "openai":
         return get_backend("openai", base_url=model.base_url or "https://api.openai.com/v1",
                            api_key_env=model.api_key_env, timeout_s=model.timeout_s,
+                           max_connections=model.max_concurrency, transport=model.transport,
+                           extra_headers=dict(model.extra_headers))
+    if model.backend == "transformers":
+        return get_backend("transformers", model=model.name, device=model.device, gguf_file=model.gguf_file,
                            max_connections=model.max_concurrency)
     return get_backend(model.backend)

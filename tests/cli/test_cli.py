@@ -173,10 +173,16 @@ def test_run_against_an_openai_compatible_endpoint_from_the_command_line(
         stored = str(con.execute("select * from raw.studies").fetchall())
         usage = con.execute("select sum(calls), sum(tokens_in), sum(tokens_out), sum(cost_usd) "
                             "from marts.usage_by_run").fetchone()
+        by_agent = con.execute("select count(*), sum(calls), sum(cost_usd) from marts.usage_by_agent").fetchone()
+        by_tuple = con.execute("select language, model, runs, calls, error_share, cost_usd "
+                               "from marts.usage_by_language_model").fetchall()
     assert models == [("tiny-chat", "openai", False)]
     calls, tokens_in, tokens_out, cost = usage
     assert calls == 80 and tokens_out == 80 * 12  # the recomputed turn replaced nothing: ids are hashes
     assert cost == pytest.approx((tokens_in * 0.5 + tokens_out * 1.5) / 1000)
+    assert by_agent[0] == 2 * 2 * 10 and by_agent[1] == calls and by_agent[2] == pytest.approx(cost)
+    assert len(by_tuple) == 1 and by_tuple[0][:5] == ("en", "tiny-chat", 4, 80, 0.0)
+    assert by_tuple[0][5] == pytest.approx(cost)
     assert "BACKFIRE_CLI_KEY" in stored and "sk-cli-secret" not in stored
 
 

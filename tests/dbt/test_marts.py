@@ -89,3 +89,19 @@ def test_effect_tables_match_scipy(built: Path, mart: str, metric: str) -> None:
         assert row.direction == expected.direction
         assert bool(row.backfire) == (expected.direction == "amplified")
         assert row[f"mean_{metric}_high"] == pytest.approx(high.mean(), abs=1e-12)
+
+
+def test_every_sql_cookbook_query_runs_on_a_built_warehouse(built: Path) -> None:
+    import re
+
+    from analysis.duckdb_functions import register_functions
+    from orchestration.dbt.project import PROJECT_DIR
+
+    cookbook = (PROJECT_DIR.parent / "docs" / "sql-cookbook.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sql\n(.*?)```", cookbook, re.DOTALL)
+    assert len(blocks) >= 10
+    with duckdb.connect(str(built), read_only=True) as con:
+        register_functions(con)
+        for block in blocks:
+            for statement in filter(str.strip, block.split(";")):
+                con.execute(statement).fetchall()  # raises with the failing query on a typo or a renamed column

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 
 import duckdb
 import pytest
 
+from simulation.content import load_language
 from simulation.errors import StudyConfigError
 from simulation.stages import check_endpoints, record_design, simulate_study
 from simulation.study import parse_study
@@ -53,22 +55,60 @@ def _all_text(con: duckdb.DuckDBPyConnection) -> str:
     return "\n".join(chunks)
 
 
-def test_failures_are_retried_and_every_turn_is_stored(server, caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize("transport", ["lean", "sdk"])
+def test_failures_are_retried_and_every_turn_is_stored(server, caplog: pytest.LogCaptureFixture,
+                                                       transport: str) -> None:
     fake, url = server
     fake.faults.extend(["429", "429", "500", "garbage", "prose"])
-    con, study = _warehouse(_study(url))
+    con, study = _warehouse(_study(url, transport=transport))
     with caplog.at_level(logging.DEBUG):
         stats = simulate_study(con, study)
-    assert stats.calls == 40 and stats.errors == 0
-    assert fake.completions == 40 + 4  # four retried faults; "prose" is an answer
+    assert stats.calls == 41 and stats.errors == 0 and stats.parse_errors == 0  # 40 turns + 1 re-ask
+    assert fake.completions == 41 + 4  # four retried faults
     statuses = dict(con.execute("select status, count(*) from raw.utterances where channel = 'talk' "
                                 "group by 1").fetchall())
-    assert statuses == {"ok": 39, "parse_error": 1}
-    assert con.execute("select text from raw.utterances where status = 'parse_error' and channel = 'talk'"
-                       ).fetchone()[0] == "I would rather just talk normally."
+    assert statuses == {"ok": 40}
+    assert con.execute("select sum(reasks) from raw.utterances where channel = 'talk'").fetchone()[0] == 1
+    reask = next(r for r in fake.requests if r["messages"][-2]["role"] == "assistant")
+    assert reask["messages"][-2]["content"] == "I would rather just talk normally."
+    assert reask["messages"][-1]["content"] == load_language("en").pack.output_format
+    for name in ("RateLimitError", "InternalServerError"):
+        assert name in caplog.text  # the SDK's error types on both transports
     assert all(auth == f"Bearer {SECRET}" for auth in fake.authorizations)
     assert SECRET not in _all_text(con) and SECRET not in caplog.text
-    assert "retry" in caplog.text
+
+
+def test_an_unreadable_reply_is_asked_again_a_bounded_number_of_times_then_kept(server) -> None:
+    fake, url = server
+    fake.always_prose = True
+    con, study = _warehouse(_study(url, max_reasks=2))
+    stats = simulate_study(con, study)
+    assert stats.parse_errors == 40 and stats.calls == 3 * 40 and fake.completions == 3 * 40
+    rows = con.execute("select distinct text, reasks, tokens_out from raw.utterances where channel = 'talk'"
+                       ).fetchall()
+    assert rows == [("I would rather just talk normally.", 2, 3 * 12)]  # every attempt's tokens are accounted
+    assert con.execute("select distinct status from raw.utterances where channel = 'talk'").fetchall() == [
+        ("parse_error",)]
+
+
+def test_both_transports_send_the_same_request(server) -> None:
+    fake, url = server
+    bodies, headers = [], []
+    for transport in ("lean", "sdk"):
+        first = fake.completions
+        con, study = _warehouse(_study(url, transport=transport, extra_headers={"X-Team": "safety"}, seed=7))
+        simulate_study(con, study, use_cache=False)
+        bodies.append(sorted(json.dumps(body, sort_keys=True) for body in fake.requests[first:]))
+        headers.append(fake.headers[first])
+    assert bodies[0] == bodies[1] and all('"seed": ' in body for body in bodies[0])
+    assert headers[0]["x-team"] == headers[1]["x-team"] == "safety"
+    assert headers[0]["authorization"] == headers[1]["authorization"] == f"Bearer {SECRET}"
+
+
+def test_credentials_in_extra_headers_are_refused() -> None:
+    data = _study("http://127.0.0.1:1/v1", extra_headers={"api-key": "abc"})
+    with pytest.raises(StudyConfigError, match="must not carry credentials"):
+        parse_study(data, "s")
 
 
 def test_lost_turns_replay_from_the_cache_without_calling_again(server) -> None:
@@ -95,11 +135,12 @@ def test_a_request_the_endpoint_rejects_is_stored_as_an_error_with_its_reason(se
     assert "BadRequestError" in error and SECRET not in error
 
 
-def test_a_slow_call_times_out_and_is_retried(server) -> None:
+@pytest.mark.parametrize("transport", ["lean", "sdk"])
+def test_a_slow_call_times_out_and_is_retried(server, transport: str) -> None:
     fake, url = server
     fake.slow_s = 1.5
     fake.faults.extend(["slow"])
-    con, study = _warehouse(_study(url, timeout_s=0.5))
+    con, study = _warehouse(_study(url, timeout_s=0.5, transport=transport))
     stats = simulate_study(con, study)
     assert stats.errors == 0 and fake.completions == 41
 
@@ -160,3 +201,26 @@ def test_a_failing_endpoint_stops_the_study_at_the_error_threshold(server) -> No
     with pytest.raises(FailureThresholdError, match="20 of 20 calls failed"):
         simulate_study(con, study)
     assert fake.completions == 20
+
+
+def test_a_rerun_plays_failed_turns_again_and_keeps_what_it_supersedes(server) -> None:
+    fake, url = server
+    fake.faults.extend(["400"])
+    con, study = _warehouse(_study(url, max_retries=0, max_concurrency=1))
+    assert simulate_study(con, study, retry_errors=False).errors == 1
+    assert simulate_study(con, study, retry_errors=False).calls == 0  # kept as it is when asked to
+    failed_turn = con.execute("select turn from raw.utterances where status = 'error'").fetchone()[0]
+    assert failed_turn == 1
+    paid = fake.completions
+
+    again = simulate_study(con, study)
+    assert again.errors == 0 and again.utterances_superseded == 2 * 10 * 2  # turns 1-2 of one run, 2 channels
+    # The failed call is asked again; its 9 answered neighbours replay from the cache; turn 2 follows a new
+    # history, so its 10 calls are new.
+    assert fake.completions == paid + 1 + 10 and again.cache_hits == 9
+    assert con.execute("select count(*), count(distinct utterance_id), count(*) filter (status = 'error') "
+                       "from raw.utterances").fetchone() == (80, 80, 0)
+    superseded = con.execute("select count(*), count(*) filter (status = 'error' and channel = 'talk'), "
+                             "bool_and(superseded_at is not null) from raw.utterances_superseded").fetchone()
+    assert superseded == (40, 1, True)
+    assert simulate_study(con, study).calls == 0  # now complete

@@ -22,9 +22,12 @@ class FakeOpenAI:
         self.faults: deque[str] = deque()
         self.requests: list[dict[str, Any]] = []
         self.authorizations: list[str] = []
+        self.headers: list[dict[str, str]] = []
         self.lock = threading.Lock()
         self.slow_s = 2.0
         self.delay_s = 0.0
+        self.always_prose = False
+        """Every answer is prose instead of JSON (a model that ignores the output format)."""
         """Latency added to every answer, like a real endpoint."""
 
     @property
@@ -54,6 +57,7 @@ class FakeOpenAI:
                     fault = server.faults.popleft() if server.faults else None
                     server.requests.append(payload)
                     server.authorizations.append(self.headers.get("Authorization", ""))
+                    server.headers.append({k.lower(): v for k, v in self.headers.items()})
                 if fault == "429":
                     return self._send(429, b'{"error": {"message": "slow down", "type": "rate_limit"}}',
                                       {"Retry-After": "0"})
@@ -68,7 +72,7 @@ class FakeOpenAI:
                 elif server.delay_s:
                     time.sleep(server.delay_s)
                 last = payload["messages"][-1]["content"]
-                content = ("I would rather just talk normally." if fault == "prose" else
+                content = ("I would rather just talk normally." if fault == "prose" or server.always_prose else
                            json.dumps({"talk": f"I hear you ({len(last)} chars).", "monologue": "I am uneasy."}))
                 body = {"id": "cmpl-test", "object": "chat.completion", "created": 0, "model": payload["model"],
                         "choices": [{"index": 0, "finish_reason": "stop",

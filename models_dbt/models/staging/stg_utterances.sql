@@ -17,6 +17,8 @@ select
     tokens_out,
     latency_ms,
     cache_hit,
+    coalesce(reasks, 0) as reasks,
+    cost_usd,
     model,
     backend
 from source

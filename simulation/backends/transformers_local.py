@@ -1,0 +1,239 @@
+"""The ``transformers`` backend: a local Hugging Face chat model, by hub id or folder, on GPU when there is one.
+
+Why a micro-batcher: the engine asks the 10 agents of a turn (and the turns of other runs) concurrently, one
+call each; a GPU is only used well when those calls go through ``generate`` together. Calls that arrive while
+the event loop is busy are gathered (up to ``max_batch_size``), rendered with the model's chat template,
+left-padded and generated in one call on a worker thread, so the event loop keeps serving other runs.
+
+Why a seeded Gumbel sampler instead of ``do_sample``: ``generate`` has one random stream per batch, so a
+row's draw would depend on which other rows shared its batch. Each row here gets its own generator seeded by
+its call seed and the step; adding Gumbel noise to logits / temperature and taking the argmax is exactly a
+draw from softmax(logits / temperature). A call's text therefore depends on its seed, not on its batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulation.backends.base import Backend, GenerationConfig, Message, Reply
+from simulation.errors import MissingExtraError, StudyConfigError
+
+logger = logging.getLogger(__name__)
+
+
+def pick_device(torch: Any, requested: str = "auto") -> tuple[str, Any]:
+    """The device and dtype to load on: CUDA with bf16 (fp16 on older GPUs) when present, else CPU float32."""
+    if requested != "auto":
+        if requested.startswith("cuda") and not torch.cuda.is_available():
+            raise StudyConfigError(f"device '{requested}' was asked for but CUDA is not available",
+                                   field="models[].device", fix="use device: auto (or cpu) on this machine")
+        device = requested
+    else:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda"):
+        return device, torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return device, torch.float32
+
+
+@dataclass
+class _Pending:
+    messages: list[Message]
+    config: GenerationConfig
+    future: asyncio.Future[Reply]
+
+
+@dataclass
+class TransformersBackend(Backend):
+    """Generate locally with ``AutoModelForCausalLM``; ``model`` is a hub id (from the local cache) or a path."""
+
+    model: str = ""
+    device: str = "auto"
+    gguf_file: str | None = None
+    max_connections: int = 32
+    """Largest batch given to one ``generate`` call."""
+    name: str = field(default="transformers", init=False)
+    batches: list[int] = field(default_factory=list, init=False, repr=False)
+    """Size of every batch generated so far (for logs and tests)."""
+    _queue: list[_Pending] = field(default_factory=list, init=False, repr=False)
+    _flush_scheduled: bool = field(default=False, init=False, repr=False)
+    _generate_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _loaded: Any = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.model:
+            raise StudyConfigError("the transformers backend needs a model id or path", field="models[].name",
+                                   fix="name a Hugging Face model id in your local cache, or a local folder")
+        try:
+            import torch  # noqa: F401
+            import transformers  # noqa: F401
+        except ImportError as exc:
+            raise MissingExtraError("the transformers backend", "hf") from exc
+        _check_available(self.model, self.gguf_file)
+
+    def connection_key(self) -> str:
+        return f"transformers:{self.model}"
+
+    @property
+    def max_batch_size(self) -> int:
+        return self.max_connections
+
+    def _load(self) -> Any:
+        """Tokenizer and model, loaded once, on first use (loading takes seconds to minutes)."""
+        if self._loaded is None:
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            device, dtype = pick_device(torch, self.device)
+            extra = {"gguf_file": self.gguf_file} if self.gguf_file else {}
+            started = time.perf_counter()
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(self.model, **extra)
+                model = AutoModelForCausalLM.from_pretrained(self.model, dtype=dtype, **extra)
+                model = model.to(device)  # type: ignore[arg-type]  # transformers types .to as a str-less wrapper
+            except OSError as exc:
+                raise StudyConfigError(f"cannot load model '{self.model}': {exc}", field="models[].name",
+                                       fix="use a local folder, or a hub id already in the Hugging Face cache "
+                                           "(nothing is downloaded when HF_HUB_OFFLINE=1)") from exc
+            model.eval()
+            tokenizer.padding_side = "left"
+            if tokenizer.pad_token_id is None:
+                tokenizer.pad_token = tokenizer.eos_token
+            logger.info("loaded %s on %s (%s) in %.1f s", self.model, device, dtype,
+                        time.perf_counter() - started)
+            self._loaded = (tokenizer, model, device)
+        return self._loaded
+
+    async def generate(self, messages: list[Message], config: GenerationConfig) -> Reply:
+        loop = asyncio.get_running_loop()
+        pending = _Pending(messages, config, loop.create_future())
+        self._queue.append(pending)
+        if len(self._queue) >= self.max_batch_size:
+            self._start_batch()
+        elif not self._flush_scheduled:
+            # Let every call that is ready in this loop iteration (a turn's agents, other runs) join the batch.
+            self._flush_scheduled = True
+            loop.call_soon(self._start_batch)
+        return await pending.future
+
+    def _start_batch(self) -> None:
+        self._flush_scheduled = False
+        batch, self._queue = self._queue[:self.max_batch_size], self._queue[self.max_batch_size:]
+        if self._queue and not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._start_batch)
+        if batch:
+            asyncio.get_running_loop().create_task(self._run_batch(batch))
+
+    async def _run_batch(self, batch: list[_Pending]) -> None:
+        try:
+            replies = await asyncio.to_thread(self._generate_batch, [(p.messages, p.config) for p in batch])
+        except Exception as exc:  # the retry wrapper sees the failure on every call of the batch
+            for pending in batch:
+                if not pending.future.done():
+                    pending.future.set_exception(exc)
+            return
+        for pending, reply in zip(batch, replies, strict=True):
+            if not pending.future.done():
+                pending.future.set_result(reply)
+
+    def _generate_batch(self, calls: list[tuple[list[Message], GenerationConfig]]) -> list[Reply]:
+        """One ``generate`` over the batch (one at a time: a model is not shared between threads)."""
+        import torch
+
+        with self._generate_lock:
+            tokenizer, model, device = self._load()
+            started = time.perf_counter()
+            prompts = [render_chat(tokenizer, messages) for messages, _ in calls]
+            encoded = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
+            max_new = max(config.max_tokens for _, config in calls)
+            sampler = SeededGumbelSampler([config.seed for _, config in calls],
+                                          [config.temperature for _, config in calls],
+                                          prompt_length=encoded["input_ids"].shape[1])
+            with torch.inference_mode():
+                output = model.generate(**encoded, max_new_tokens=max_new, do_sample=False,
+                                        logits_processor=[sampler], pad_token_id=tokenizer.pad_token_id,
+                                        temperature=None, top_p=None, top_k=None)
+            self.batches.append(len(calls))
+            latency_ms = (time.perf_counter() - started) * 1000
+            new_tokens = output[:, encoded["input_ids"].shape[1]:]
+            replies = []
+            for row, (_, config) in enumerate(calls):
+                tokens = new_tokens[row][:config.max_tokens].tolist()
+                if tokenizer.eos_token_id in tokens:
+                    tokens = tokens[:tokens.index(tokenizer.eos_token_id)]
+                    finish = None
+                else:
+                    finish = "finish_reason=length" if len(tokens) >= config.max_tokens else None
+                tokens = [t for t in tokens if t != tokenizer.pad_token_id]
+                replies.append(Reply(text=tokenizer.decode(tokens, skip_special_tokens=True),
+                                     tokens_in=int(encoded["attention_mask"][row].sum()), tokens_out=len(tokens),
+                                     latency_ms=latency_ms, error=finish))
+            return replies
+
+
+def _check_available(model: str, gguf_file: str | None) -> None:
+    """Fail before any call when the model is neither a local folder nor in the hub cache (offline)."""
+    import os
+    from pathlib import Path
+
+    if Path(model).expanduser().is_dir():
+        if gguf_file and not (Path(model).expanduser() / gguf_file).is_file():
+            raise StudyConfigError(f"no file {gguf_file} in {model}", field="models[].gguf_file",
+                                   fix="name the .gguf file inside the model folder")
+        return
+    if model.startswith((".", "/", "~")):
+        raise StudyConfigError(f"model folder {model} does not exist", field="models[].name",
+                               fix="give the folder that holds config.json (or the .gguf file) and the tokenizer")
+    if os.environ.get("HF_HUB_OFFLINE") in ("1", "true", "True"):
+        from huggingface_hub import try_to_load_from_cache
+
+        if not isinstance(try_to_load_from_cache(model, gguf_file or "config.json"), str):
+            raise StudyConfigError(f"model '{model}' is not in the local Hugging Face cache and HF_HUB_OFFLINE=1",
+                                   field="models[].name", fix="download it where the hub is reachable "
+                                                              "(huggingface-cli download ...) or give a folder")
+
+
+def render_chat(tokenizer: Any, messages: list[Message]) -> str:
+    """The prompt through the model's chat template; templates without a system role get it merged into the
+    first user message."""
+    chat = [{"role": m.role, "content": m.content} for m in messages]
+    try:
+        return str(tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True))
+    except Exception as exc:  # jinja raises TemplateError for "System role not supported"
+        if not chat or chat[0]["role"] != "system" or len(chat) < 2:
+            raise StudyConfigError(f"the model's chat template rejects these messages: {exc}",
+                                   field="models[].name", fix="use an instruct model with a chat template") from exc
+        merged = [{"role": "user", "content": chat[0]["content"] + "\n\n" + chat[1]["content"]}, *chat[2:]]
+        return str(tokenizer.apply_chat_template(merged, tokenize=False, add_generation_prompt=True))
+
+
+class SeededGumbelSampler:
+    """A logits processor that turns greedy decoding into per-row seeded sampling (see the module doc).
+
+    Rows with temperature 0 (or no seed) stay greedy; other rows add Gumbel noise from their own generator,
+    seeded by (call seed, step), to logits / temperature.
+    """
+
+    def __init__(self, seeds: list[int | None], temperatures: list[float], *, prompt_length: int) -> None:
+        self.seeds = seeds
+        self.temperatures = temperatures
+        self.prompt_length = prompt_length
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        import torch
+
+        step = input_ids.shape[1] - self.prompt_length
+        scores = scores.float()
+        for row, (seed, temperature) in enumerate(zip(self.seeds, self.temperatures, strict=True)):
+            if temperature <= 0:
+                continue
+            generator = torch.Generator(device="cpu").manual_seed(((seed or 0) * 1_000_003 + step) % (2**63))
+            uniform = torch.rand(scores.shape[1], generator=generator).clamp_(1e-20, 1.0 - 1e-7)
+            gumbel = -torch.log(-torch.log(uniform)).to(scores.device)
+            scores[row] = scores[row] / temperature + gumbel
+        return scores

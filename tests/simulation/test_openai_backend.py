@@ -59,12 +59,12 @@ def _all_text(con: duckdb.DuckDBPyConnection) -> str:
 def test_failures_are_retried_and_every_turn_is_stored(server, caplog: pytest.LogCaptureFixture,
                                                        transport: str) -> None:
     fake, url = server
-    fake.faults.extend(["429", "429", "500", "garbage", "prose"])
+    fake.faults.extend(["429", "429", "500", "garbage", "drop", "prose"])
     con, study = _warehouse(_study(url, transport=transport))
     with caplog.at_level(logging.DEBUG):
         stats = simulate_study(con, study)
     assert stats.calls == 41 and stats.errors == 0 and stats.parse_errors == 0  # 40 turns + 1 re-ask
-    assert fake.completions == 41 + 4  # four retried faults
+    assert fake.completions == 41 + 5  # five retried faults
     statuses = dict(con.execute("select status, count(*) from raw.utterances where channel = 'talk' "
                                 "group by 1").fetchall())
     assert statuses == {"ok": 40}
@@ -72,7 +72,7 @@ def test_failures_are_retried_and_every_turn_is_stored(server, caplog: pytest.Lo
     reask = next(r for r in fake.requests if r["messages"][-2]["role"] == "assistant")
     assert reask["messages"][-2]["content"] == "I would rather just talk normally."
     assert reask["messages"][-1]["content"] == load_language("en").pack.output_format
-    for name in ("RateLimitError", "InternalServerError"):
+    for name in ("RateLimitError", "InternalServerError", "APIConnectionError"):
         assert name in caplog.text  # the SDK's error types on both transports
     assert all(auth == f"Bearer {SECRET}" for auth in fake.authorizations)
     assert SECRET not in _all_text(con) and SECRET not in caplog.text

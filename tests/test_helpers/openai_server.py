@@ -1,13 +1,15 @@
 """A real OpenAI-compatible HTTP server on 127.0.0.1 for tests, with injectable faults.
 
 Faults are consumed in order, one per request: ``"429"`` (with Retry-After: 0), ``"500"``, ``"400"``,
-``"garbage"`` (a non-JSON body), ``"prose"`` (a valid completion whose content is not JSON) and
-``"slow"`` (sleeps past the client's timeout). Without a fault it answers with a JSON talk/monologue reply.
+``"garbage"`` (a non-JSON body), ``"drop"`` (the connection closes without an answer), ``"prose"`` (a valid
+completion whose content is not JSON) and ``"slow"`` (sleeps past the client's timeout). Without a fault it
+answers with a JSON talk/monologue reply.
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -65,6 +67,10 @@ class FakeOpenAI:
                     return self._send(500, b'{"error": {"message": "boom", "type": "server_error"}}')
                 if fault == "400":
                     return self._send(400, b'{"error": {"message": "bad request", "type": "invalid_request"}}')
+                if fault == "drop":  # the connection closes with no answer at all
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return None
                 if fault == "garbage":
                     return self._send(200, b"<html>definitely not json")
                 if fault == "slow":

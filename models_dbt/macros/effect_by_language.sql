@@ -48,24 +48,22 @@ arms as (
 pooled as (
     select
         *,
-        case when low_share < high_share and n_low >= 2 and n_high >= 2 then
-            nullif(sqrt(((n_high - 1) * var_high + (n_low - 1) * var_low) / (n_high + n_low - 2)), 0)
-        end as pooled_sd
+        case when low_share < high_share then {{ pooled_sd('n_low', 'var_low', 'n_high', 'var_high') }} end as pooled_sd
     from arms
 ),
 
 effects as (
     select
         *,
-        (1 - 3 / (4 * (n_high + n_low) - 9.0)) * (mean_high - mean_low) / pooled_sd as hedges_g,
-        (mean_high - mean_low) / (pooled_sd * sqrt(1.0 / n_high + 1.0 / n_low)) as t_statistic
+        {{ hedges_g('n_low', 'mean_low', 'n_high', 'mean_high', 'pooled_sd') }} as hedges_g,
+        {{ t_statistic('n_low', 'mean_low', 'n_high', 'mean_high', 'pooled_sd') }} as t_statistic
     from pooled
 ),
 
 intervals as (
     select
         *,
-        1.96 * sqrt((n_high + n_low) / (n_high * n_low * 1.0) + hedges_g ^ 2 / (2.0 * (n_high + n_low))) as g_half_width
+        {{ g_half_width('hedges_g', 'n_low', 'n_high') }} as g_half_width
     from effects
 ),
 
@@ -86,11 +84,7 @@ final as (
         intervals.hedges_g - intervals.g_half_width as g_ci_low,
         intervals.hedges_g + intervals.g_half_width as g_ci_high,
         t_two_sided_p(intervals.t_statistic, intervals.n_high + intervals.n_low - 2) as p_value,
-        case
-            when intervals.hedges_g - intervals.g_half_width > 0 then 'amplified'
-            when intervals.hedges_g + intervals.g_half_width < 0 then 'reduced'
-            else 'null'
-        end as direction,
+        {{ direction('intervals.hedges_g', 'intervals.g_half_width') }} as direction,
         coalesce(intervals.hedges_g - intervals.g_half_width > 0, false) as backfire,
         cells.synthetic,
         '{{ var("metric_spec") }}' as metric_spec

@@ -1,0 +1,32 @@
+{#-
+    The two-group effect-size formulas every effect mart shares (group b minus group a):
+    pooled sd = sqrt(((n_a - 1) var_a + (n_b - 1) var_b) / (n_a + n_b - 2)), NULL when 0 or a group has < 2;
+    g = J (mean_b - mean_a) / pooled sd with J = 1 - 3 / (4 (n_a + n_b) - 9);
+    95% CI half width = 1.96 sqrt((n_a + n_b) / (n_a n_b) + g^2 / (2 (n_a + n_b))) (Hedges & Olkin);
+    t = (mean_b - mean_a) / (pooled sd sqrt(1 / n_a + 1 / n_b)), df = n_a + n_b - 2 (pooled-variance t test).
+-#}
+{% macro pooled_sd(n_a, var_a, n_b, var_b) -%}
+    case when {{ n_a }} >= 2 and {{ n_b }} >= 2 then
+        nullif(sqrt((({{ n_b }} - 1) * {{ var_b }} + ({{ n_a }} - 1) * {{ var_a }}) / ({{ n_b }} + {{ n_a }} - 2)), 0)
+    end
+{%- endmacro %}
+
+{% macro hedges_g(n_a, mean_a, n_b, mean_b, sd) -%}
+    (1 - 3 / (4 * ({{ n_b }} + {{ n_a }}) - 9.0)) * ({{ mean_b }} - {{ mean_a }}) / {{ sd }}
+{%- endmacro %}
+
+{% macro t_statistic(n_a, mean_a, n_b, mean_b, sd) -%}
+    ({{ mean_b }} - {{ mean_a }}) / ({{ sd }} * sqrt(1.0 / {{ n_b }} + 1.0 / {{ n_a }}))
+{%- endmacro %}
+
+{% macro g_half_width(g, n_a, n_b) -%}
+    1.96 * sqrt(({{ n_b }} + {{ n_a }}) / ({{ n_b }} * {{ n_a }} * 1.0) + {{ g }} ^ 2 / (2.0 * ({{ n_b }} + {{ n_a }})))
+{%- endmacro %}
+
+{% macro direction(g, half_width) -%}
+    case
+        when {{ g }} - {{ half_width }} > 0 then 'amplified'
+        when {{ g }} + {{ half_width }} < 0 then 'reduced'
+        else 'null'
+    end
+{%- endmacro %}

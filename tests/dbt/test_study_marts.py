@@ -1,0 +1,132 @@
+"""The Study 3/4 and PDI marts against direct scipy computations on the same data (to 1e-6)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from analysis.effects import t_two_sided_p
+from orchestration.dbt.project import PROJECT_DIR, dbt_env, dbt_executable, ensure_manifest
+from scoring import get_scorer, score_pending
+from simulation.stages import record_design, simulate_study
+from simulation.study import parse_study
+from tests.test_helpers.studies import small_study_dict
+from warehouse.schema import ensure_raw_schema
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+LANGUAGES = ["en", "ja", "de", "ko", "fr", "ru"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("dbt") / "warehouse.duckdb"
+    data = small_study_dict(languages=LANGUAGES, aligned_shares=[0.0, 1.0], replicates=3, n_turns=3,
+                            individuation=[False, True], individuated_agents=3)
+    data["models"] = [{"name": "llama-3.3-70b-instruct", "backend": "synthetic"},
+                      {"name": "gpt-4o-mini", "backend": "synthetic"}]
+    with duckdb.connect(str(path)) as con:
+        ensure_raw_schema(con)
+        study = parse_study(data, "s")
+        record_design(con, study)
+        simulate_study(con, study)
+        score_pending(con, get_scorer("lexicon"))
+    ensure_manifest()
+    env = dbt_env() | {"BACKFIRE_DB": str(path)}
+    done = subprocess.run([dbt_executable(), "build", "--project-dir", str(PROJECT_DIR), "--profiles-dir",
+                           str(PROJECT_DIR)], env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-4000:]
+    return path
+
+
+def _frame(path: Path, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.sql(sql).df()
+
+
+def _g_ci_p(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, float]:
+    """Hedges' g of b over a with the Hedges-Olkin CI, and scipy's pooled-variance t-test p."""
+    n_a, n_b = len(a), len(b)
+    pooled = np.sqrt(((n_a - 1) * a.var(ddof=1) + (n_b - 1) * b.var(ddof=1)) / (n_a + n_b - 2))
+    g = (1 - 3 / (4 * (n_a + n_b) - 9)) * (b.mean() - a.mean()) / pooled
+    half = 1.96 * np.sqrt((n_a + n_b) / (n_a * n_b) + g**2 / (2 * (n_a + n_b)))
+    return g, g - half, g + half, stats.ttest_ind(b, a, equal_var=True).pvalue
+
+
+def test_individuation_effects_match_scipy(built: Path) -> None:
+    agents = _frame(built, "select * from marts.agent_metrics where individuation")
+    mart = _frame(built, "select * from marts.individuation_effects")
+    assert set(mart["metric"]) == {"cpi", "di", "conformity_share"}
+    assert len(mart) == len(LANGUAGES) * 2 * 2 * 3  # languages x models x shares x metrics
+    checked = 0
+    for row in mart.itertuples():
+        cell = agents[(agents.language == row.language) & (agents.model == row.model)
+                      & (agents.aligned_share == row.aligned_share)]
+        values = cell[["individuated", row.metric]].dropna()
+        ind = values[values.individuated][row.metric].to_numpy(float)
+        other = values[~values.individuated][row.metric].to_numpy(float)
+        assert (row.n_individuated, row.n_other) == (len(ind), len(other))
+        assert row.mean_individuated == pytest.approx(ind.mean(), abs=1e-9)
+        if len(ind) < 2 or len(other) < 2 or (ind.var(ddof=1) == 0 and other.var(ddof=1) == 0):
+            assert pd.isna(row.hedges_g)
+            continue
+        g, low, high, p = _g_ci_p(other, ind)
+        np.testing.assert_allclose([row.hedges_g, row.g_ci_low, row.g_ci_high, row.p_value], [g, low, high, p],
+                                   atol=1e-6)
+        checked += 1
+    assert checked >= len(mart) // 2
+
+
+def test_model_consistency_counts_each_languages_directions(built: Path) -> None:
+    effects = _frame(built, "select language, model, direction from marts.backfire_by_language")
+    mart = _frame(built, "select * from marts.model_consistency")
+    assert len(mart) == len(effects) == len(LANGUAGES) * 2
+    for language, group in effects.groupby("language"):
+        rows = mart[mart.language == language]
+        directions = set(group.direction)
+        expected = directions.pop() if len(set(group.direction)) == 1 else "model-specific"
+        assert set(rows.language_direction) == {expected}
+        assert set(rows.n_models) == {2}
+        assert set(rows.direction_holds_across_models) == {expected in ("amplified", "reduced")}
+        assert rows.set_index("model").direction.to_dict() == group.set_index("model").direction.to_dict()
+
+
+def test_pdi_correlation_matches_scipy_pearson_and_spearman(built: Path) -> None:
+    points = _frame(built, "select * from marts.language_pdi_effects where hedges_g is not null")
+    mart = _frame(built, "select * from marts.pdi_correlation")
+    assert len(mart) == 2 * 2  # models x metrics
+    for row in mart.itertuples():
+        cell = points[(points.model == row.model) & (points.metric == row.metric)]
+        assert row.n_languages == len(cell) == len(LANGUAGES)
+        pearson = stats.pearsonr(cell.hedges_g, cell.pdi)
+        interval = pearson.confidence_interval(0.95)
+        spearman = stats.spearmanr(cell.hedges_g, cell.pdi)
+        np.testing.assert_allclose(
+            [row.pearson_r, row.p_value, row.r_ci_low, row.r_ci_high, row.spearman_rho, row.spearman_p_value],
+            [pearson.statistic, pearson.pvalue, interval.low, interval.high, spearman.statistic, spearman.pvalue],
+            atol=1e-6)
+
+
+def test_spearman_ranks_ties_like_scipy() -> None:
+    """Average ranks for ties, as scipy does (the PDI seed has ties: 80 for ar, bn, zh)."""
+    g = [0.5, -0.2, 0.5, 1.1, 0.0, -0.7, 0.3]
+    pdi = [80, 40, 80, 93, 54, 35, 80]
+    with duckdb.connect() as con:
+        con.register("frame", pd.DataFrame({"g": g, "pdi": pdi}))
+        rho = con.execute("""
+            with ranked as (
+                select rank() over (order by g) + (count(*) over (partition by g) - 1) / 2.0 as gr,
+                       rank() over (order by pdi) + (count(*) over (partition by pdi) - 1) / 2.0 as pr
+                from frame)
+            select corr(gr, pr) from ranked""").fetchone()[0]
+    assert rho == pytest.approx(stats.spearmanr(g, pdi).statistic, abs=1e-12)
+
+
+def test_paper_pdi_correlation_gives_p_064() -> None:
+    r, n = 0.474, 16
+    assert t_two_sided_p(r * np.sqrt((n - 2) / (1 - r**2)), n - 2) == pytest.approx(0.064, abs=5e-4)

@@ -114,14 +114,39 @@ def record_design(con: duckdb.DuckDBPyConnection, study: Study) -> DesignResult:
     upsert(con, "raw.studies", [dict(study=study.name, config_json=config_json, config_hash=stable_hash(config_json),
                                      replication_target=study.replication_target,
                                      zscore_reference=study.zscore_reference, updated_at=now)])
-    n_runs = insert_ignore(con, "raw.runs", [dict(r.model_dump(), created_at=now) for r in runs])
+    n_runs = insert_ignore(con, "raw.runs", [dict(r.model_dump(), created_at=now, **_planted(r)) for r in runs])
     n_agents = insert_ignore(con, "raw.agents", [a.model_dump() for a in agents])
+    _fill_planted(con, runs)
     con.execute("COMMIT")
     return DesignResult(runs, agents, n_runs, n_agents)
 
 
+def _planted(run: RunSpec) -> dict[str, str | None]:
+    """The directions the synthetic backend planted for the run's (model, language): the truth its results
+    are scored against (``marts.replication_scorecard``); NULL for real models."""
+    if not run.synthetic:
+        return {"planted_cpi_direction": None, "planted_di_direction": None}
+    from simulation.backends.synthetic import resolve_profile
+
+    profile = resolve_profile(run.model, run.language)
+    return {"planted_cpi_direction": profile.planted_direction, "planted_di_direction": profile.planted_di_direction}
+
+
+def _fill_planted(con: duckdb.DuckDBPyConnection, runs: Sequence[RunSpec]) -> None:
+    """Runs stored before planted directions were recorded get them (a run_id fixes its planted effects)."""
+    import pandas as pd
+
+    planted = pd.DataFrame([dict(run_id=r.run_id, **_planted(r)) for r in runs if r.synthetic])
+    if len(planted):
+        con.execute("""
+            update raw.runs set planted_cpi_direction = planted.planted_cpi_direction,
+                                planted_di_direction = planted.planted_di_direction
+            from planted where raw.runs.run_id = planted.run_id and raw.runs.planted_cpi_direction is null""")
+
+
 def _stored_runs(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str]) -> tuple[list[RunSpec], dict[str, list]]:
-    frame = con.execute("select * exclude (created_at) from raw.runs where run_id in (select unnest(?))",
+    frame = con.execute("select * exclude (created_at, planted_cpi_direction, planted_di_direction) from raw.runs "
+                        "where run_id in (select unnest(?))",
                         [list(run_ids)]).df()
     frame["evaluation_date"] = frame["evaluation_date"].map(lambda d: None if d is None or d != d else str(d)[:10])
     frame["probe_turns"] = frame["probe_turns"].map(lambda turns: [int(t) for t in turns])

@@ -51,7 +51,9 @@ RAW_TABLES: dict[str, str] = {
         probe_turns INTEGER[] NOT NULL DEFAULT [],
         evaluation_date DATE,
         synthetic BOOLEAN NOT NULL,
-        created_at TIMESTAMPTZ NOT NULL""",
+        created_at TIMESTAMPTZ NOT NULL,
+        planted_cpi_direction VARCHAR,
+        planted_di_direction VARCHAR""",
     "agents": """
         run_id VARCHAR NOT NULL,
         agent_idx INTEGER NOT NULL,
@@ -122,6 +124,8 @@ RAW_TABLES: dict[str, str] = {
 # Columns added after a table first shipped: (table, column, type with default). Older warehouses gain them.
 ADDED_COLUMNS: list[tuple[str, str, str]] = [
     ("runs", "probe_turns", "INTEGER[] DEFAULT []"),
+    ("runs", "planted_cpi_direction", "VARCHAR"),
+    ("runs", "planted_di_direction", "VARCHAR"),
     ("utterances", "reasks", "INTEGER"),
     ("utterances", "cost_usd", "DOUBLE"),
     ("content_packs", "provenance_source", "VARCHAR"),

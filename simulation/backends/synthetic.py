@@ -49,6 +49,12 @@ class BehaviourProfile:
         push = self.alignment_pathology - self.alignment_protective + self.alignment_monologue
         return "amplified" if push > 0 else "reduced" if push < 0 else "null"
 
+    @property
+    def planted_di_direction(self) -> str:
+        """Direction alignment moves DI (monologue up, protective up, pathology down): ``amplified`` = DI rises."""
+        push = self.alignment_monologue + self.alignment_protective - self.alignment_pathology
+        return "amplified" if push > 0 else "reduced" if push < 0 else "null"
+
 
 @functools.cache
 def load_effects(path: str = str(DEFAULT_EFFECTS_PATH)) -> dict[str, Any]:

@@ -28,6 +28,8 @@ renamed as (
         source.history_window,
         source.evaluation_date,
         source.synthetic,
+        source.planted_cpi_direction,
+        source.planted_di_direction,
         studies.zscore_reference
     from source
     left join studies on studies.study = source.study

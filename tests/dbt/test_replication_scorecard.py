@@ -1,0 +1,83 @@
+"""The replication scorecard: published figures against real runs, planted directions against synthetic runs."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.dbt.project import PROJECT_DIR, dbt_env, dbt_executable, ensure_manifest
+from scoring import get_scorer, score_pending
+from simulation.backends.synthetic import resolve_profile
+from simulation.stages import record_design, simulate_study
+from simulation.study import parse_study
+from tests.test_helpers.studies import small_study_dict
+from warehouse.schema import ensure_raw_schema
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("dbt") / "warehouse.duckdb"
+    synthetic = small_study_dict(languages=["en", "ja", "de"], replicates=10, n_turns=8)
+    stand_in = small_study_dict(languages=["en", "ja"], replicates=4, n_turns=4)
+    stand_in["name"] = "study1"
+    with duckdb.connect(str(path)) as con:
+        ensure_raw_schema(con)
+        for data in (synthetic, stand_in):
+            study = parse_study(data, "s")
+            record_design(con, study)
+            simulate_study(con, study)
+        # Stand-in for a real study1: the scorecard must compare it with the paper, not with planted effects.
+        con.execute("update raw.runs set synthetic = false, planted_cpi_direction = null, "
+                    "planted_di_direction = null where study = 'study1'")
+        score_pending(con, get_scorer("lexicon"))
+    ensure_manifest()
+    env = dbt_env() | {"BACKFIRE_DB": str(path)}
+    done = subprocess.run([dbt_executable(), "build", "--project-dir", str(PROJECT_DIR), "--profiles-dir",
+                           str(PROJECT_DIR)], env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-4000:]
+    return path
+
+
+def _rows(path: Path, where: str) -> list[dict]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        frame = con.sql(f"select * from marts.replication_scorecard where {where}").df()
+    return frame.to_dict(orient="records")
+
+
+def test_synthetic_runs_are_scored_against_the_planted_truth(built: Path) -> None:
+    rows = _rows(built, "reference = 'planted'")
+    assert len(rows) == 3 * 2  # languages x (cpi, di) for the synthetic study only
+    for row in rows:
+        profile = resolve_profile(row["model"], row["language"])
+        metric = row["figure_id"].split(":")[1]
+        planted = profile.planted_direction if metric == "cpi" else profile.planted_di_direction
+        assert row["study"] == "small" and row["synthetic"] and row["published_text"] == planted
+        assert row["agrees"] == (row["our_text"] == planted)
+        assert "planted truth" in row["note"]
+    cpi = {r["language"]: r for r in rows if ":cpi:" in r["figure_id"]}
+    assert cpi["en"]["agrees"] and cpi["ja"]["agrees"]  # planted en reduced, ja amplified, recovered
+
+
+def test_real_runs_are_compared_with_the_published_figures(built: Path) -> None:
+    with duckdb.connect(str(built), read_only=True) as con:
+        ours = dict(con.execute("select language, hedges_g from marts.backfire_by_language "
+                                "where study = 'study1'").fetchall())
+        ci = {lang: (low, high) for lang, low, high in con.execute(
+            "select language, g_ci_low, g_ci_high from marts.backfire_by_language where study = 'study1'").fetchall()}
+    rows = {r["figure_id"]: r for r in _rows(built, "reference = 'published'")}
+    assert len(rows) == 11 and not any(r["synthetic"] for r in rows.values())
+    for figure, language, published in (("s1_g_en", "en", -1.844), ("s1_g_ja", "ja", 0.771)):
+        row = rows[figure]
+        assert row["our_value"] == pytest.approx(ours[language])
+        assert row["agrees_in_sign"] == ((ours[language] > 0) == (published > 0))
+        low, high = ci[language]
+        assert row["ci_covers_published"] == (low <= published <= high)
+        assert row["agrees"] == (row["agrees_in_sign"] and row["ci_covers_published"])
+    assert rows["s2_pdi_r"]["our_value"] is None or rows["s2_pdi_r"]["our_value"] != rows["s2_pdi_r"]["our_value"]
+    assert "no complete real" in rows["s2_pdi_r"]["note"]
+    assert "no mart computes" in rows["s2_interaction_beta"]["note"]

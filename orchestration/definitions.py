@@ -13,6 +13,7 @@ from orchestration.assets.design import study_design
 from orchestration.assets.report import backfire_report
 from orchestration.assets.scoring import scores
 from orchestration.assets.simulation import utterances
+from orchestration.assets.statistics import stats_models
 from orchestration.checks.contracts import CONTRACT_CHECKS
 from orchestration.dbt.assets import backfire_dbt_models
 from orchestration.dbt.project import PROJECT_DIR, dbt_executable
@@ -21,7 +22,7 @@ from orchestration.resources import StudyResource, WarehouseResource
 from orchestration.schedules import nightly_evaluation_schedule
 
 defs = dg.Definitions(
-    assets=[content_packs, study_design, utterances, scores, backfire_dbt_models, backfire_report],
+    assets=[content_packs, study_design, utterances, scores, backfire_dbt_models, stats_models, backfire_report],
     asset_checks=CONTRACT_CHECKS,
     jobs=[backfire_pipeline_job],
     schedules=[nightly_evaluation_schedule],

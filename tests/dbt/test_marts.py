@@ -39,6 +39,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     done = subprocess.run([dbt_executable(), "build", "--project-dir", str(PROJECT_DIR), "--profiles-dir",
                            str(PROJECT_DIR)], env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-4000:]
+    from analysis.stats_models import build_stats_models
+
+    with duckdb.connect(str(path)) as con:  # the Python mart the pipeline builds after dbt
+        build_stats_models(con, n_permutations=199)
     return path
 
 

@@ -80,4 +80,4 @@ def test_real_runs_are_compared_with_the_published_figures(built: Path) -> None:
         assert row["agrees"] == (row["agrees_in_sign"] and row["ci_covers_published"])
     assert rows["s2_pdi_r"]["our_value"] is None or rows["s2_pdi_r"]["our_value"] != rows["s2_pdi_r"]["our_value"]
     assert "no complete real" in rows["s2_pdi_r"]["note"]
-    assert "no mart computes" in rows["s2_interaction_beta"]["note"]
+    assert "marts.stats_models" in rows["s2_interaction_beta"]["note"]

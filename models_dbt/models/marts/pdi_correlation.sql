@@ -24,8 +24,9 @@ coefficients as (
     select
         study, model, evaluation_date, synthetic, metric,
         count(*) as n_languages,
-        corr(hedges_g, pdi) as pearson_r,
-        corr(g_rank, pdi_rank) as spearman_rho,
+        -- Undefined below 3 languages (2 points always correlate +/-1); clamped against rounding past +/-1.
+        case when count(*) >= 3 then greatest(-1.0, least(1.0, corr(hedges_g, pdi))) end as pearson_r,
+        case when count(*) >= 3 then greatest(-1.0, least(1.0, corr(g_rank, pdi_rank))) end as spearman_rho,
         any_value(metric_spec) as metric_spec
     from ranked
     group by all

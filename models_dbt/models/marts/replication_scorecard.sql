@@ -87,7 +87,8 @@ published_rows as (
         ours.our_ci_high,
         false as synthetic,
         case
-            when published.comparison = 'not_computed' then 'no mart computes this figure yet'
+            when published.comparison = 'not_computed' then 'not compared: the paper does not give its model '
+                || 'precisely enough to compute the same beta; our mixed model is in marts.stats_models'
             when ours.quantity is null then 'no complete real (non-synthetic) runs of this study in the warehouse'
         end as note
     from published

@@ -7,9 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from cli import demo, estimate, query, run, tables, validate
+from cli import demo, estimate, query, report, run, tables, validate
 
-COMMANDS = (validate, estimate, run, demo, query, tables)
+COMMANDS = (validate, estimate, run, demo, query, tables, report)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,24 +1,41 @@
-"""Analysis stage: the study's backfire table, as a Markdown file and as materialization metadata."""
+"""Analysis stage: the study's report (HTML with SVG figures) and backfire table, next to the warehouse and
+as materialization metadata."""
 
+import base64
 
 import dagster as dg
 
 from analysis.tables import backfire_table
 from orchestration.resources import StudyResource, WarehouseResource
 
-BACKFIRE_MART = dg.AssetKey(["marts", "backfire_by_language"])
+MARTS = [dg.AssetKey(["marts", name]) for name in (
+    "backfire_by_language", "dissociation_by_language", "individuation_effects", "model_consistency",
+    "replication_scorecard", "stats_models", "language_pdi")]
 
 
-@dg.asset(group_name="analysis", deps=[BACKFIRE_MART], kinds={"python"},
-          description="The study's per-language backfire table, written next to the warehouse.")
+def _svg_markdown(name: str, svg: str) -> str:
+    """An SVG as a markdown image (data URI), which the Dagster UI renders inline."""
+    return f"![{name}](data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()})"
+
+
+@dg.asset(group_name="analysis", deps=MARTS, kinds={"python", "html"},
+          description="The study's report: reports/<study>/report.html beside the warehouse (forest plots by "
+                      "PDI, CPI against aligned share, DI, individuation and model panels, statistics, the "
+                      "replication scorecard) and reports/<study>_backfire.md.")
 def backfire_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                     study: StudyResource) -> dg.MaterializeResult:
+    from analysis.report.html import build_report
+
     spec = study.load()
     with warehouse.reader() as con:
         table = backfire_table(con, spec.name, markdown=True)
+        html_path, sections = build_report(con, warehouse.path.parent / "reports" / spec.name, studies=[spec.name],
+                                           source=str(warehouse.path))
     out = warehouse.path.parent / "reports" / f"{spec.name}_backfire.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(f"# Backfire by language: {spec.name}\n\n{table}\n", encoding="utf-8")
-    context.log.info("report written to %s", out)
+    context.log.info("report written to %s", html_path)
+    figures = {f"figure_{name}": dg.MetadataValue.md(_svg_markdown(name, svg))
+               for name, svg in sections[0].figures.items() if svg}
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(out)),
-                                          "backfire_table": dg.MetadataValue.md(table)})
+                                          "report": dg.MetadataValue.path(str(html_path)),
+                                          "backfire_table": dg.MetadataValue.md(table), **figures})

@@ -130,3 +130,25 @@ def test_spearman_ranks_ties_like_scipy() -> None:
 def test_paper_pdi_correlation_gives_p_064() -> None:
     r, n = 0.474, 16
     assert t_two_sided_p(r * np.sqrt((n - 2) / (1 - r**2)), n - 2) == pytest.approx(0.064, abs=5e-4)
+
+
+def test_report_has_every_panel_and_valid_svg(built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import xml.etree.ElementTree as ET
+
+    from analysis.stats_models import build_stats_models
+    from cli.main import main
+
+    with duckdb.connect(str(built)) as con:
+        build_stats_models(con, n_permutations=99)
+    assert main(["report", "--out", str(tmp_path / "out"), "--db", str(built)]) == 0
+    assert "small: 5 figures (synthetic)" in capsys.readouterr().out
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    svgs = [part.split("</svg>")[0] + "</svg>" for part in html.split("<svg")[1:]]
+    assert len(svgs) == 5
+    for svg in svgs:
+        ET.fromstring("<svg" + svg)  # well-formed: a browser will draw it
+    assert "SYNTHETIC DATA" in html and "Replication scorecard" in html and "Cross-language statistics" in html
+    for language in LANGUAGES:
+        assert f">{language} · PDI" in html
+    assert main(["report", "--out", str(tmp_path / "x"), "--db", str(built), "--studies", "nope"]) == 2
+    assert "no effect rows for nope" in capsys.readouterr().err

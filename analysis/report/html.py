@@ -1,0 +1,227 @@
+"""The study report: one self-contained HTML file (inline SVG figures, no external assets) from the marts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from analysis.report.svg import Interval, forest_plot, small_multiples
+
+if TYPE_CHECKING:
+    import duckdb
+
+STYLE = """
+body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
+h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 2em; }
+table { border-collapse: collapse; font-size: 12px; margin: 0.5em 0 1.5em; }
+th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: right; } th { background: #f4f4f4; }
+td.text, th.text { text-align: left; }
+.banner { background: #fff3cd; border: 1px solid #e0c36c; padding: 0.8em 1em; font-weight: bold; }
+.meta { color: #666; font-size: 13px; } figure { margin: 1em 0; } figcaption { color: #555; font-size: 13px; }
+.agree { color: #1a7f37; } .disagree { color: #b42318; }
+"""
+
+
+@dataclass
+class StudyReport:
+    """What one study's section holds; ``figures`` are SVG strings by name (also used as Dagster metadata)."""
+
+    study: str
+    synthetic: bool
+    figures: dict[str, str] = field(default_factory=dict)
+    html: str = ""
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, list(params))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    row = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                      [schema, table]).fetchone()
+    return bool(row and row[0])
+
+
+def _format(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.2e}" if 0 < abs(value) < 1e-3 else f"{value:.3f}"
+    return str(value)
+
+
+def html_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    if not rows:
+        return "<p class='meta'>no rows</p>"
+    head = "".join(f"<th class='{'text' if i < 2 else ''}'>{escape(c)}</th>" for i, c in enumerate(columns))
+    body = []
+    for row in rows:
+        cells = []
+        for i, column in enumerate(columns):
+            value = row.get(column)
+            css = "text" if i < 2 or isinstance(value, str) else ""
+            if column == "agrees" and value is not None:
+                css += " agree" if value else " disagree"
+            cells.append(f"<td class='{css.strip()}'>{escape(_format(value))}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _label(row: dict[str, Any], many_models: bool, many_dates: bool, *extra: str) -> str:
+    parts = [row["language"], *extra]
+    if many_models:
+        parts.append(str(row["model"]))
+    if many_dates and row.get("evaluation_date") is not None:
+        parts.append(str(row["evaluation_date"]))
+    return " · ".join(parts)
+
+
+def _forest_rows(rows: Sequence[dict[str, Any]], many_models: bool, many_dates: bool) -> list[Interval]:
+    return [Interval(_label(r, many_models, many_dates, f"PDI {r['pdi']}" if r.get("pdi") is not None else "PDI -"),
+                     r["hedges_g"], r.get("g_ci_low"), r.get("g_ci_high"), r.get("direction") or "null")
+            for r in rows]
+
+
+def study_section(con: duckdb.DuckDBPyConnection, study: str) -> StudyReport:
+    """Figures and tables of one study, from the marts."""
+    effects = _rows(con, """
+        select e.*, p.pdi from marts.backfire_by_language e
+        left join marts.language_pdi p using (language)
+        where e.study = ? order by p.pdi nulls last, e.language, e.model, e.evaluation_date""", [study])
+    dissociation = _rows(con, """
+        select e.*, p.pdi from marts.dissociation_by_language e
+        left join marts.language_pdi p using (language)
+        where e.study = ? order by p.pdi nulls last, e.language, e.model, e.evaluation_date""", [study])
+    report = StudyReport(study, synthetic=any(r["synthetic"] for r in effects))
+    many_models = len({r["model"] for r in effects}) > 1
+    many_dates = len({r["evaluation_date"] for r in effects}) > 1
+    parts = [f"<h2>Study {escape(study)}</h2>"]
+    if report.synthetic:
+        parts.append("<p class='banner'>SYNTHETIC DATA: effects planted in the synthetic backend, not a finding. "
+                     "The scorecard compares them with the planted truth, not with the paper.</p>")
+
+    report.figures["cpi_forest"] = forest_plot(
+        _forest_rows(effects, many_models, many_dates),
+        title=f"{study}: effect of alignment on CPI per language, ordered by power distance")
+    parts.append(f"<figure>{report.figures['cpi_forest']}<figcaption>Hedges' g of the Collective Pathology "
+                 "Index, highest vs lowest aligned share, with 95% CI; red = amplified (backfire), blue = "
+                 "reduced, grey = CI includes 0. Languages ordered by Hofstede's PDI.</figcaption></figure>")
+    parts.append(html_table(effects, ["language", "model", "evaluation_date", "n_low", "n_high", "mean_cpi_low",
+                                      "mean_cpi_high", "slope", "hedges_g", "g_ci_low", "g_ci_high", "p_value",
+                                      "direction", "synthetic"]))
+
+    dose = _rows(con, """
+        select language, model, aligned_share, avg(cpi) as mean_cpi, count(*) as runs from marts.run_metrics
+        where study = ? and not individuation group by all order by all""", [study])
+    panels: dict[str, dict[str, list[tuple[float, float]]]] = defaultdict(lambda: defaultdict(list))
+    for row in dose:
+        if row["mean_cpi"] is not None:
+            panels[row["language"]][row["model"]].append((row["aligned_share"], row["mean_cpi"]))
+    report.figures["cpi_by_share"] = small_multiples(
+        {k: dict(v) for k, v in panels.items()}, title=f"{study}: mean CPI against aligned share",
+        x_label="aligned share", y_label="mean CPI (runs without individuation)")
+    if report.figures["cpi_by_share"]:
+        parts.append(f"<figure>{report.figures['cpi_by_share']}<figcaption>Mean CPI per aligned share, one panel "
+                     "per language, one line per model.</figcaption></figure>")
+
+    report.figures["di_forest"] = forest_plot(
+        _forest_rows(dissociation, many_models, many_dates),
+        title=f"{study}: effect of alignment on the Dissociation Index", x_label="Hedges' g of DI (95% CI)")
+    parts.append(f"<figure>{report.figures['di_forest']}<figcaption>Positive g: DI rises with alignment (agents "
+                 "say less of what they think).</figcaption></figure>")
+
+    individuation = _rows(con, """
+        select * from marts.individuation_effects where study = ? and metric = 'di'
+        order by language, model, aligned_share, evaluation_date""", [study])
+    if individuation:
+        report.figures["individuation"] = forest_plot(
+            [Interval(_label(r, many_models, many_dates, f"share {r['aligned_share']:g}"), r["hedges_g"],
+                      r["g_ci_low"], r["g_ci_high"], r["direction"]) for r in individuation],
+            title=f"{study}: individuated vs other agents, DI", x_label="Hedges' g (individuated - other)")
+        parts.append(f"<h3>Individuation</h3><figure>{report.figures['individuation']}<figcaption>Agents given the "
+                     "individuation instruction against the other agents of the same runs (agents as the unit: "
+                     "the CI is optimistic).</figcaption></figure>")
+        parts.append(html_table(_rows(con, """
+            select language, model, aligned_share, metric, n_individuated, n_other, mean_individuated, mean_other,
+                   hedges_g, g_ci_low, g_ci_high, p_value, direction
+            from marts.individuation_effects where study = ? order by language, model, aligned_share, metric""",
+            [study]), ["language", "model", "aligned_share", "metric", "n_individuated", "n_other",
+                       "mean_individuated", "mean_other", "hedges_g", "g_ci_low", "g_ci_high", "p_value",
+                       "direction"]))
+
+    if many_models:
+        consistency = _rows(con, "select * from marts.model_consistency where study = ? order by language, model",
+                            [study])
+        report.figures["models"] = forest_plot(
+            [Interval(f"{r['language']} · {r['model']}", r["hedges_g"], r["g_ci_low"], r["g_ci_high"],
+                      r["direction"], r["language_direction"]) for r in consistency],
+            title=f"{study}: direction per model and language")
+        parts.append(f"<h3>Models</h3><figure>{report.figures['models']}<figcaption>The note after each row is the "
+                     "language's direction across models (model-specific when they disagree).</figcaption></figure>")
+
+    parts += _statistics(con, study)
+    scorecard = _rows(con, """
+        select reference, figure_id, model, claim, published_value, published_text, our_value, our_text,
+               our_ci_low, our_ci_high, agrees, note
+        from marts.replication_scorecard where study = ? and (our_value is not null or our_text is not null
+                                                             or reference = 'published')
+        order by reference, figure_id, model""", [study])
+    parts.append("<h3>Replication scorecard</h3>")
+    parts.append(html_table(scorecard, ["reference", "figure_id", "model", "claim", "published_value",
+                                        "published_text", "our_value", "our_text", "our_ci_low", "our_ci_high",
+                                        "agrees", "note"]))
+    report.html = "\n".join(parts)
+    return report
+
+
+def _statistics(con: duckdb.DuckDBPyConnection, study: str) -> list[str]:
+    if not _has_table(con, "marts", "stats_models"):
+        return []
+    rows = _rows(con, """
+        select model, metric, analysis, term, estimate, p_value, p_holm, statistic from marts.stats_models
+        where study = ? and analysis in ('language_slope', 'interaction_permutation')
+        order by model, metric, analysis, term""", [study])
+    if not rows:
+        return []
+    return ["<h3>Cross-language statistics</h3>",
+            "<p class='meta'>Per-language OLS slopes on aligned share with Holm-corrected p, and the permutation "
+            "test of the language x alignment interaction (marts.stats_models; the mixed model's coefficients "
+            "are there too).</p>",
+            html_table(rows, ["model", "metric", "analysis", "term", "estimate", "statistic", "p_value", "p_holm"])]
+
+
+def build_report(con: duckdb.DuckDBPyConnection, out_dir: Path, *, studies: Sequence[str] | None = None,
+                 source: str = "") -> tuple[Path, list[StudyReport]]:
+    """Write ``out_dir/report.html`` for the given studies (default: every study with effect rows)."""
+    available = [r[0] for r in con.execute("select distinct study from marts.backfire_by_language order by 1"
+                                           ).fetchall()]
+    chosen = list(studies) if studies else available
+    missing = [s for s in chosen if s not in available]
+    if missing:
+        from simulation.errors import WarehouseError
+
+        raise WarehouseError(f"no effect rows for {', '.join(missing)} in the warehouse",
+                             fix=f"run the study first (backfire run ...); studies present: "
+                                 f"{', '.join(available) or 'none'}")
+    sections = [study_section(con, study) for study in chosen]
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    banner = ("<p class='banner'>Contains SYNTHETIC DATA (see the banner of each study).</p>"
+              if any(s.synthetic for s in sections) else "")
+    page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>alignment-backfire report"
+            f"</title><style>{STYLE}</style></head><body><h1>alignment-backfire report</h1>"
+            f"<p class='meta'>Studies: {escape(', '.join(chosen))}. Generated {generated} from "
+            f"{escape(source)}. Metric spec and formulas: docs/metrics.md.</p>{banner}"
+            + "\n".join(s.html for s in sections) + "</body></html>")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path, sections

@@ -7,9 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from cli import demo, estimate, query, report, run, tables, validate
+from cli import demo, estimate, power, query, report, run, tables, validate
 
-COMMANDS = (validate, estimate, run, demo, query, tables, report)
+COMMANDS = (validate, estimate, run, demo, query, tables, report, power)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -91,6 +91,6 @@ def expand_design(study: Study, content_hashes: Mapping[str, str]) -> list[RunSp
         generation = model.model_dump(include={"temperature", "max_tokens", "base_url"})
         if model.seed != 0:  # the default adds nothing, so the run_ids of earlier studies stay what they were
             generation["seed"] = model.seed
-        run_id = stable_hash(fields, generation, backend_fingerprint(model.backend))
+        run_id = stable_hash(fields, generation, backend_fingerprint(model.backend, model.name, language))
         runs.append(RunSpec.model_validate({**fields, "run_id": run_id}))
     return runs

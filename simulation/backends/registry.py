@@ -33,16 +33,19 @@ def get_backend(name: str, **options: Any) -> Backend:
     return factory(**options)
 
 
-def backend_fingerprint(name: str) -> str:
+def backend_fingerprint(name: str, model: str = "", language: str = "") -> str:
     """What, beyond the model settings, makes this backend's output what it is; it enters every run_id.
 
-    For the synthetic backend that is its planted-effects file: changing a planted effect makes new runs.
+    For the synthetic backend that is the planted profile of the run's (model, language), resolved from
+    synthetic_effects.yaml: changing a planted effect makes new runs for the cells it changes, and only those.
     """
     if name == "synthetic":
-        from simulation.backends.synthetic import DEFAULT_EFFECTS_PATH
+        from dataclasses import asdict
+
+        from simulation.backends.synthetic import resolve_profile
         from simulation.ids import stable_hash
 
-        return stable_hash(DEFAULT_EFFECTS_PATH.read_text(encoding="utf-8"))
+        return stable_hash(asdict(resolve_profile(model, language)))
     return ""
 
 

@@ -45,9 +45,24 @@ def test_generation_settings_and_planted_effects_enter_the_run_id(monkeypatch) -
     runs = {r.run_id for r in build_design(parse_study(base, "s"))[0]}
     warmer = {**base, "models": [{"name": "synthetic-test", "backend": "synthetic", "temperature": 1.0}]}
     assert runs.isdisjoint(r.run_id for r in build_design(parse_study(warmer, "s"))[0])
-    monkeypatch.setattr(registry, "backend_fingerprint", lambda name: "other-effects")
-    monkeypatch.setattr("simulation.design.backend_fingerprint", lambda name: "other-effects")
+    monkeypatch.setattr(registry, "backend_fingerprint", lambda *args: "other-effects")
+    monkeypatch.setattr("simulation.design.backend_fingerprint", lambda *args: "other-effects")
     assert runs.isdisjoint(r.run_id for r in build_design(parse_study(base, "s"))[0])
+
+
+def test_a_changed_planted_effect_changes_only_the_runs_of_its_cells(monkeypatch, tmp_path) -> None:
+    import yaml
+
+    from simulation.backends import synthetic
+
+    study = parse_study(small_study_dict(languages=["en", "ja"]), "s")
+    before = {r.run_id: r.language for r in build_design(study)[0]}
+    effects = yaml.safe_load(synthetic.DEFAULT_EFFECTS_PATH.read_text(encoding="utf-8"))
+    effects["languages"]["ja"]["alignment_pathology"] += 0.1
+    monkeypatch.setattr(synthetic, "load_effects", lambda *args: effects)
+    after = {r.run_id: r.language for r in build_design(study)[0]}
+    assert {lang for run_id, lang in before.items() if run_id not in after} == {"ja"}
+    assert {run_id for run_id, lang in before.items() if lang == "en"} <= set(after)
 
 
 def test_individuated_agents_only_when_individuation_is_on() -> None:

@@ -42,7 +42,9 @@ def forest_plot(rows: Sequence[Interval], *, title: str, x_label: str = "Hedges'
                 width: int = 720) -> str:
     """Point estimates with CI bars, one row each, a zero line, coloured by direction."""
     shown = [r for r in rows if r.estimate is not None]
-    row_height, top, left, right = 22, 44, 190, 150
+    row_height, top, left = 22, 44, 190
+    right = 150 + 7 * max((len(r.note) for r in rows), default=0)  # room for "g [low, high] note"
+    width += right - 150
     height = top + row_height * max(1, len(rows)) + 44
     values = [v for r in shown for v in (r.low, r.high, r.estimate) if v is not None] + [0.0]
     low, high = min(values), max(values)

@@ -62,8 +62,8 @@ def interaction_permutation(frame: Any, metric: str, languages: list[str], *, n_
     """F of the language x alignment interaction and its Freedman-Lane permutation p, or None if untestable."""
     y = frame[metric].to_numpy(float)
     reduced, full = _design(frame, languages, interaction=False), _design(frame, languages, interaction=True)
-    df_extra = full.shape[1] - reduced.shape[1]
-    df_residual = len(y) - np.linalg.matrix_rank(full)
+    df_extra = np.linalg.matrix_rank(full) - np.linalg.matrix_rank(reduced)  # ranks: a language with one share
+    df_residual = len(y) - np.linalg.matrix_rank(full)                     # adds an all-zero column
     if df_extra == 0 or df_residual <= 0:
         return None
 

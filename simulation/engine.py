@@ -131,7 +131,7 @@ async def _ask_until_readable(gate: CallGate, output_format: str, messages: list
     """
     reasks = 0
     final = reply
-    while (final.status != "error" and reasks < max_reasks
+    while (final.status == "ok" and reasks < max_reasks  # a refusal is kept as it is, never argued with
            and parse_reply(final.text).status == "parse_error"):
         reasks += 1
         seed = None if config.seed is None else derive_seed(config.seed, "reask", reasks) % (2**31)
@@ -218,8 +218,9 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
             else:
                 parsed = parse_reply(reply.text)
                 talk, monologue = parsed.talk, parsed.monologue
-                status = reply.status if parsed.status == "ok" else parsed.status
-                stats.parse_errors += parsed.status == "parse_error"
+                # A refusal stays a refusal (its text is kept whatever its format); otherwise the parse decides.
+                status = "refused" if reply.status == "refused" else parsed.status
+                stats.parse_errors += status == "parse_error"
             rows += _utterance_rows(run, turn, idx, reply, talk, monologue, status, now, reasks)
             records.append(TurnRecord(turn, idx, talk, monologue))
             stats.calls += reasks

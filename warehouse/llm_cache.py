@@ -80,7 +80,7 @@ class DuckDBResponseCache:
             return
         row = dict(call_key=call_key, model=model, endpoint=endpoint, response_text=reply.text, status=reply.status,
                    tokens_in=reply.tokens_in, tokens_out=reply.tokens_out, latency_ms=reply.latency_ms,
-                   created_at=utc_now().isoformat())
+                   cost_usd=reply.cost_usd, created_at=utc_now().isoformat())
         if self._journal_path is not None:
             if self._journal is None:
                 self._journal = open(self._journal_path, "a", encoding="utf-8")  # noqa: SIM115 - closed in flush
@@ -109,7 +109,10 @@ class DuckDBResponseCache:
         if self._journal_path is None or not self._journal_path.exists():
             return 0
         rows = []
-        for line in self._journal_path.read_text(encoding="utf-8").splitlines():
+        # Split on "\n" only: a reply may hold U+2028 or U+0085, which splitlines() would also break on.
+        for line in self._journal_path.read_text(encoding="utf-8").split("\n"):
+            if not line:
+                continue
             try:
                 rows.append(json.loads(line))
             except json.JSONDecodeError:  # the line being written when the process died

@@ -80,7 +80,7 @@ RAW_TABLES: dict[str, str] = {
         reasks INTEGER,
         cost_usd DOUBLE""",
     "utterances_superseded": """
-        utterance_id VARCHAR PRIMARY KEY,
+        utterance_id VARCHAR NOT NULL,
         run_id VARCHAR NOT NULL,
         turn INTEGER NOT NULL,
         agent_idx INTEGER NOT NULL,
@@ -97,7 +97,8 @@ RAW_TABLES: dict[str, str] = {
         created_at TIMESTAMPTZ NOT NULL,
         reasks INTEGER,
         cost_usd DOUBLE,
-        superseded_at TIMESTAMPTZ NOT NULL""",
+        superseded_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (utterance_id, superseded_at)""",
     "llm_calls": """
         call_key VARCHAR PRIMARY KEY,
         model VARCHAR NOT NULL,
@@ -107,7 +108,8 @@ RAW_TABLES: dict[str, str] = {
         tokens_in INTEGER,
         tokens_out INTEGER,
         latency_ms DOUBLE,
-        created_at TIMESTAMPTZ NOT NULL""",
+        created_at TIMESTAMPTZ NOT NULL,
+        cost_usd DOUBLE""",
     "scores": """
         utterance_id VARCHAR NOT NULL,
         scorer VARCHAR NOT NULL,
@@ -128,6 +130,7 @@ ADDED_COLUMNS: list[tuple[str, str, str]] = [
     ("runs", "planted_di_direction", "VARCHAR"),
     ("utterances", "reasks", "INTEGER"),
     ("utterances", "cost_usd", "DOUBLE"),
+    ("llm_calls", "cost_usd", "DOUBLE"),
     ("content_packs", "provenance_source", "VARCHAR"),
     ("content_packs", "back_translation_checked", "BOOLEAN"),
     ("content_packs", "reviewed_by", "VARCHAR"),

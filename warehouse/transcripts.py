@@ -85,7 +85,7 @@ class DuckDBTranscriptStore:
         self.con.execute("BEGIN TRANSACTION")
         try:
             self.con.execute(f"""
-                insert or replace into raw.utterances_superseded by name
+                insert into raw.utterances_superseded by name
                 select u.*, current_timestamp as superseded_at from raw.utterances u
                 where u.utterance_id in ({stale})""")
             self.con.execute(f"delete from raw.scores where utterance_id in ({stale})")

@@ -71,8 +71,8 @@ class LeanChatClient:
                 headers = response.headers
         except TimeoutError as exc:
             raise openai.APITimeoutError(request=self._request()) from exc
-        except aiohttp.ClientError as exc:
-            raise openai.APIConnectionError(message=f"Connection error: {type(exc).__name__}: {exc}",
+        except (aiohttp.ClientError, OSError, ValueError) as exc:  # ValueError: e.g. a header aiohttp refuses
+            raise openai.APIConnectionError(message=f"Connection error: {type(exc).__name__}",
                                             request=self._request()) from exc
         if status >= 400:
             raise self._status_error(status, headers, raw)
@@ -111,10 +111,13 @@ class LeanChatClient:
         except ValueError:
             body = raw.decode("utf-8", "replace")
         data = body.get("error", body) if isinstance(body, dict) else body
+        message = data.get("message") if isinstance(data, dict) else None
+        # The SDK's text: the status and the body's error message only (never the whole body: it may echo
+        # request data or a server's debug output).
+        text = f"Error code: {status}" + (f" - {message}" if isinstance(message, str) and message else "")
         by_status: dict[int, type[openai.APIStatusError]] = {
             400: openai.BadRequestError, 401: openai.AuthenticationError, 403: openai.PermissionDeniedError,
             404: openai.NotFoundError, 409: openai.ConflictError, 422: openai.UnprocessableEntityError,
             429: openai.RateLimitError}
         error_class = by_status.get(status, openai.InternalServerError if status >= 500 else openai.APIStatusError)
-        return error_class(f"Error code: {status} - {body}", response=self._response(status, headers, raw),
-                           body=data)
+        return error_class(text, response=self._response(status, headers, raw), body=data)

@@ -51,6 +51,10 @@ class OpenAICompatibleBackend(Backend):
             raise StudyConfigError(f"no api_key_env for the remote endpoint {self.base_url}",
                                    field="models[].api_key_env", fix="name the environment variable that holds "
                                                                      "the key, e.g. api_key_env: OPENAI_API_KEY")
+        if key and (key != key.strip() or any(ord(c) < 32 for c in key)):
+            raise StudyConfigError(f"the key in {self.api_key_env} has surrounding whitespace or control characters "
+                                   "(a CRLF env file?)", field="models[].api_key_env",
+                                   fix=f"export {self.api_key_env} again without trailing spaces or line ends")
         self._secret = key
         if self.transport == "sdk":
             self._client = openai.AsyncOpenAI(base_url=self.base_url, api_key=key or "not-needed", max_retries=0,
@@ -105,13 +109,31 @@ class OpenAICompatibleBackend(Backend):
         return RetryDecision(retry=False)
 
 
+MAX_RETRY_AFTER_S = 300.0
+
+
 def _retry_after(error: Any) -> float | None:
+    """The server's requested wait, read as the SDK reads it: ``retry-after-ms``, then ``retry-after`` in
+    seconds or as an HTTP date; None (so backoff applies) unless finite and within 0-300 s."""
+    import email.utils
+    import math
+
     response = getattr(error, "response", None)
-    value = response.headers.get("retry-after") if response is not None else None
-    try:
-        return min(float(value), 300.0) if value is not None else None
-    except ValueError:
+    if response is None:
         return None
+    for header, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = response.headers.get(header)
+        if value is None:
+            continue
+        try:
+            delay = float(value) / divisor
+        except ValueError:
+            parsed = email.utils.parsedate_tz(value) if header == "retry-after" else None
+            if parsed is None:
+                continue
+            delay = email.utils.mktime_tz(parsed) - time.time()
+        return delay if math.isfinite(delay) and 0 <= delay <= MAX_RETRY_AFTER_S else None
+    return None
 
 
 def reply_from_completion(body: dict[str, Any], *, latency_ms: float) -> Reply:

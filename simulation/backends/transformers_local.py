@@ -60,7 +60,9 @@ class TransformersBackend(Backend):
     batches: list[int] = field(default_factory=list, init=False, repr=False)
     """Size of every batch generated so far (for logs and tests)."""
     _queue: list[_Pending] = field(default_factory=list, init=False, repr=False)
-    _flush_scheduled: bool = field(default=False, init=False, repr=False)
+    _consumer: Any = field(default=None, init=False, repr=False)
+    _wakeup: Any = field(default=None, init=False, repr=False)
+    _load_error: Exception | None = field(default=None, init=False, repr=False)
     _generate_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _loaded: Any = field(default=None, init=False, repr=False)
 
@@ -84,6 +86,8 @@ class TransformersBackend(Backend):
 
     def _load(self) -> Any:
         """Tokenizer and model, loaded once, on first use (loading takes seconds to minutes)."""
+        if self._load_error is not None:  # a model that failed to load fails every later batch at once
+            raise self._load_error
         if self._loaded is None:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -95,10 +99,12 @@ class TransformersBackend(Backend):
                 tokenizer = AutoTokenizer.from_pretrained(self.model, **extra)
                 model = AutoModelForCausalLM.from_pretrained(self.model, dtype=dtype, **extra)
                 model = model.to(device)  # type: ignore[arg-type]  # transformers types .to as a str-less wrapper
-            except OSError as exc:
-                raise StudyConfigError(f"cannot load model '{self.model}': {exc}", field="models[].name",
-                                       fix="use a local folder, or a hub id already in the Hugging Face cache "
-                                           "(nothing is downloaded when HF_HUB_OFFLINE=1)") from exc
+            except (OSError, ValueError) as exc:
+                self._load_error = StudyConfigError(
+                    f"cannot load model '{self.model}': {exc}", field="models[].name",
+                    fix="use a local folder, or a hub id already in the Hugging Face cache (nothing is downloaded "
+                        "when HF_HUB_OFFLINE=1)")
+                raise self._load_error from exc
             model.eval()
             tokenizer.padding_side = "left"
             if tokenizer.pad_token_id is None:
@@ -112,34 +118,36 @@ class TransformersBackend(Backend):
         loop = asyncio.get_running_loop()
         pending = _Pending(messages, config, loop.create_future())
         self._queue.append(pending)
-        if len(self._queue) >= self.max_batch_size:
-            self._start_batch()
-        elif not self._flush_scheduled:
-            # Let every call that is ready in this loop iteration (a turn's agents, other runs) join the batch.
-            self._flush_scheduled = True
-            loop.call_soon(self._start_batch)
+        if self._consumer is None or self._consumer.done():
+            self._wakeup = asyncio.Event()
+            self._consumer = loop.create_task(self._consume())
+        self._wakeup.set()
         return await pending.future
 
-    def _start_batch(self) -> None:
-        self._flush_scheduled = False
-        batch, self._queue = self._queue[:self.max_batch_size], self._queue[self.max_batch_size:]
-        if self._queue and not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._start_batch)
-        if batch:
-            asyncio.get_running_loop().create_task(self._run_batch(batch))
+    async def _consume(self) -> None:
+        """One consumer: while a batch generates, new calls queue up and form the next batch (up to
+        ``max_batch_size``), so the model is never idle while calls wait and never runs two batches at once."""
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            await asyncio.sleep(0)  # let the calls made in this loop iteration (a turn's agents) join
+            while self._queue:
+                batch, self._queue = self._queue[:self.max_batch_size], self._queue[self.max_batch_size:]
+                try:
+                    replies = await asyncio.to_thread(self._generate_batch, [(p.messages, p.config) for p in batch])
+                except Exception as exc:  # the retry wrapper sees the failure on every call of the batch
+                    for pending in batch:
+                        if not pending.future.done():
+                            pending.future.set_exception(exc)
+                    continue
+                for pending, reply in zip(batch, replies, strict=True):
+                    if not pending.future.done():
+                        pending.future.set_result(reply)
 
-    async def _run_batch(self, batch: list[_Pending]) -> None:
-        try:
-            replies = await asyncio.to_thread(self._generate_batch, [(p.messages, p.config) for p in batch])
-        except Exception as exc:  # the retry wrapper sees the failure on every call of the batch
-            for pending in batch:
-                if not pending.future.done():
-                    pending.future.set_exception(exc)
-            return
-        for pending, reply in zip(batch, replies, strict=True):
-            if not pending.future.done():
-                pending.future.set_result(reply)
+    async def aclose(self) -> None:
+        if self._consumer is not None:
+            self._consumer.cancel()
+            self._consumer = None
 
     def _generate_batch(self, calls: list[tuple[list[Message], GenerationConfig]]) -> list[Reply]:
         """One ``generate`` over the batch (one at a time: a model is not shared between threads)."""
@@ -161,19 +169,29 @@ class TransformersBackend(Backend):
             self.batches.append(len(calls))
             latency_ms = (time.perf_counter() - started) * 1000
             new_tokens = output[:, encoded["input_ids"].shape[1]:]
+            stops = _stop_ids(model, tokenizer)
             replies = []
             for row, (_, config) in enumerate(calls):
                 tokens = new_tokens[row][:config.max_tokens].tolist()
-                if tokenizer.eos_token_id in tokens:
-                    tokens = tokens[:tokens.index(tokenizer.eos_token_id)]
-                    finish = None
+                end = next((i for i, token in enumerate(tokens) if token in stops), None)
+                if end is not None:  # stopped by itself; what follows is the batch's padding
+                    tokens, finish = tokens[:end], None
                 else:
                     finish = "finish_reason=length" if len(tokens) >= config.max_tokens else None
-                tokens = [t for t in tokens if t != tokenizer.pad_token_id]
                 replies.append(Reply(text=tokenizer.decode(tokens, skip_special_tokens=True),
                                      tokens_in=int(encoded["attention_mask"][row].sum()), tokens_out=len(tokens),
                                      latency_ms=latency_ms, error=finish))
             return replies
+
+
+def _stop_ids(model: Any, tokenizer: Any) -> set[int]:
+    """Every token that ends a reply: the generation config's eos ids (Gemma, Qwen... have several) and the
+    tokenizer's."""
+    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    ids = set(configured if isinstance(configured, list) else [configured] if configured is not None else [])
+    if tokenizer.eos_token_id is not None:
+        ids.add(tokenizer.eos_token_id)
+    return ids
 
 
 def _check_available(model: str, gguf_file: str | None) -> None:
@@ -215,7 +233,7 @@ def render_chat(tokenizer: Any, messages: list[Message]) -> str:
 class SeededGumbelSampler:
     """A logits processor that turns greedy decoding into per-row seeded sampling (see the module doc).
 
-    Rows with temperature 0 (or no seed) stay greedy; other rows add Gumbel noise from their own generator,
+    Rows with temperature 0 or no seed stay greedy; other rows add Gumbel noise from their own generator,
     seeded by (call seed, step), to logits / temperature.
     """
 
@@ -230,9 +248,9 @@ class SeededGumbelSampler:
         step = input_ids.shape[1] - self.prompt_length
         scores = scores.float()
         for row, (seed, temperature) in enumerate(zip(self.seeds, self.temperatures, strict=True)):
-            if temperature <= 0:
+            if temperature <= 0 or seed is None:  # greedy, as documented: no seed, no random draw
                 continue
-            generator = torch.Generator(device="cpu").manual_seed(((seed or 0) * 1_000_003 + step) % (2**63))
+            generator = torch.Generator(device="cpu").manual_seed((seed * 1_000_003 + step) % (2**63))
             uniform = torch.rand(scores.shape[1], generator=generator).clamp_(1e-20, 1.0 - 1e-7)
             gumbel = -torch.log(-torch.log(uniform)).to(scores.device)
             scores[row] = scores[row] / temperature + gumbel

@@ -125,14 +125,52 @@ def test_lost_turns_replay_from_the_cache_without_calling_again(server) -> None:
     assert fake.completions == paid + 20
 
 
-def test_a_request_the_endpoint_rejects_is_stored_as_an_error_with_its_reason(server) -> None:
+@pytest.mark.parametrize("transport", ["lean", "sdk"])
+def test_a_request_the_endpoint_rejects_is_stored_as_an_error_with_its_reason(server, transport: str) -> None:
     fake, url = server
     fake.faults.extend(["400"])
-    con, study = _warehouse(_study(url, max_retries=2))
+    con, study = _warehouse(_study(url, max_retries=2, transport=transport))
     stats = simulate_study(con, study)
     assert stats.errors == 1 and fake.completions == 40
     error = con.execute("select error from raw.utterances where status = 'error' and channel = 'talk'").fetchone()[0]
-    assert "BadRequestError" in error and SECRET not in error
+    assert error == "BadRequestError: Error code: 400 - bad request"  # the SDK's text on both transports
+
+
+def test_a_refusal_is_stored_as_refused_and_not_asked_again(server) -> None:
+    fake, url = server
+    fake.faults.extend(["refuse"])
+    con, study = _warehouse(_study(url, max_concurrency=1))
+    simulate_study(con, study)
+    assert fake.completions == 40
+    row = con.execute("select text, reasks from raw.utterances where status = 'refused' and channel = 'talk'"
+                      ).fetchall()
+    assert row == [("I can't take part in this.", 0)]
+
+
+def test_retry_after_is_read_like_the_sdk_reads_it() -> None:
+    import email.utils
+    import time
+    from types import SimpleNamespace
+
+    from simulation.backends.openai_compatible import _retry_after
+
+    def wait(**headers: str) -> float | None:
+        return _retry_after(SimpleNamespace(response=SimpleNamespace(headers=headers)))
+
+    assert wait(**{"retry-after": "2"}) == 2.0 and wait(**{"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
+    assert wait(**{"retry-after": "nan"}) is None and wait(**{"retry-after": "-1"}) is None
+    assert wait(**{"retry-after": "100000"}) is None  # beyond 300 s: back off instead of sleeping for a day
+    later = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 25 <= wait(**{"retry-after": later}) <= 31
+    assert wait() is None
+
+
+def test_a_key_with_a_line_end_is_rejected_before_any_call(server, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake, url = server
+    monkeypatch.setenv("BACKFIRE_TEST_KEY", SECRET + "\r")
+    with pytest.raises(StudyConfigError, match="control characters"):
+        check_endpoints(parse_study(_study(url), "s"))
+    assert fake.completions == 0
 
 
 @pytest.mark.parametrize("transport", ["lean", "sdk"])
@@ -201,6 +239,19 @@ def test_a_failing_endpoint_stops_the_study_at_the_error_threshold(server) -> No
     with pytest.raises(FailureThresholdError, match="20 of 20 calls failed"):
         simulate_study(con, study)
     assert fake.completions == 20
+
+
+def test_a_turn_that_fails_twice_keeps_both_superseded_versions(server) -> None:
+    fake, url = server
+    fake.faults.extend(["400"])
+    con, study = _warehouse(_study(url, max_retries=0, max_concurrency=1))
+    simulate_study(con, study)
+    fake.faults.extend(["400"])  # the retried call fails again
+    assert simulate_study(con, study).errors == 1
+    simulate_study(con, study)
+    versions = con.execute("select count(*), count(distinct superseded_at), count(distinct utterance_id) "
+                           "from raw.utterances_superseded").fetchone()
+    assert versions == (80, 2, 40)  # two retirements of the same 40 rows, both kept
 
 
 def test_a_rerun_plays_failed_turns_again_and_keeps_what_it_supersedes(server) -> None:

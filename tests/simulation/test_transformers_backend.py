@@ -104,3 +104,36 @@ def test_a_missing_model_fails_before_any_call(tmp_path: Path, monkeypatch: pyte
         _backend(tmp_path / "nowhere")
     with pytest.raises(StudyConfigError, match="not in the local Hugging Face cache"):
         _backend(Path("someone/not-a-cached-model"))
+
+
+def test_calls_arriving_while_a_batch_generates_join_the_next_batch(tiny_llama) -> None:
+    backend = _backend(tiny_llama, max_connections=32)
+
+    async def run(i: int) -> None:
+        for turn in range(3):
+            await asyncio.sleep(0.002 * i)  # runs drift apart, as they do in a study
+            configs = [GenerationConfig(model="tiny", temperature=0.7, max_tokens=6, seed=100 * i + 10 * turn + a)
+                       for a in range(3)]
+            await asyncio.gather(*(backend.generate([Message("user", f"run {i} turn {turn}")], c) for c in configs))
+
+    async def go() -> None:
+        await asyncio.gather(*(run(i) for i in range(10)))
+        await backend.aclose()
+
+    asyncio.run(go())
+    assert sum(backend.batches) == 90 and max(backend.batches) <= 32
+    assert len(backend.batches) < 30  # one batch per arrival would be 30 batches of 3
+
+
+def test_a_call_without_a_seed_is_greedy(tiny_llama) -> None:
+    backend = _backend(tiny_llama)
+
+    async def ask(temperature: float, seed: int | None) -> str:
+        config = GenerationConfig(model="tiny", temperature=temperature, max_tokens=10, seed=seed)
+        return (await backend.generate([Message("user", "What do you say?")], config)).text
+
+    async def go() -> list[str]:
+        return [await ask(0.9, None), await ask(0.9, None), await ask(0.0, 5)]
+
+    unseeded, again, greedy = asyncio.run(go())
+    assert unseeded == again == greedy

@@ -2,8 +2,8 @@
 
 Faults are consumed in order, one per request: ``"429"`` (with Retry-After: 0), ``"500"``, ``"400"``,
 ``"garbage"`` (a non-JSON body), ``"drop"`` (the connection closes without an answer), ``"prose"`` (a valid
-completion whose content is not JSON) and ``"slow"`` (sleeps past the client's timeout). Without a fault it
-answers with a JSON talk/monologue reply.
+completion whose content is not JSON), ``"refuse"`` (a content-filter stop) and ``"slow"`` (sleeps past the
+client's timeout). Without a fault it answers with a JSON talk/monologue reply.
 """
 
 from __future__ import annotations
@@ -78,6 +78,12 @@ class FakeOpenAI:
                 elif server.delay_s:
                     time.sleep(server.delay_s)
                 last = payload["messages"][-1]["content"]
+                if fault == "refuse":
+                    body = {"id": "cmpl-test", "object": "chat.completion", "created": 0, "model": payload["model"],
+                            "choices": [{"index": 0, "finish_reason": "content_filter",
+                                         "message": {"role": "assistant", "content": "I can't take part in this."}}],
+                            "usage": {"prompt_tokens": 10, "completion_tokens": 7, "total_tokens": 17}}
+                    return self._send(200, json.dumps(body).encode())
                 content = ("I would rather just talk normally." if fault == "prose" or server.always_prose else
                            json.dumps({"talk": f"I hear you ({len(last)} chars).", "monologue": "I am uneasy."}))
                 body = {"id": "cmpl-test", "object": "chat.completion", "created": 0, "model": payload["model"],

@@ -1,11 +1,26 @@
 -- One row per model call group: an agent's turn reply (with its re-asks) or a probe answer, with the run's and
 -- the agent's attributes and what the calls cost. Cost is the price recorded when the call was made; rows
--- written before costs were recorded fall back to the study's current prices.
+-- written before costs were recorded fall back to the study's current prices. Calls of turns a rerun
+-- superseded (to retry a failed call) were paid too: they are included, flagged ``superseded``.
 with
 
-utterances as (
-    select * from {{ ref('stg_utterances') }}
+current_calls as (
+    select *, false as superseded from {{ ref('stg_utterances') }}
     where channel in ('talk', 'probe')  -- monologue rows share their talk row's call
+),
+
+superseded_calls as (
+    select
+        utterance_id, run_id, turn, agent_idx, channel, text, status, error, tokens_in, tokens_out, latency_ms,
+        cache_hit, coalesce(reasks, 0) as reasks, cost_usd, model, backend, true as superseded
+    from {{ source('raw', 'utterances_superseded') }}
+    where channel in ('talk', 'probe')
+),
+
+utterances as (
+    select * from current_calls
+    union all by name
+    select * from superseded_calls
 ),
 
 runs as (
@@ -35,6 +50,7 @@ final as (
         agents.individuated,
         utterances.turn,
         utterances.channel,
+        utterances.superseded,
         utterances.status,
         utterances.cache_hit,
         utterances.reasks,

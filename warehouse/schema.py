@@ -7,6 +7,24 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import duckdb
 
+_UTTERANCE_COLUMNS = """
+        run_id VARCHAR NOT NULL,
+        turn INTEGER NOT NULL,
+        agent_idx INTEGER NOT NULL,
+        channel VARCHAR NOT NULL,
+        text VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        error VARCHAR,
+        tokens_in INTEGER,
+        tokens_out INTEGER,
+        latency_ms DOUBLE,
+        cache_hit BOOLEAN NOT NULL,
+        model VARCHAR NOT NULL,
+        backend VARCHAR NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        reasks INTEGER,
+        cost_usd DOUBLE"""
+
 RAW_TABLES: dict[str, str] = {
     "studies": """
         study VARCHAR PRIMARY KEY,
@@ -61,42 +79,11 @@ RAW_TABLES: dict[str, str] = {
         aligned BOOLEAN NOT NULL,
         individuated BOOLEAN NOT NULL,
         PRIMARY KEY (run_id, agent_idx)""",
-    "utterances": """
-        utterance_id VARCHAR PRIMARY KEY,
-        run_id VARCHAR NOT NULL,
-        turn INTEGER NOT NULL,
-        agent_idx INTEGER NOT NULL,
-        channel VARCHAR NOT NULL,
-        text VARCHAR NOT NULL,
-        status VARCHAR NOT NULL,
-        error VARCHAR,
-        tokens_in INTEGER,
-        tokens_out INTEGER,
-        latency_ms DOUBLE,
-        cache_hit BOOLEAN NOT NULL,
-        model VARCHAR NOT NULL,
-        backend VARCHAR NOT NULL,
-        created_at TIMESTAMPTZ NOT NULL,
-        reasks INTEGER,
-        cost_usd DOUBLE""",
-    "utterances_superseded": """
-        utterance_id VARCHAR NOT NULL,
-        run_id VARCHAR NOT NULL,
-        turn INTEGER NOT NULL,
-        agent_idx INTEGER NOT NULL,
-        channel VARCHAR NOT NULL,
-        text VARCHAR NOT NULL,
-        status VARCHAR NOT NULL,
-        error VARCHAR,
-        tokens_in INTEGER,
-        tokens_out INTEGER,
-        latency_ms DOUBLE,
-        cache_hit BOOLEAN NOT NULL,
-        model VARCHAR NOT NULL,
-        backend VARCHAR NOT NULL,
-        created_at TIMESTAMPTZ NOT NULL,
-        reasks INTEGER,
-        cost_usd DOUBLE,
+    "utterances": f"""
+        utterance_id VARCHAR PRIMARY KEY,{_UTTERANCE_COLUMNS}""",
+    # Turns a rerun moved aside to play again; a turn superseded twice keeps both versions.
+    "utterances_superseded": f"""
+        utterance_id VARCHAR NOT NULL,{_UTTERANCE_COLUMNS},
         superseded_at TIMESTAMPTZ NOT NULL,
         PRIMARY KEY (utterance_id, superseded_at)""",
     "llm_calls": """

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -11,34 +10,24 @@ import pytest
 from scipy import stats
 
 from analysis.effects import hedges_g
-from orchestration.dbt.project import PROJECT_DIR, dbt_env, dbt_executable, ensure_manifest
-from scoring import get_scorer, score_pending
-from simulation.stages import record_design, simulate_study
-from simulation.study import parse_study
+from orchestration.dbt.project import PROJECT_DIR
 from tests.test_helpers.studies import small_study_dict
-from warehouse.schema import ensure_raw_schema
+from tests.test_helpers.warehouses import build_warehouse
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("dbt") / "warehouse.duckdb"
-    with duckdb.connect(str(path)) as con:
-        ensure_raw_schema(con)
-        study = parse_study(small_study_dict(aligned_shares=[0.0, 0.5, 1.0], replicates=4, n_turns=5), "s")
-        record_design(con, study)
-        simulate_study(con, study)
+    def drop_last_turn_of_one_run(con: duckdb.DuckDBPyConnection) -> None:
         partial = con.execute("select run_id from raw.runs where aligned_share = 0.5 and language = 'en' "
                               "order by run_id limit 1").fetchone()[0]
         con.execute("delete from raw.utterances where run_id = ? and turn = 5", [partial])
         con.execute("create table main.partial_run as select ? as run_id", [partial])
-        score_pending(con, get_scorer("lexicon"))
-    ensure_manifest()
-    env = dbt_env() | {"BACKFIRE_DB": str(path)}
-    done = subprocess.run([dbt_executable(), "build", "--project-dir", str(PROJECT_DIR), "--profiles-dir",
-                           str(PROJECT_DIR)], env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout[-4000:]
+
+    path = build_warehouse(tmp_path_factory.mktemp("dbt") / "warehouse.duckdb",
+                           [small_study_dict(aligned_shares=[0.0, 0.5, 1.0], replicates=4, n_turns=5)],
+                           before_scoring=drop_last_turn_of_one_run)
     from analysis.stats_models import build_stats_models
 
     with duckdb.connect(str(path)) as con:  # the Python mart the pipeline builds after dbt
@@ -99,7 +88,6 @@ def test_every_sql_cookbook_query_runs_on_a_built_warehouse(built: Path) -> None
     import re
 
     from analysis.duckdb_functions import register_functions
-    from orchestration.dbt.project import PROJECT_DIR
 
     cookbook = (PROJECT_DIR.parent / "docs" / "sql-cookbook.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```sql\n(.*?)```", cookbook, re.DOTALL)

@@ -2,45 +2,31 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.dbt.project import PROJECT_DIR, dbt_env, dbt_executable, ensure_manifest
-from scoring import get_scorer, score_pending
 from simulation.backends.synthetic import resolve_profile
-from simulation.stages import record_design, simulate_study
-from simulation.study import parse_study
 from tests.test_helpers.studies import small_study_dict
-from warehouse.schema import ensure_raw_schema
+from tests.test_helpers.warehouses import build_warehouse
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("dbt") / "warehouse.duckdb"
     synthetic = small_study_dict(languages=["en", "ja", "de"], replicates=10, n_turns=8)
     stand_in = small_study_dict(languages=["en", "ja"], replicates=4, n_turns=4)
     stand_in["name"] = "study1"
-    with duckdb.connect(str(path)) as con:
-        ensure_raw_schema(con)
-        for data in (synthetic, stand_in):
-            study = parse_study(data, "s")
-            record_design(con, study)
-            simulate_study(con, study)
+
+    def make_study1_real(con: duckdb.DuckDBPyConnection) -> None:
         # Stand-in for a real study1: the scorecard must compare it with the paper, not with planted effects.
         con.execute("update raw.runs set synthetic = false, planted_cpi_direction = null, "
                     "planted_di_direction = null where study = 'study1'")
-        score_pending(con, get_scorer("lexicon"))
-    ensure_manifest()
-    env = dbt_env() | {"BACKFIRE_DB": str(path)}
-    done = subprocess.run([dbt_executable(), "build", "--project-dir", str(PROJECT_DIR), "--profiles-dir",
-                           str(PROJECT_DIR)], env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout[-4000:]
-    return path
+
+    return build_warehouse(tmp_path_factory.mktemp("dbt") / "warehouse.duckdb", [synthetic, stand_in],
+                           before_scoring=make_study1_real)
 
 
 def _rows(path: Path, where: str) -> list[dict]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -12,12 +11,8 @@ import pytest
 from scipy import stats
 
 from analysis.effects import t_two_sided_p
-from orchestration.dbt.project import PROJECT_DIR, dbt_env, dbt_executable, ensure_manifest
-from scoring import get_scorer, score_pending
-from simulation.stages import record_design, simulate_study
-from simulation.study import parse_study
 from tests.test_helpers.studies import small_study_dict
-from warehouse.schema import ensure_raw_schema
+from tests.test_helpers.warehouses import build_warehouse
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 LANGUAGES = ["en", "ja", "de", "ko", "fr", "ru"]
@@ -25,23 +20,11 @@ LANGUAGES = ["en", "ja", "de", "ko", "fr", "ru"]
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("dbt") / "warehouse.duckdb"
     data = small_study_dict(languages=LANGUAGES, aligned_shares=[0.0, 1.0], replicates=3, n_turns=3,
                             individuation=[False, True], individuated_agents=3)
     data["models"] = [{"name": "llama-3.3-70b-instruct", "backend": "synthetic"},
                       {"name": "gpt-4o-mini", "backend": "synthetic"}]
-    with duckdb.connect(str(path)) as con:
-        ensure_raw_schema(con)
-        study = parse_study(data, "s")
-        record_design(con, study)
-        simulate_study(con, study)
-        score_pending(con, get_scorer("lexicon"))
-    ensure_manifest()
-    env = dbt_env() | {"BACKFIRE_DB": str(path)}
-    done = subprocess.run([dbt_executable(), "build", "--project-dir", str(PROJECT_DIR), "--profiles-dir",
-                           str(PROJECT_DIR)], env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout[-4000:]
-    return path
+    return build_warehouse(tmp_path_factory.mktemp("dbt") / "warehouse.duckdb", [data])
 
 
 def _frame(path: Path, sql: str) -> pd.DataFrame:

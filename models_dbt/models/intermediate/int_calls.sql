@@ -13,7 +13,9 @@ superseded_calls as (
     select
         utterance_id, run_id, turn, agent_idx, channel, text, status, error, tokens_in, tokens_out, latency_ms,
         cache_hit, coalesce(reasks, 0) as reasks, cost_usd, model, backend, true as superseded
-    from {{ source('raw', 'utterances_superseded') }}
+    -- Written by the same stage as raw.utterances (whose asset int_calls already depends on); not a dbt source,
+    -- since dagster-dbt maps every source to its own asset key.
+    from raw.utterances_superseded
     where channel in ('talk', 'probe')
 ),
 

@@ -1,0 +1,36 @@
+"""Warehouses with built marts for dbt tests: studies simulated and scored, then ``dbt build``."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import duckdb
+
+
+def build_warehouse(path: Path, studies: Sequence[dict], *,
+                    before_scoring: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> Path:
+    """Simulate and score each study dict into ``path``, run ``before_scoring`` (to stage an edge case), then
+    build every dbt model and test; fails with dbt's output when the build does."""
+    from orchestration.dbt.project import PROJECT_DIR, dbt_env, dbt_executable, ensure_manifest
+    from scoring import get_scorer, score_pending
+    from simulation.stages import record_design, simulate_study
+    from simulation.study import parse_study
+    from warehouse.schema import ensure_raw_schema
+
+    with duckdb.connect(str(path)) as con:
+        ensure_raw_schema(con)
+        for data in studies:
+            study = parse_study(data, "test study")
+            record_design(con, study)
+            simulate_study(con, study)
+        if before_scoring is not None:
+            before_scoring(con)
+        score_pending(con, get_scorer("lexicon"))
+    ensure_manifest()
+    env = dbt_env() | {"BACKFIRE_DB": str(path)}
+    done = subprocess.run([dbt_executable(), "build", "--project-dir", str(PROJECT_DIR), "--profiles-dir",
+                           str(PROJECT_DIR)], env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-4000:]
+    return path

@@ -10,6 +10,7 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.assets.content import content_packs
 from orchestration.assets.design import study_design
+from orchestration.assets.drift import drift_alerts
 from orchestration.assets.report import backfire_report
 from orchestration.assets.scoring import scores
 from orchestration.assets.simulation import utterances
@@ -22,7 +23,8 @@ from orchestration.resources import StudyResource, WarehouseResource
 from orchestration.schedules import nightly_evaluation_schedule
 
 defs = dg.Definitions(
-    assets=[content_packs, study_design, utterances, scores, backfire_dbt_models, stats_models, backfire_report],
+    assets=[content_packs, study_design, utterances, scores, backfire_dbt_models, stats_models, backfire_report,
+            drift_alerts],
     asset_checks=CONTRACT_CHECKS,
     jobs=[backfire_pipeline_job],
     schedules=[nightly_evaluation_schedule],

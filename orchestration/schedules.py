@@ -2,6 +2,7 @@
 
 
 import os
+from pathlib import Path
 
 import dagster as dg
 
@@ -9,14 +10,20 @@ from orchestration.jobs import backfire_pipeline_job
 
 NIGHTLY_CRON_ENV = "BACKFIRE_NIGHTLY_CRON"
 NIGHTLY_TZ_ENV = "BACKFIRE_NIGHTLY_TIMEZONE"
+NIGHTLY_STUDY_ENV = "BACKFIRE_NIGHTLY_STUDY"
+DEFAULT_NIGHTLY_STUDY = str(Path(__file__).resolve().parents[1] / "studies" / "nightly.yaml")
 
 
 @dg.schedule(job=backfire_pipeline_job, name="nightly_evaluation_schedule",
              cron_schedule=os.environ.get(NIGHTLY_CRON_ENV, "0 2 * * *"),
              execution_timezone=os.environ.get(NIGHTLY_TZ_ENV, "UTC"),
              default_status=dg.DefaultScheduleStatus.STOPPED,
-             description="Re-evaluates the configured study every night, dated by the scheduled day.")
+             description="Re-evaluates BACKFIRE_NIGHTLY_STUDY (default studies/nightly.yaml) every night, dated "
+                         "by the scheduled day; marts.backfire_drift and the drift_alerts asset compare it with the "
+                         "previous night.")
 def nightly_evaluation_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     day = context.scheduled_execution_time.date().isoformat()
     return dg.RunRequest(run_key=f"nightly-{day}", tags={"evaluation_date": day},
-                         run_config={"resources": {"study": {"config": {"evaluation_date": day}}}})
+                         run_config={"resources": {"study": {"config": {
+                             "evaluation_date": day,
+                             "study_path": os.environ.get(NIGHTLY_STUDY_ENV, DEFAULT_NIGHTLY_STUDY)}}}})

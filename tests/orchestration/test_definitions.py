@@ -16,6 +16,7 @@ EXPECTED_KEYS = {
     "marts/model_consistency": "dbt_marts", "marts/language_pdi_effects": "dbt_marts",
     "marts/pdi_correlation": "dbt_marts", "marts/replication_scorecard": "dbt_marts",
     "reference/published_results": "dbt_seeds", "marts/stats_models": "analysis",
+    "marts/backfire_drift": "dbt_marts", "drift_alerts": "analysis",
     "intermediate/int_calls": "dbt_intermediate",
     "intermediate/int_utterances_lexicon_pivoted": "dbt_intermediate",
     "intermediate/int_agents_measured": "dbt_intermediate", "intermediate/int_runs_measured": "dbt_intermediate",
@@ -69,4 +70,5 @@ def test_nightly_schedule_dates_the_evaluation(defs) -> None:
     schedule = defs.resolve_schedule_def("nightly_evaluation_schedule")
     context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 11, 27, 2, tzinfo=dt.UTC))
     request = schedule.evaluate_tick(context).run_requests[0]
-    assert request.run_config["resources"]["study"]["config"]["evaluation_date"] == "2026-11-27"
+    config = request.run_config["resources"]["study"]["config"]
+    assert config["evaluation_date"] == "2026-11-27" and config["study_path"].endswith("studies/nightly.yaml")

@@ -7,9 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from cli import demo, estimate, power, query, report, run, tables, validate
+from cli import check, demo, estimate, power, query, report, run, tables, validate
 
-COMMANDS = (validate, estimate, run, demo, query, tables, report, power)
+COMMANDS = (validate, estimate, run, demo, query, tables, report, power, check)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,26 +1,19 @@
 """Great Expectations-backed checks on each Python stage, scoped to the study being materialized.
 
-They are blocking: a failed contract stops downstream assets, so bad data never reaches a mart.
+They are blocking: a failed contract stops downstream assets, so bad data never reaches a mart. The contracts
+themselves (rows, suites) live in data_contracts/warehouse_check.py, shared with ``backfire check``.
 """
 
 
-from collections.abc import Callable
-
 import dagster as dg
-import pandas as pd
 
 from data_contracts._gx import ContractResult
-from data_contracts.content import check_languages, validate_content_packs
-from data_contracts.design import validate_agents, validate_runs
-from data_contracts.scores import validate_scores
-from data_contracts.transcripts import validate_utterances
+from data_contracts.warehouse_check import TableContract, content_contract, table_contracts
 from orchestration.assets.content import CONTENT_PACKS
 from orchestration.assets.design import AGENTS, RUNS
 from orchestration.assets.scoring import SCORES
 from orchestration.assets.simulation import UTTERANCES
 from orchestration.resources import StudyResource, WarehouseResource
-
-_STUDY_RUNS = "select run_id from raw.runs where study = ?"
 
 
 def _to_check_result(result: ContractResult) -> dg.AssetCheckResult:
@@ -33,43 +26,25 @@ def _to_check_result(result: ContractResult) -> dg.AssetCheckResult:
     )
 
 
-def _frame(warehouse: WarehouseResource, sql: str, parameter: object) -> pd.DataFrame:
-    with warehouse.reader() as con:
-        return con.execute(sql, [parameter]).df()
-
-
 @dg.asset_check(asset=CONTENT_PACKS, name="content_packs_contract", blocking=True,
                 description="The recorded packs pass their GX suite, and every pack the study uses passes the "
                             "content rules (its phrase banks agree with its lexicon).")
 def content_packs_contract(warehouse: WarehouseResource, study: StudyResource) -> dg.AssetCheckResult:
-    spec = study.load()
-    frame = _frame(warehouse, "select * from raw.content_packs where language in (select unnest(?))",
-                   spec.design.languages)
-    result = validate_content_packs(frame)
-    result.failures += check_languages(spec.design.languages)
-    result.n_expectations += len(spec.design.languages)
-    return _to_check_result(result)
+    with warehouse.reader() as con:
+        return _to_check_result(content_contract(con, study.load().design.languages))
 
 
-def _table_check(asset: dg.AssetKey, name: str, sql: str,
-                 validate: Callable[[pd.DataFrame], ContractResult]) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=asset, name=name, blocking=True,
+def _table_check(asset: dg.AssetKey, contract: TableContract) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=asset, name=contract.name, blocking=True,
                     description=f"Schema and expectation suite of {'.'.join(asset.path)} for the study.")
     def _check(warehouse: WarehouseResource, study: StudyResource) -> dg.AssetCheckResult:
-        return _to_check_result(validate(_frame(warehouse, sql, study.load().name)))
+        with warehouse.reader() as con:
+            return _to_check_result(contract.validate(con.execute(contract.sql, [study.load().name]).df()))
 
     return _check
 
 
-runs_contract = _table_check(RUNS, "runs_contract", "select * from raw.runs where study = ?", validate_runs)
-agents_contract = _table_check(AGENTS, "agents_contract",
-                               f"select * from raw.agents where run_id in ({_STUDY_RUNS})", validate_agents)
-utterances_contract = _table_check(UTTERANCES, "utterances_contract",
-                                   f"select * from raw.utterances where run_id in ({_STUDY_RUNS})",
-                                   validate_utterances)
-scores_contract = _table_check(
-    SCORES, "scores_contract",
-    f"select s.* from raw.scores s join raw.utterances u using (utterance_id) where u.run_id in ({_STUDY_RUNS})",
-    validate_scores)
-
-CONTRACT_CHECKS = [content_packs_contract, runs_contract, agents_contract, utterances_contract, scores_contract]
+_ASSETS = {"runs_contract": RUNS, "agents_contract": AGENTS, "utterances_contract": UTTERANCES,
+           "scores_contract": SCORES}
+CONTRACT_CHECKS = [content_packs_contract,
+                   *(_table_check(_ASSETS[contract.name], contract) for contract in table_contracts())]

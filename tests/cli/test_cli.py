@@ -200,3 +200,22 @@ def test_estimate_counts_calls_and_prices_tokens(write_study, capsys: pytest.Cap
     assert main(["estimate", str(write_study(data))]) == 0
     out = capsys.readouterr().out
     assert "priced" in out and "320" in out
+
+
+def test_check_passes_a_sound_warehouse_and_names_a_corrupted_transcript_table(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.test_helpers.studies import fill_warehouse
+
+    db = tmp_path / "checked.duckdb"
+    with duckdb.connect(str(db)) as con:
+        fill_warehouse(con, languages=["en"], replicates=1, n_turns=2)
+    assert main(["check", "--db", str(db), "--skip-dbt"]) == 0
+    out = capsys.readouterr().out
+    assert "utterances_contract" in out and "every contract passed" in out
+    with duckdb.connect(str(db)) as con:
+        con.execute("update raw.utterances set status = 'mystery', turn = 99 where agent_idx = 0")
+    assert main(["check", "--db", str(db), "--skip-dbt"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED" in out and "small utterances_contract: transcripts/utterances" in out and "status" in out
+    assert main(["check", "--db", str(db), "--studies", "nope"]) == 2
+    assert "no runs of nope" in capsys.readouterr().err

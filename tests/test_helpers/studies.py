@@ -17,14 +17,15 @@ def small_study_dict(**design: object) -> dict:
 
 
 def fill_warehouse(con: duckdb.DuckDBPyConnection, **design: object) -> None:
-    """Design, simulate and score a small synthetic study into ``con``."""
+    """Record the packs, design, simulate and score a small synthetic study into ``con``, as the pipeline does."""
     from scoring import get_scorer, score_pending
-    from simulation.stages import record_design, simulate_study
+    from simulation.stages import record_content, record_design, simulate_study
     from simulation.study import parse_study
     from warehouse.schema import ensure_raw_schema
 
     ensure_raw_schema(con)
     study = parse_study(small_study_dict(**design), "test study")
+    record_content(con, study)
     record_design(con, study)
     simulate_study(con, study)
     score_pending(con, get_scorer("lexicon"))

@@ -1,0 +1,64 @@
+"""``backfire check``: every data contract on an existing warehouse, with a readable report and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+
+from cli._common import add_db_argument, comma_list
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("check", help="run every stage contract (and the marts' dbt tests) on a warehouse; "
+                                          "exit 1 when one fails")
+    parser.add_argument("--studies", type=comma_list, help="studies to check (default: every study in raw.runs)")
+    parser.add_argument("--skip-dbt", action="store_true", help="skip the dbt tests of the staging and mart models")
+    add_db_argument(parser)
+    parser.set_defaults(handler=handle)
+
+
+def _dbt_tests(db_path: object) -> tuple[bool, str]:
+    """``dbt test`` on the warehouse: the marts' gates (uniqueness, ranges, accepted values, unit tests)."""
+    import subprocess
+
+    from orchestration.dbt.project import PROJECT_DIR, dbt_env, dbt_executable, ensure_manifest
+
+    ensure_manifest()
+    done = subprocess.run([dbt_executable(), "test", "--project-dir", str(PROJECT_DIR), "--profiles-dir",
+                           str(PROJECT_DIR), "--quiet", "--no-use-colors"],
+                          env=dbt_env() | {"BACKFIRE_DB": str(db_path)}, cwd=PROJECT_DIR, capture_output=True,
+                          text=True)
+    return done.returncode == 0, (done.stdout + done.stderr).strip()
+
+
+def handle(args: argparse.Namespace) -> int:
+    from analysis.tables import render_table
+    from data_contracts.warehouse_check import check_study
+    from simulation.errors import WarehouseError
+    from warehouse.connection import connect, resolve_db_path
+
+    db_path = resolve_db_path(args.db)
+    rows: list[tuple[str, str, int | None, int | None, str]] = []
+    failures: list[str] = []
+    with connect(args.db, read_only=True) as con:
+        present = [r[0] for r in con.execute("select distinct study from raw.runs order by 1").fetchall()]
+        studies = args.studies or present
+        unknown = sorted(set(studies) - set(present))
+        if unknown:
+            raise WarehouseError(f"no runs of {', '.join(unknown)} in {db_path}",
+                                 fix=f"check one of: {', '.join(present) or 'none (run a study first)'}")
+        for study in studies:
+            for name, result in check_study(con, study):
+                rows.append((study, name, result.n_rows, result.n_expectations, "ok" if result.success else "FAILED"))
+                failures += [f"{study} {name}: {line}" for line in result.failures]
+    if not args.skip_dbt:
+        passed, output = _dbt_tests(db_path)
+        rows.append(("(all)", "dbt tests (staging, marts)", None, None, "ok" if passed else "FAILED"))
+        if not passed:
+            failures += [f"dbt: {line}" for line in output.splitlines() if line.strip()][-40:]
+    print(render_table(("study", "contract", "rows", "expectations", "result"), rows))
+    print(f"\nwarehouse: {db_path}")
+    if failures:
+        print(f"\n{len(failures)} failure lines:", *failures, sep="\n  ")
+        return 1
+    print("every contract passed")
+    return 0

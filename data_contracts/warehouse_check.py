@@ -1,0 +1,61 @@
+"""Every stage contract on an existing warehouse, study by study: what ``backfire check`` and the Dagster
+asset checks run. One list of (contract, rows of the study, suite), so both always check the same thing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+    from data_contracts._gx import ContractResult
+
+STUDY_RUNS = "select run_id from raw.runs where study = ?"
+
+
+@dataclass(frozen=True)
+class TableContract:
+    name: str
+    sql: str
+    """Selects the study's rows; its one parameter is the study name."""
+    validate: Callable[[pd.DataFrame], ContractResult]
+
+
+def table_contracts() -> list[TableContract]:
+    from data_contracts.design import validate_agents, validate_runs
+    from data_contracts.scores import validate_scores
+    from data_contracts.transcripts import validate_utterances
+
+    return [
+        TableContract("runs_contract", "select * from raw.runs where study = ?", validate_runs),
+        TableContract("agents_contract", f"select * from raw.agents where run_id in ({STUDY_RUNS})", validate_agents),
+        TableContract("utterances_contract", f"select * from raw.utterances where run_id in ({STUDY_RUNS})",
+                      validate_utterances),
+        TableContract("scores_contract", "select s.* from raw.scores s join raw.utterances u using (utterance_id) "
+                                         f"where u.run_id in ({STUDY_RUNS})", validate_scores),
+    ]
+
+
+def content_contract(con: duckdb.DuckDBPyConnection, languages: Sequence[str]) -> ContractResult:
+    """The recorded packs' suite plus the content rules of every pack the study uses."""
+    from data_contracts.content import check_languages, validate_content_packs
+
+    frame = con.execute("select * from raw.content_packs where language in (select unnest(?))",
+                        [list(languages)]).df()
+    result = validate_content_packs(frame)
+    result.failures += check_languages(list(languages))
+    result.n_expectations += len(languages)
+    return result
+
+
+def check_study(con: duckdb.DuckDBPyConnection, study: str) -> list[tuple[str, ContractResult]]:
+    """Every contract of one study, in stage order."""
+    languages = [row[0] for row in con.execute("select distinct language from raw.runs where study = ? order by 1",
+                                               [study]).fetchall()]
+    results: list[tuple[str, Any]] = [("content_packs_contract", content_contract(con, languages))]
+    for contract in table_contracts():
+        results.append((contract.name, contract.validate(con.execute(contract.sql, [study]).df())))
+    return results

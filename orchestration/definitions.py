@@ -16,6 +16,7 @@ from orchestration.assets.scoring import scores
 from orchestration.assets.simulation import utterances
 from orchestration.assets.statistics import stats_models
 from orchestration.checks.contracts import CONTRACT_CHECKS
+from orchestration.checks.freshness import FRESHNESS_CHECKS, freshness_sensor
 from orchestration.dbt.assets import backfire_dbt_models
 from orchestration.dbt.project import PROJECT_DIR, dbt_executable
 from orchestration.jobs import backfire_pipeline_job
@@ -25,9 +26,10 @@ from orchestration.schedules import nightly_evaluation_schedule
 defs = dg.Definitions(
     assets=[content_packs, study_design, utterances, scores, backfire_dbt_models, stats_models, backfire_report,
             drift_alerts],
-    asset_checks=CONTRACT_CHECKS,
+    asset_checks=[*CONTRACT_CHECKS, *FRESHNESS_CHECKS],
     jobs=[backfire_pipeline_job],
     schedules=[nightly_evaluation_schedule],
+    sensors=[freshness_sensor],
     resources={
         "warehouse": WarehouseResource.configure_at_launch(),
         "study": StudyResource.configure_at_launch(),

@@ -62,6 +62,13 @@ def test_pipeline_job_and_nightly_schedule(defs) -> None:
     assert schedule.job_name == "backfire_pipeline_job"
 
 
+def test_the_nightly_marts_have_freshness_checks_and_a_sensor(defs) -> None:
+    graph = defs.resolve_asset_graph()
+    fresh = {k.asset_key.to_user_string() for k in graph.asset_check_keys if "freshness" in k.name}
+    assert {"marts/backfire_by_language", "marts/backfire_drift"} <= fresh
+    assert defs.resolve_sensor_def("freshness_checks_sensor") is not None
+
+
 def test_nightly_schedule_dates_the_evaluation(defs) -> None:
     import datetime as dt
 

@@ -51,7 +51,7 @@ dbt-parse: install
 
 $(DAGSTER_HOME_DIR)/dagster.yaml:
 	@mkdir -p $(DAGSTER_HOME_DIR)
-	@printf 'telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n' > $@
+	@cp deploy/dagster.yaml $@
 
 dev: dbt-parse $(DAGSTER_HOME_DIR)/dagster.yaml
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH DAGSTER_HOME=$(DAGSTER_HOME_DIR) $(VENV)/bin/dagster dev -w workspace.yaml

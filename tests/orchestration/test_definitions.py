@@ -79,3 +79,14 @@ def test_nightly_schedule_dates_the_evaluation(defs) -> None:
     request = schedule.evaluate_tick(context).run_requests[0]
     config = request.run_config["resources"]["study"]["config"]
     assert config["evaluation_date"] == "2026-11-27" and config["study_path"].endswith("studies/nightly.yaml")
+
+
+def test_the_pipeline_retries_from_failure_on_an_instance_that_enables_retries(defs) -> None:
+    from pathlib import Path
+
+    import yaml
+
+    job = defs.resolve_job_def("backfire_pipeline_job")
+    assert job.tags["dagster/max_retries"] == "2" and job.tags["dagster/retry_strategy"] == "FROM_FAILURE"
+    instance = yaml.safe_load((Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml").read_text())
+    assert instance["run_retries"]["enabled"] and instance["concurrency"]["pools"]["default_limit"] == 1

@@ -5,6 +5,7 @@ set, posted as JSON. The payload holds results only: no key, no study file, no w
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
 import logging
 import os
@@ -76,11 +77,14 @@ def report_drift(con: Any, *, study: str | None = None, evaluation_date: str | N
     alerts = drift_alerts(con, study=study, evaluation_date=evaluation_date)
     for alert in alerts:
         logger.warning("drift alert: %s", alert.describe())
-    url = os.environ.get(WEBHOOK_ENV)
+    url = (os.environ.get(WEBHOOK_ENV) or "").strip()
     if alerts and url:
+        if not url.startswith(("http://", "https://")):
+            logger.error("%s must be an http(s) URL; %d drift alerts were not posted", WEBHOOK_ENV, len(alerts))
+            return alerts
         try:
             status = post_alerts(alerts, url)
             logger.info("posted %d drift alerts to the webhook (HTTP %d)", len(alerts), status)
-        except OSError as exc:
-            logger.error("could not post %d drift alerts to %s: %s", len(alerts), WEBHOOK_ENV, exc)
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # unreachable, HTTP error, malformed URL
+            logger.error("could not post %d drift alerts to %s: %s", len(alerts), WEBHOOK_ENV, type(exc).__name__)
     return alerts

@@ -8,11 +8,12 @@ through the same engine and lexicon scorer as a study (the text path), then resa
 1. A pool of runs is simulated for the cell (language, model): at aligned share 0 (``shift`` mode, the target
    effect is added as a shift) or at shares 0 and 1 (``planted`` mode, the effect the synthetic backend
    plants for that language and model).
-2. For each replicate count n and each of ``simulations`` draws, 2n runs are drawn with replacement (n per
-   arm), the three rates are z-scored within the draw (as the marts z-score within a study), CPI is summed,
-   and in shift mode the high arm's CPI moves by ``effect`` times the draw's CPI sd.
-3. Each draw is tested like ``marts.backfire_by_language``: Hedges' g with its 95% CI (detected when the CI
-   excludes 0 on the right side) and the pooled t-test at ``alpha``.
+2. The three rates are z-scored over the pool and summed into CPI (as the marts do over a study's runs). For
+   each replicate count n, ``simulations`` studies of n runs per arm are drawn with replacement; in shift
+   mode every high-arm CPI moves by ``effect`` times the pool's CPI sd (one fixed amount: shifting by each
+   draw's own sd would bias the test and understate power at small n).
+3. Each draw is tested like ``marts.backfire_by_language``: Hedges' g with its CI at ``1 - alpha`` (detected
+   when it excludes 0 on the effect's side; at alpha 0.05 exactly the mart's rule) and the pooled t test.
 
 The analytic power of a two-sample t test (noncentral t) is printed next to the simulated one as a check.
 """
@@ -71,37 +72,35 @@ def simulate_pool(language: str, model: str, *, shares: tuple[float, ...], runs_
         group by all order by r.aligned_share, r.run_id""").df()
 
 
-def _cpi(rates: np.ndarray) -> np.ndarray:
-    """CPI per run from (draws, runs, 3) rates, z-scored within each draw: z(mono) + z(path) - z(prot)."""
-    mean = rates.mean(axis=1, keepdims=True)
-    sd = rates.std(axis=1, ddof=1, keepdims=True)
+def pool_cpi(rates: np.ndarray) -> np.ndarray:
+    """CPI per run of a (runs, 3) pool of rates, z-scored over the pool: z(mono) + z(path) - z(prot)."""
+    mean, sd = rates.mean(axis=0), rates.std(axis=0, ddof=1)
     z = np.divide(rates - mean, sd, out=np.zeros_like(rates), where=sd > 0)
-    return z[..., 0] + z[..., 1] - z[..., 2]
+    return z[:, 0] + z[:, 1] - z[:, 2]
 
 
 def detection_rates(low: np.ndarray, high: np.ndarray, n: int, *, shift: float, direction: float, alpha: float,
                     simulations: int, rng: np.random.Generator) -> tuple[float, float]:
-    """Share of simulated studies whose CI (and whose t test) detects an effect in ``direction`` (+1 or -1);
-    ``shift`` (in CPI sds) is added to the high arm. With no effect this is the one-sided false-detection rate
-    (about alpha / 2)."""
+    """Share of simulated studies (n CPI values per arm, drawn with replacement from the pools) whose CI
+    (``g -/+ z(1 - alpha/2) se`` excludes 0) and whose pooled t test (p < alpha) detect an effect in
+    ``direction`` (+1 or -1). ``shift`` is added to every high-arm value (one fixed amount, so the test stays
+    the standard one). A draw with no spread detects nothing. With no effect this is the one-sided
+    false-detection rate (about alpha / 2)."""
     from scipy import stats
 
-    draws = np.concatenate([low[rng.integers(0, len(low), (simulations, n))],
-                            high[rng.integers(0, len(high), (simulations, n))]], axis=1)
-    cpi = _cpi(draws)
-    if shift:
-        cpi[:, n:] += shift * cpi.std(axis=1, ddof=1, keepdims=True)
-    a, b = cpi[:, :n], cpi[:, n:]
+    a = low[rng.integers(0, len(low), (simulations, n))]
+    b = high[rng.integers(0, len(high), (simulations, n))] + shift
     pooled = np.sqrt(((n - 1) * a.var(axis=1, ddof=1) + (n - 1) * b.var(axis=1, ddof=1)) / (2 * n - 2))
     difference = b.mean(axis=1) - a.mean(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        g = (1 - 3 / (8 * n - 9)) * difference / pooled
-        half = 1.96 * np.sqrt(2 / n + g**2 / (4 * n))
-        t = difference / (pooled * np.sqrt(2 / n))
+    spread = pooled > 0
+    safe = np.where(spread, pooled, 1.0)
+    g = (1 - 3 / (8 * n - 9)) * difference / safe
+    half = stats.norm.ppf(1 - alpha / 2) * np.sqrt(2 / n + g**2 / (4 * n))
+    t = difference / (safe * np.sqrt(2 / n))
     p = 2 * stats.t.sf(np.abs(t), 2 * n - 2)
-    detected_ci = (g - half > 0) if direction > 0 else (g + half < 0)
-    detected_t = (p < alpha) & (np.sign(t) == direction)
-    return float(np.nanmean(detected_ci)), float(np.nanmean(detected_t))
+    detected_ci = spread & ((g - half > 0) if direction > 0 else (g + half < 0))
+    detected_t = spread & (p < alpha) & (np.sign(t) == direction)
+    return float(detected_ci.mean()), float(detected_t.mean())
 
 
 def analytic_power(effect: float, n: int, alpha: float) -> float:
@@ -140,19 +139,18 @@ def power_table(language: str, model: str, *, effect: float | None, alpha: float
     if effect is None:
         pool = simulate_pool(language, model, shares=(0.0, 1.0), runs_per_share=pool_runs, n_agents=n_agents,
                              n_turns=n_turns, seed=seed)
-        low = pool[pool.aligned_share == 0.0][columns].to_numpy(float)
-        high = pool[pool.aligned_share == 1.0][columns].to_numpy(float)
-        cpi = _cpi(np.concatenate([low, high])[None])[0]
-        a, b = cpi[:len(low)], cpi[len(low):]
-        pooled = np.sqrt(((len(a) - 1) * a.var(ddof=1) + (len(b) - 1) * b.var(ddof=1)) / (len(a) + len(b) - 2))
-        size = float((b.mean() - a.mean()) / pooled)
+        n_low = int((pool.aligned_share == 0.0).sum())
+        cpi = pool_cpi(pool[columns].to_numpy(float))  # rows ordered by share: the low arm first
+        low, high = cpi[:n_low], cpi[n_low:]
+        pooled = np.sqrt(((len(low) - 1) * low.var(ddof=1) + (len(high) - 1) * high.var(ddof=1))
+                         / (len(low) + len(high) - 2))
+        size = float((high.mean() - low.mean()) / pooled) if pooled > 0 else 0.0
         shift = 0.0
     else:
         pool = simulate_pool(language, model, shares=(0.0,), runs_per_share=2 * pool_runs, n_agents=n_agents,
                              n_turns=n_turns, seed=seed)
-        values = pool[columns].to_numpy(float)
-        low = high = values
-        size = shift = effect
+        low = high = pool_cpi(pool[columns].to_numpy(float))
+        size, shift = effect, effect * float(low.std(ddof=1))
     rows = []
     for n in replicates:
         power_ci, power_t = detection_rates(low, high, n, shift=shift, direction=1.0 if size >= 0 else -1.0,

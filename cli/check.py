@@ -11,7 +11,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("check", help="run every stage contract (and the marts' dbt tests) on a warehouse; "
                                           "exit 1 when one fails")
     parser.add_argument("--studies", type=comma_list, help="studies to check (default: every study in raw.runs)")
-    parser.add_argument("--skip-dbt", action="store_true", help="skip the dbt tests of the staging and mart models")
+    parser.add_argument("--skip-dbt", action="store_true",
+                        help="skip the dbt tests of the staging and mart models (they cover every study)")
     add_db_argument(parser)
     parser.set_defaults(handler=handle)
 

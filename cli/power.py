@@ -17,6 +17,13 @@ def _replicates(value: str) -> tuple[int, ...]:
     return counts
 
 
+def _at_least_two(value: str) -> int:
+    number = positive_int(value)
+    if number < 2:
+        raise argparse.ArgumentTypeError("a pool needs 2 or more runs to have a spread")
+    return number
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("power", help="simulated power against replicates per cell, N for 80%% power, cost")
     effect = parser.add_mutually_exclusive_group(required=True)
@@ -31,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                                                              "3,5,8,10,15,20,30,40)")
     parser.add_argument("--cells", type=positive_int, default=1,
                         help="cells of the study (languages x models): multiplies calls and cost")
-    parser.add_argument("--pool-runs", type=positive_int, default=60, help="synthetic runs simulated per arm pool")
+    parser.add_argument("--pool-runs", type=_at_least_two, default=60, help="synthetic runs simulated per arm pool")
     parser.add_argument("--simulations", type=positive_int, default=2000, help="resampled studies per count")
     parser.add_argument("--n-agents", type=positive_int, default=10)
     parser.add_argument("--n-turns", type=positive_int, default=15)
@@ -72,6 +79,6 @@ def handle(args: argparse.Namespace) -> int:
         print(f"\nN for {args.target:.0%} power: {reached.replicates} replicates per arm ({2 * reached.replicates} "
               f"runs per cell, {reached.calls_per_cell * args.cells} calls, about "
               f"${reached.cost_per_cell_usd * args.cells:.2f} at ${args.price_in}/1k in, ${args.price_out}/1k out)")
-    print(f"({time.perf_counter() - started:.1f} s; power (CI) = the 95% CI of g excludes 0 on the effect's side, "
-          "the rule of marts.backfire_by_language)")
+    print(f"({time.perf_counter() - started:.1f} s; power (CI) = the {1 - args.alpha:.0%} CI of g excludes 0 on the "
+          "effect's side: at alpha 0.05 the rule of marts.backfire_by_language)")
     return 0

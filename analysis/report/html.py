@@ -202,13 +202,19 @@ def _statistics(con: duckdb.DuckDBPyConnection, study: str) -> list[str]:
 def build_report(con: duckdb.DuckDBPyConnection, out_dir: Path, *, studies: Sequence[str] | None = None,
                  source: str = "") -> tuple[Path, list[StudyReport]]:
     """Write ``out_dir/report.html`` for the given studies (default: every study with effect rows)."""
+    from simulation.errors import WarehouseError
+
+    if not _has_table(con, "marts", "backfire_by_language"):
+        raise WarehouseError("the warehouse has no marts yet", fix="run a study first (backfire run STUDY or "
+                                                                   "backfire demo), then write the report")
     available = [r[0] for r in con.execute("select distinct study from marts.backfire_by_language order by 1"
                                            ).fetchall()]
+    if not available:
+        raise WarehouseError("no study has effect rows in marts.backfire_by_language",
+                             fix="run a study to completion first (only complete runs enter the marts)")
     chosen = list(studies) if studies else available
     missing = [s for s in chosen if s not in available]
     if missing:
-        from simulation.errors import WarehouseError
-
         raise WarehouseError(f"no effect rows for {', '.join(missing)} in the warehouse",
                              fix=f"run the study first (backfire run ...); studies present: "
                                  f"{', '.join(available) or 'none'}")

@@ -27,6 +27,20 @@ class Interval:
     note: str = ""
 
 
+def _finite(value: float | None) -> float | None:
+    """None for a missing, NaN or infinite value: charts draw only finite numbers."""
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _range(values: list[float], pad_share: float) -> tuple[float, float]:
+    """Axis limits around ``values`` with a margin; a (nearly) constant series gets a margin of 1."""
+    low, high = min(values), max(values)
+    pad = (high - low) * pad_share
+    if pad <= 1e-9 * max(1.0, abs(low), abs(high)):
+        pad = 1.0
+    return low - pad, high + pad
+
+
 def _ticks(low: float, high: float, count: int = 6) -> list[float]:
     span = high - low or 1.0
     step = 10 ** math.floor(math.log10(span / count))
@@ -35,21 +49,21 @@ def _ticks(low: float, high: float, count: int = 6) -> list[float]:
             step *= factor
             break
     first = math.ceil(low / step) * step
-    return [round(first + i * step, 10) for i in range(int((high - first) / step) + 1)]
+    return [round(first + i * step, 10) + 0.0 for i in range(int((high - first) / step) + 1)]  # + 0.0: no "-0"
 
 
 def forest_plot(rows: Sequence[Interval], *, title: str, x_label: str = "Hedges' g (95% CI)",
                 width: int = 720) -> str:
     """Point estimates with CI bars, one row each, a zero line, coloured by direction."""
+    rows = [Interval(r.label, _finite(r.estimate), _finite(r.low), _finite(r.high), r.direction, r.note)
+            for r in rows]
     shown = [r for r in rows if r.estimate is not None]
-    row_height, top, left = 22, 44, 190
+    row_height, top = 22, 44
+    left = max(190, 20 + 7 * max((len(r.label) for r in rows), default=0))  # room for the longest label
     right = 150 + 7 * max((len(r.note) for r in rows), default=0)  # room for "g [low, high] note"
-    width += right - 150
+    width += right - 150 + left - 190
     height = top + row_height * max(1, len(rows)) + 44
-    values = [v for r in shown for v in (r.low, r.high, r.estimate) if v is not None] + [0.0]
-    low, high = min(values), max(values)
-    pad = (high - low) * 0.08 or 1.0
-    low, high = low - pad, high + pad
+    low, high = _range([v for r in shown for v in (r.low, r.high, r.estimate) if v is not None] + [0.0], 0.08)
     plot_width = width - left - right
 
     def x(value: float) -> float:
@@ -87,6 +101,8 @@ def forest_plot(rows: Sequence[Interval], *, title: str, x_label: str = "Hedges'
 def small_multiples(panels: dict[str, dict[str, list[tuple[float, float]]]], *, title: str, x_label: str,
                     y_label: str, columns: int = 4, panel_width: int = 200, panel_height: int = 150) -> str:
     """One panel per key (e.g. language), each with one line per series (e.g. model); shared y axis."""
+    panels = {name: {series: [(x, y) for x, y in line if _finite(x) is not None and _finite(y) is not None]
+                     for series, line in panel.items()} for name, panel in panels.items()}
     names = sorted(panels)
     series_names = sorted({s for panel in panels.values() for s in panel})
     colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(series_names)}
@@ -94,9 +110,7 @@ def small_multiples(panels: dict[str, dict[str, list[tuple[float, float]]]], *, 
     if not points:
         return ""
     x_low, x_high = min(p[0] for p in points), max(p[0] for p in points)
-    y_low, y_high = min(p[1] for p in points), max(p[1] for p in points)
-    y_pad = (y_high - y_low) * 0.1 or 1.0
-    y_low, y_high = y_low - y_pad, y_high + y_pad
+    y_low, y_high = _range([p[1] for p in points], 0.1)
     x_span = (x_high - x_low) or 1.0
     rows = math.ceil(len(names) / columns)
     legend_height = 20 * math.ceil(len(series_names) / 3)

@@ -15,10 +15,24 @@ FRESHNESS_HOURS_ENV = "BACKFIRE_FRESHNESS_HOURS"
 NIGHTLY_MARTS = [dg.AssetKey(["marts", name]) for name in (
     "backfire_by_language", "dissociation_by_language", "backfire_drift", "replication_scorecard")]
 
+def freshness_hours() -> float:
+    """``BACKFIRE_FRESHNESS_HOURS``, or 26 when unset or not a positive number (a typo must not stop the
+    definitions from loading)."""
+    value = os.environ.get(FRESHNESS_HOURS_ENV, "26")
+    try:
+        hours = float(value)
+    except ValueError:
+        hours = 0.0
+    if not hours > 0:
+        warnings.warn(f"{FRESHNESS_HOURS_ENV}={value!r} is not a positive number of hours; using 26", stacklevel=2)
+        return 26.0
+    return hours
+
+
 with warnings.catch_warnings():  # "superseded" by the preview API above; not a problem for users to see
     warnings.simplefilter("ignore", category=dg.SupersessionWarning)
     FRESHNESS_CHECKS = dg.build_last_update_freshness_checks(
         assets=NIGHTLY_MARTS,
-        lower_bound_delta=dt.timedelta(hours=float(os.environ.get(FRESHNESS_HOURS_ENV, "26"))))
+        lower_bound_delta=dt.timedelta(hours=freshness_hours()))
     freshness_sensor = dg.build_sensor_for_freshness_checks(freshness_checks=FRESHNESS_CHECKS,
                                                             name="freshness_checks_sensor")

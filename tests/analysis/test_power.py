@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.power import analytic_power, detection_rates, power_table, simulate_pool
+from analysis.power import analytic_power, detection_rates, pool_cpi, power_table, simulate_pool
 from cli.main import main
 
 pytestmark = pytest.mark.slow
@@ -15,16 +15,17 @@ COLUMNS = ["monologue_ratio", "pathology_rate", "protective_rate"]
 @pytest.fixture(scope="module")
 def null_pool() -> np.ndarray:
     pool = simulate_pool("en", "synthetic-power", shares=(0.0,), runs_per_share=60, n_agents=10, n_turns=6, seed=1)
-    return pool[COLUMNS].to_numpy(float)
+    return pool_cpi(pool[COLUMNS].to_numpy(float))
 
 
 def test_simulated_power_tracks_the_analytic_t_test_and_rises_with_n(null_pool: np.ndarray) -> None:
     rng = np.random.default_rng(0)
     powers = []
     for n in (5, 15, 30):
-        power_ci, power_t = detection_rates(null_pool, null_pool, n, shift=0.77, direction=1.0, alpha=0.05,
-                                            simulations=3000, rng=rng)
-        assert power_t == pytest.approx(analytic_power(0.77, n, 0.05), abs=0.06)
+        shift = 0.77 * null_pool.std(ddof=1)
+        power_ci, power_t = detection_rates(null_pool, null_pool, n, shift=shift, direction=1.0, alpha=0.05,
+                                            simulations=4000, rng=rng)
+        assert power_t == pytest.approx(analytic_power(0.77, n, 0.05), abs=0.04)
         assert power_ci <= power_t + 0.03  # the CI rule is a little stricter than p < alpha
         powers.append(power_ci)
     assert powers == sorted(powers) and powers[-1] > 0.75
@@ -58,3 +59,23 @@ def test_cli_prints_the_table_the_n_for_80_percent_and_the_cost(capsys: pytest.C
     assert "calls (3 cells)" in out and "seed 0" in out
     assert main(["power", "--effect", "0.5", "--alpha", "2"]) == 2
     assert "--alpha" in capsys.readouterr().err
+
+
+def test_small_designs_match_the_exact_t_test_power_on_normal_data() -> None:
+    rng = np.random.default_rng(5)
+    pool = rng.normal(size=100_000)
+    for n, exact in ((3, 0.159), (5, 0.286), (10, 0.562)):  # d = 1, two-sided alpha 0.05 (noncentral t)
+        _, power_t = detection_rates(pool, pool, n, shift=1.0, direction=1.0, alpha=0.05, simulations=20_000,
+                                     rng=rng)
+        assert power_t == pytest.approx(exact, abs=0.012) and analytic_power(1.0, n, 0.05) == pytest.approx(
+            exact, abs=0.002)
+
+
+def test_alpha_moves_the_ci_rule_and_a_draw_without_spread_detects_nothing() -> None:
+    rng = np.random.default_rng(6)
+    pool = rng.normal(size=50_000)
+    loose = detection_rates(pool, pool, 10, shift=1.0, direction=1.0, alpha=0.05, simulations=5000, rng=rng)
+    strict = detection_rates(pool, pool, 10, shift=1.0, direction=1.0, alpha=0.001, simulations=5000, rng=rng)
+    assert strict[0] < loose[0] - 0.2 and strict[1] < loose[1] - 0.2
+    flat = np.zeros(10)
+    assert detection_rates(flat, flat, 5, shift=0.0, direction=1.0, alpha=0.05, simulations=100, rng=rng) == (0, 0)

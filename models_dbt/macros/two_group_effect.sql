@@ -30,3 +30,14 @@
         else 'null'
     end
 {%- endmacro %}
+
+{#- n, mean and sample variance of ``value`` in the two groups split by the boolean ``in_b``:
+    n_<a>, n_<b>, mean_<a>, mean_<b>, var_<a>, var_<b> (NULL values are not counted). -#}
+{% macro arm_statistics(value, in_b, a, b) -%}
+        count({{ value }}) filter (where not {{ in_b }}) as n_{{ a }},
+        count({{ value }}) filter (where {{ in_b }}) as n_{{ b }},
+        avg({{ value }}) filter (where not {{ in_b }}) as mean_{{ a }},
+        avg({{ value }}) filter (where {{ in_b }}) as mean_{{ b }},
+        var_samp({{ value }}) filter (where not {{ in_b }}) as var_{{ a }},
+        var_samp({{ value }}) filter (where {{ in_b }}) as var_{{ b }}
+{%- endmacro %}

@@ -24,12 +24,7 @@ long as (
 arms as (
     select
         study, language, model, aligned_share, evaluation_date, synthetic, metric,
-        count(value) filter (where not individuated) as n_other,
-        count(value) filter (where individuated) as n_individuated,
-        avg(value) filter (where not individuated) as mean_other,
-        avg(value) filter (where individuated) as mean_individuated,
-        var_samp(value) filter (where not individuated) as var_other,
-        var_samp(value) filter (where individuated) as var_individuated
+        {{ arm_statistics('value', 'individuated', 'other', 'individuated') }}
     from long
     group by all
 ),

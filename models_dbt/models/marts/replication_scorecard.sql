@@ -22,12 +22,7 @@ individuation_agents as (
 individuation_arms as (
     select
         study, model, evaluation_date,
-        count(di) filter (where not individuated) as n_other,
-        count(di) filter (where individuated) as n_individuated,
-        avg(di) filter (where not individuated) as mean_other,
-        avg(di) filter (where individuated) as mean_individuated,
-        var_samp(di) filter (where not individuated) as var_other,
-        var_samp(di) filter (where individuated) as var_individuated
+        {{ arm_statistics('di', 'individuated', 'other', 'individuated') }}
     from individuation_agents
     group by all
 ),

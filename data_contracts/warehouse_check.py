@@ -51,11 +51,26 @@ def content_contract(con: duckdb.DuckDBPyConnection, languages: Sequence[str]) -
     return result
 
 
+def mart_contracts(con: duckdb.DuckDBPyConnection, study: str) -> list[tuple[str, ContractResult]]:
+    """The study's results: run-level measures and the effect table (after dbt built them)."""
+    from data_contracts.marts import validate_backfire, validate_run_metrics
+
+    runs = con.execute("select * from marts.run_metrics where study = ?", [study]).df()
+    effects = con.execute("select * from marts.backfire_by_language where study = ?", [study]).df()
+    languages = sorted(set(runs.loc[~runs["individuation"], "language"])) if len(runs) else []
+    return [("run_metrics_contract", validate_run_metrics(runs)),
+            ("backfire_by_language_contract", validate_backfire(effects, languages))]
+
+
 def check_study(con: duckdb.DuckDBPyConnection, study: str) -> list[tuple[str, ContractResult]]:
-    """Every contract of one study, in stage order."""
+    """Every contract of one study, in stage order (the marts' when dbt has built them)."""
     languages = [row[0] for row in con.execute("select distinct language from raw.runs where study = ? order by 1",
                                                [study]).fetchall()]
     results: list[tuple[str, Any]] = [("content_packs_contract", content_contract(con, languages))]
     for contract in table_contracts():
         results.append((contract.name, contract.validate(con.execute(contract.sql, [study]).df())))
+    built = con.execute("select count(*) from information_schema.tables where table_schema = 'marts' and "
+                        "table_name in ('run_metrics', 'backfire_by_language')").fetchall()[0][0] == 2
+    if built:
+        results += mart_contracts(con, study)
     return results

@@ -15,7 +15,7 @@ from orchestration.assets.report import backfire_report
 from orchestration.assets.scoring import scores
 from orchestration.assets.simulation import utterances
 from orchestration.assets.statistics import stats_models
-from orchestration.checks.contracts import CONTRACT_CHECKS
+from orchestration.checks.contracts import CONTRACT_CHECKS, MART_CHECKS
 from orchestration.checks.freshness import FRESHNESS_CHECKS, freshness_sensor
 from orchestration.dbt.assets import backfire_dbt_models
 from orchestration.dbt.project import PROJECT_DIR, dbt_executable
@@ -26,7 +26,7 @@ from orchestration.schedules import nightly_evaluation_schedule
 defs = dg.Definitions(
     assets=[content_packs, study_design, utterances, scores, backfire_dbt_models, stats_models, backfire_report,
             drift_alerts],
-    asset_checks=[*CONTRACT_CHECKS, *FRESHNESS_CHECKS],
+    asset_checks=[*CONTRACT_CHECKS, *MART_CHECKS, *FRESHNESS_CHECKS],
     jobs=[backfire_pipeline_job],
     schedules=[nightly_evaluation_schedule],
     sensors=[freshness_sensor],

@@ -8,7 +8,7 @@ themselves (rows, suites) live in data_contracts/warehouse_check.py, shared with
 import dagster as dg
 
 from data_contracts._gx import ContractResult
-from data_contracts.warehouse_check import TableContract, content_contract, table_contracts
+from data_contracts.warehouse_check import TableContract, content_contract, mart_contracts, table_contracts
 from orchestration.assets.content import CONTENT_PACKS
 from orchestration.assets.design import AGENTS, RUNS
 from orchestration.assets.scoring import SCORES
@@ -48,3 +48,19 @@ _ASSETS = {"runs_contract": RUNS, "agents_contract": AGENTS, "utterances_contrac
            "scores_contract": SCORES}
 CONTRACT_CHECKS = [content_packs_contract,
                    *(_table_check(_ASSETS[contract.name], contract) for contract in table_contracts())]
+
+
+def _mart_check(asset: dg.AssetKey, name: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=asset, name=name, blocking=True,
+                    description=f"Great Expectations suite of {'.'.join(asset.path)} for the study: usable results "
+                                "(every language present, measures in range, few missing, failed calls under 20%).")
+    def _check(warehouse: WarehouseResource, study: StudyResource) -> dg.AssetCheckResult:
+        with warehouse.reader() as con:
+            results = dict(mart_contracts(con, study.load().name))
+        return _to_check_result(results[name])
+
+    return _check
+
+
+MART_CHECKS = [_mart_check(dg.AssetKey(["marts", "run_metrics"]), "run_metrics_contract"),
+               _mart_check(dg.AssetKey(["marts", "backfire_by_language"]), "backfire_by_language_contract")]

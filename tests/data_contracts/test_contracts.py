@@ -67,3 +67,22 @@ def test_a_null_score_that_did_not_abstain_fails(con: duckdb.DuckDBPyConnection)
     frame = con.sql("select * from raw.scores").df()
     frame.loc[0, "value"] = None
     assert any("NULL value" in f for f in validate_scores(frame).failures)
+
+
+def test_mart_contracts_catch_out_of_range_measures_failed_runs_and_missing_languages() -> None:
+    import pandas as pd
+
+    from data_contracts.marts import validate_backfire, validate_run_metrics
+
+    runs = pd.DataFrame({"run_id": ["a", "b", "c"], "study": "s", "language": ["en", "en", "ja"], "model": "m",
+                         "aligned_share": [0.0, 1.0, 0.0], "monologue_ratio": [0.2, 0.3, 0.4],
+                         "pathology_rate": [1.0, 2.0, 0.5], "protective_rate": [3.0, 1.0, 2.0],
+                         "cpi": [0.1, -0.2, 0.3], "di": [0.0, 0.1, 0.2], "n_errors": [0, 0, 1], "n_replies": [150] * 3})
+    assert validate_run_metrics(runs).success
+    broken = runs.assign(monologue_ratio=[0.2, 1.5, 0.4], n_errors=[0, 0, 60], n_replies=[150, 150, 90])
+    failures = "\n".join(validate_run_metrics(broken).failures)
+    assert "monologue_ratio" in failures and "1 runs have more than 20% failed calls (e.g. c)" in failures
+    effects = pd.DataFrame({"study": "s", "language": ["en"], "model": "m", "n_low": [1], "n_high": [1],
+                            "hedges_g": [None], "p_value": [None], "direction": ["null"]})
+    assert validate_backfire(effects, ["en"]).success
+    assert "no effect row for ja" in "\n".join(validate_backfire(effects, ["en", "ja"]).failures)

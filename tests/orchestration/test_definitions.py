@@ -48,7 +48,8 @@ def test_every_python_stage_has_a_blocking_contract_check_and_dbt_tests_are_chec
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     for asset, name in [("raw/content_packs", "content_packs_contract"), ("raw/runs", "runs_contract"),
                         ("raw/agents", "agents_contract"), ("raw/utterances", "utterances_contract"),
-                        ("raw/scores", "scores_contract")]:
+                        ("raw/scores", "scores_contract"), ("marts/run_metrics", "run_metrics_contract"),
+                        ("marts/backfire_by_language", "backfire_by_language_contract")]:
         assert (asset, name) in checks
     dbt_checks = {a for a, _ in checks if a.startswith(("staging/", "marts/"))}
     assert {"marts/backfire_by_language", "marts/run_metrics", "staging/stg_utterances"} <= dbt_checks

@@ -29,6 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.INFO if args.verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(message)s")
     logging.getLogger("dagster").setLevel(level)
+    # Libraries log through get_dagster_logger(), whose "dagster.builtin" logger sets its own DEBUG level.
+    logging.getLogger("dagster.builtin").setLevel(level)
     from simulation.errors import BackfireError
 
     try:

@@ -35,11 +35,10 @@ def handle(args: argparse.Namespace) -> int:
           "prices from the study's models)")
     db = resolve_db_path(args.db)
     if db.is_file():
-        from warehouse.connection import connect
+        from warehouse.connection import connect, table_exists
 
         with connect(db, read_only=True) as con:
-            if con.execute("select count(*) from information_schema.tables where table_schema = 'raw' "
-                           "and table_name = 'utterances'").fetchone()[0]:  # type: ignore[index]
+            if table_exists(con, "raw", "utterances"):
                 query = ("select count(*) from raw.utterances u join raw.runs r using (run_id) "
                          "where r.study = ? and u.channel = 'talk'")
                 stored = con.execute(query, [study.name]).fetchone()[0]  # type: ignore[index]

@@ -69,8 +69,8 @@ def check_study(con: duckdb.DuckDBPyConnection, study: str) -> list[tuple[str, C
     results: list[tuple[str, Any]] = [("content_packs_contract", content_contract(con, languages))]
     for contract in table_contracts():
         results.append((contract.name, contract.validate(con.execute(contract.sql, [study]).df())))
-    built = con.execute("select count(*) from information_schema.tables where table_schema = 'marts' and "
-                        "table_name in ('run_metrics', 'backfire_by_language')").fetchall()[0][0] == 2
-    if built:
+    from warehouse.connection import table_exists
+
+    if table_exists(con, "marts", "run_metrics") and table_exists(con, "marts", "backfire_by_language"):
         results += mart_contracts(con, study)
     return results

@@ -37,3 +37,10 @@ def connect(path: str | os.PathLike[str] | None = None, *, read_only: bool = Fal
         raise WarehouseError(f"cannot open the warehouse ({exc})", file=str(db_path),
                              fix="close other writers (a running job or dagster dev holds the lock) "
                                  "and try again") from exc
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether ``schema.table`` exists (a warehouse may predate a table, or dbt may not have built it yet)."""
+    row = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                      [schema, table]).fetchone()
+    return bool(row and row[0])

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analysis.report.svg import Interval, forest_plot, small_multiples
+from warehouse.connection import table_exists
 
 if TYPE_CHECKING:
     import duckdb
@@ -41,12 +42,6 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) 
     cursor = con.execute(sql, list(params))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                      [schema, table]).fetchone()
-    return bool(row and row[0])
 
 
 def _format(value: Any) -> str:
@@ -184,7 +179,7 @@ def study_section(con: duckdb.DuckDBPyConnection, study: str) -> StudyReport:
 
 
 def _statistics(con: duckdb.DuckDBPyConnection, study: str) -> list[str]:
-    if not _has_table(con, "marts", "stats_models"):
+    if not table_exists(con, "marts", "stats_models"):
         return []
     rows = _rows(con, """
         select model, metric, analysis, term, estimate, p_value, p_holm, statistic from marts.stats_models
@@ -204,7 +199,7 @@ def build_report(con: duckdb.DuckDBPyConnection, out_dir: Path, *, studies: Sequ
     """Write ``out_dir/report.html`` for the given studies (default: every study with effect rows)."""
     from simulation.errors import WarehouseError
 
-    if not _has_table(con, "marts", "backfire_by_language"):
+    if not table_exists(con, "marts", "backfire_by_language"):
         raise WarehouseError("the warehouse has no marts yet", fix="run a study first (backfire run STUDY or "
                                                                    "backfire demo), then write the report")
     available = [r[0] for r in con.execute("select distinct study from marts.backfire_by_language order by 1"

@@ -59,6 +59,11 @@ def handle(args: argparse.Namespace) -> int:
 
     if not 0 < args.alpha < 1:
         raise StudyConfigError(f"--alpha {args.alpha} is not between 0 and 1", field="--alpha", fix="e.g. 0.05")
+    if not 0 < args.target < 1:
+        raise StudyConfigError(f"--target {args.target} is not between 0 and 1", field="--target", fix="e.g. 0.8")
+    if args.price_in < 0 or args.price_out < 0:
+        raise StudyConfigError("prices cannot be negative", field="--price-in/--price-out",
+                               fix="give USD per 1k tokens, e.g. --price-in 0.00015")
     started = time.perf_counter()
     rows, size = power_table(args.language, args.model, effect=args.effect, alpha=args.alpha,
                              replicates=args.replicates or DEFAULT_REPLICATES, pool_runs=args.pool_runs,

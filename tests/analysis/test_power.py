@@ -59,6 +59,8 @@ def test_cli_prints_the_table_the_n_for_80_percent_and_the_cost(capsys: pytest.C
     assert "calls (3 cells)" in out and "seed 0" in out
     assert main(["power", "--effect", "0.5", "--alpha", "2"]) == 2
     assert "--alpha" in capsys.readouterr().err
+    assert main(["power", "--effect", "0.5", "--target", "80"]) == 2
+    assert main(["power", "--effect", "0.5", "--price-in", "-1"]) == 2
 
 
 def test_small_designs_match_the_exact_t_test_power_on_normal_data() -> None:

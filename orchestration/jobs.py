@@ -1,14 +1,36 @@
-"""Jobs: the whole pipeline, from study file to report."""
+"""Jobs: the whole pipeline (one run, any range of language partitions) and its three stages, which the CLI
+runs in turn so that each language materializes, fails and retries on its own."""
 
 from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.assets.scoring import SCORES
+from orchestration.assets.simulation import UTTERANCES
+
+PIPELINE_JOB = "backfire_pipeline_job"
+SETUP_JOB = "study_setup_job"
+LANGUAGE_JOB = "simulate_language_job"
+MARTS_JOB = "marts_job"
+
+_LANGUAGE_ASSETS = dg.AssetSelection.assets(UTTERANCES, SCORES)
+_SETUP_ASSETS = dg.AssetSelection.groups("content", "design")
+# A failed run restarts at its failed step once run_retries is on (deploy/dagster.yaml); the simulation
+# resumes where it stopped and replays answered calls from the cache, so a retry re-pays nothing.
+_RETRY_TAGS = {"dagster/max_retries": "2", "dagster/retry_strategy": "FROM_FAILURE"}
+
 backfire_pipeline_job = dg.define_asset_job(
-    name="backfire_pipeline_job",
-    selection=dg.AssetSelection.all(),
-    description="Content -> design -> simulation -> scoring -> dbt marts -> report, for the configured study.",
-    # With run_retries enabled on the instance (deploy/dagster.yaml), a failed run restarts at its failed
-    # step; the simulation resumes where it stopped, so a retry re-pays nothing.
-    tags={"dagster/max_retries": "2", "dagster/retry_strategy": "FROM_FAILURE"},
-)
+    name=PIPELINE_JOB, selection=dg.AssetSelection.all(), tags=_RETRY_TAGS,
+    description="Content -> design -> simulation -> scoring -> dbt marts -> report, for the configured study, "
+                "in one run over a range of language partitions (the nightly schedule runs every language).")
+study_setup_job = dg.define_asset_job(
+    name=SETUP_JOB, selection=_SETUP_ASSETS, tags=_RETRY_TAGS,
+    description="Validate the study's language packs and write its design (runs and agents).")
+simulate_language_job = dg.define_asset_job(
+    name=LANGUAGE_JOB, selection=_LANGUAGE_ASSETS, tags=_RETRY_TAGS,
+    description="Simulate and score one language partition (backfill several to run languages in parallel).")
+marts_job = dg.define_asset_job(
+    name=MARTS_JOB, selection=dg.AssetSelection.all() - _SETUP_ASSETS - _LANGUAGE_ASSETS,
+    description="dbt marts, cross-language statistics, the report and drift alerts from the stored scores.")
+
+JOBS = [backfire_pipeline_job, study_setup_job, simulate_language_job, marts_job]

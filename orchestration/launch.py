@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,6 @@ from simulation.errors import BackfireError
 from warehouse.connection import DB_ENV_VAR, resolve_db_path
 
 logger = logging.getLogger(__name__)
-PIPELINE_JOB = "backfire_pipeline_job"
 
 
 @dataclass(frozen=True)
@@ -23,6 +22,8 @@ class LaunchResult:
     db_path: Path
     failures: list[str]
     log_path: Path
+    run_ids: list[str] = field(default_factory=list)
+    """Every Dagster run of the command: setup, one per language, marts (``run_id`` is the last)."""
 
 
 def _instance() -> Any:
@@ -65,34 +66,91 @@ def _failures(result: Any) -> list[str]:
     return messages
 
 
+def _spent(result: Any) -> tuple[float, int]:
+    """Dollars and endpoint calls the run's simulation steps reported."""
+    cost, calls = 0.0, 0
+    for event in result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        if "cost_usd" in metadata and "calls" in metadata:
+            cost += float(metadata["cost_usd"].value)
+            calls += int(metadata["calls"].value)
+    return cost, calls
+
+
+def _remaining_budget(study: Any, cost: float, calls: int) -> dict[str, Any] | None:
+    """What is left of the command's budget for the next language, or None when it is spent."""
+    left: dict[str, Any] = {}
+    if study.budget.max_cost_usd is not None:
+        left["max_cost_usd"] = study.budget.max_cost_usd - cost
+    if study.budget.max_calls is not None:
+        left["max_calls"] = study.budget.max_calls - calls
+    return None if any(v <= 0 for v in left.values()) else left
+
+
 def materialize_study(study_path: str | Path, *, db: str | Path | None = None, languages: list[str] | None = None,
                       replicates: int | None = None, backend: str | None = None,
                       evaluation_date: str | None = None, log_level: str = "WARNING",
                       **endpoint: Any) -> LaunchResult:
-    """Materialize the whole pipeline for one study, in-process, with the study and warehouse as run config."""
+    """Materialize the whole pipeline for one study, in-process: the setup run, one run per language
+    partition (the study's budget spans them all), then the marts run once every language succeeded."""
     db_path = resolve_db_path(db)
     os.environ[DB_ENV_VAR] = str(db_path)  # dbt's profile reads it in its subprocess
     from orchestration.dbt.project import ensure_manifest
 
     ensure_manifest()
-    from orchestration.definitions import defs
+    from orchestration.definitions import definitions_for
+    from orchestration.jobs import LANGUAGE_JOB, MARTS_JOB, SETUP_JOB
+    from orchestration.resources import StudyResource
 
     study_config: dict[str, Any] = {"study_path": str(study_path)}
     for key, value in (("languages", languages), ("replicates", replicates), ("backend", backend),
                        ("evaluation_date", evaluation_date), *endpoint.items()):
         if value is not None:
             study_config[key] = value
-    run_config = {"resources": {"study": {"config": study_config},
-                                "warehouse": {"config": {"db_path": str(db_path)}}},
-                  "loggers": {"console": {"config": {"log_level": log_level}}}}
-    job = defs.resolve_job_def(PIPELINE_JOB)
+    study = StudyResource(**study_config).load()
+    defs = definitions_for(study.design.languages)
+    instance = _instance()
+
+    def run_config(**overrides: Any) -> dict[str, Any]:
+        return {"resources": {"study": {"config": {**study_config, **overrides}},
+                              "warehouse": {"config": {"db_path": str(db_path)}}},
+                "loggers": {"console": {"config": {"log_level": log_level}}}}
+
     # dagster-dbt echoes every dbt event to stdout; keep it in a log file beside the warehouse instead.
     log_path = db_path.parent / "logs" / "last_run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-        result = job.execute_in_process(run_config=run_config, instance=_instance(), raise_on_error=False)
-    return LaunchResult(result.run_id, result.success, db_path, [] if result.success else _failures(result),
-                        log_path)
+    run_ids: list[str] = []
+    failures: list[str] = []
+
+    def execute(job_name: str, config: dict[str, Any], partition_key: str | None = None) -> Any:
+        with open(log_path, "a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+            result = defs.resolve_job_def(job_name).execute_in_process(
+                run_config=config, instance=instance, partition_key=partition_key, raise_on_error=False)
+        run_ids.append(result.run_id)
+        if not result.success:
+            failures.extend(_failures(result))
+        return result
+
+    log_path.write_text("", encoding="utf-8")
+    if execute(SETUP_JOB, run_config()).success:
+        cost, calls = 0.0, 0
+        for language in study.design.languages:
+            budget = _remaining_budget(study, cost, calls)
+            if budget is None:
+                failures.append(f"{language}: not started, the study's budget is spent; finished languages are "
+                                "saved, raise budget.max_cost_usd / budget.max_calls and rerun to resume")
+                break
+            result = execute(LANGUAGE_JOB, run_config(**budget), partition_key=language)
+            if not result.success:  # its spending is unreported, so later languages cannot be budgeted: stop
+                break
+            spent = _spent(result)
+            cost, calls = cost + spent[0], calls + spent[1]
+        if not failures:
+            execute(MARTS_JOB, run_config())
+        else:
+            failures.append("marts not rebuilt: a language failed (the marts would mix finished and missing "
+                            "languages); rerun the same command after fixing the above to resume")
+    return LaunchResult(run_ids[-1], not failures, db_path, failures, log_path, run_ids)
 
 
 def raise_for_failure(result: LaunchResult) -> None:

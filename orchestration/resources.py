@@ -63,6 +63,9 @@ class StudyResource(ConfigurableResource):
     keep_failed_turns: bool = Field(default=False, description="Do not play again turns whose calls finally "
                                     "failed; by default they (and the turns after them) are retried.")
     evaluation_date: str | None = Field(default=None, description="ISO date of a dated (nightly) evaluation.")
+    max_cost_usd: float | None = Field(default=None, description="Override budget.max_cost_usd (the CLI passes "
+                                       "what is left of the command's budget to each language).")
+    max_calls: int | None = Field(default=None, description="Override budget.max_calls (as max_cost_usd).")
 
     def load(self) -> Study:
         path = self.study_path or os.environ.get(STUDY_ENV_VAR) or DEFAULT_STUDY
@@ -71,4 +74,8 @@ class StudyResource(ConfigurableResource):
                                 api_key_env=self.api_key_env, concurrency=self.concurrency, source=path)
         if self.evaluation_date:
             study = study.model_copy(update={"evaluation_date": dt.date.fromisoformat(self.evaluation_date)})
+        limits = {key: value for key, value in (("max_cost_usd", self.max_cost_usd), ("max_calls", self.max_calls))
+                  if value is not None}
+        if limits:
+            study = study.model_copy(update={"budget": study.budget.model_copy(update=limits)})
         return study

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,26 +24,30 @@ class ScoringStats:
     languages: set[str] = field(default_factory=set)
 
 
-def _pending(con: duckdb.DuckDBPyConnection, scorer: Scorer, batch_size: int) -> list[Utterance]:
+def _pending(con: duckdb.DuckDBPyConnection, scorer: Scorer, batch_size: int,
+             languages: Sequence[str] | None) -> list[Utterance]:
     rows = con.execute(
         """
         select u.utterance_id, r.language, u.channel, u.text
         from raw.utterances u
         join raw.runs r using (run_id)
-        where not exists (
+        where (? or r.language in (select unnest(?)))
+          and not exists (
             select 1 from raw.scores s
             where s.utterance_id = u.utterance_id and s.scorer = ? and s.scorer_version = ?
         )
         order by u.utterance_id
         limit ?
-        """, [scorer.name, scorer.version, batch_size]).fetchall()
+        """, [languages is None, list(languages or []), scorer.name, scorer.version, batch_size]).fetchall()
     return [Utterance(*row) for row in rows]
 
 
-def score_pending(con: duckdb.DuckDBPyConnection, scorer: Scorer, *, batch_size: int = 20_000) -> ScoringStats:
-    """Score every unscored utterance; each batch is one transaction, so a crash loses at most a batch."""
+def score_pending(con: duckdb.DuckDBPyConnection, scorer: Scorer, *, batch_size: int = 20_000,
+                  languages: Sequence[str] | None = None) -> ScoringStats:
+    """Score every unscored utterance (of ``languages`` when given); each batch is one transaction, so a crash
+    loses at most a batch."""
     stats = ScoringStats()
-    while batch := _pending(con, scorer, batch_size):
+    while batch := _pending(con, scorer, batch_size, languages):
         now = utc_now()
         rows = []
         for utterance, values in zip(batch, scorer.score_batch(batch), strict=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,8 @@ if TYPE_CHECKING:
 
 DEFAULT_DB_PATH = "data/warehouse.duckdb"
 DB_ENV_VAR = "BACKFIRE_DB"
+LOCK_WAIT_ENV_VAR = "BACKFIRE_LOCK_WAIT_S"
+DEFAULT_LOCK_WAIT_S = 60.0
 
 
 def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -21,8 +24,21 @@ def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(chosen).expanduser().resolve()
 
 
-def connect(path: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse; a read-only open of a missing file is a clear error, not an empty database."""
+def lock_wait_seconds() -> float:
+    try:
+        return max(0.0, float(os.environ.get(LOCK_WAIT_ENV_VAR, DEFAULT_LOCK_WAIT_S)))
+    except ValueError:
+        return DEFAULT_LOCK_WAIT_S
+
+
+def connect(path: str | os.PathLike[str] | None = None, *, read_only: bool = False,
+            wait_s: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse; a read-only open of a missing file is a clear error, not an empty database.
+
+    Another process holding the file's lock (a writer, or a reader while we want to write) is waited for up
+    to ``wait_s`` (default ``BACKFIRE_LOCK_WAIT_S``, 60 s): short stage handovers between processes, e.g.
+    dbt's subprocess or a multiprocess step, must not fail a run.
+    """
     import duckdb
 
     db_path = resolve_db_path(path)
@@ -31,12 +47,19 @@ def connect(path: str | os.PathLike[str] | None = None, *, read_only: bool = Fal
                              fix="run `backfire demo` or `backfire run STUDY` first, or pass --db PATH")
     if not read_only:
         db_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        return duckdb.connect(str(db_path), read_only=read_only)
-    except duckdb.IOException as exc:
-        raise WarehouseError(f"cannot open the warehouse ({exc})", file=str(db_path),
-                             fix="close other writers (a running job or dagster dev holds the lock) "
-                                 "and try again") from exc
+    deadline = time.monotonic() + (lock_wait_seconds() if wait_s is None else wait_s)
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(db_path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower() and time.monotonic() + delay < deadline:
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+                continue
+            raise WarehouseError(f"cannot open the warehouse ({exc})", file=str(db_path),
+                                 fix="close other writers (a running job or dagster dev holds the lock) "
+                                     f"and try again, or wait longer ({LOCK_WAIT_ENV_VAR})") from exc
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

@@ -1,4 +1,8 @@
-"""Transcript contract: ``raw.utterances``."""
+"""Transcript contract: ``raw.utterances``.
+
+Beyond the schema: few failed calls (a broken endpoint must not reach a mart), every stored turn complete
+(the engine writes a turn at once, so a turn with fewer replies than its run's others is corruption).
+"""
 
 from __future__ import annotations
 
@@ -13,15 +17,40 @@ UTTERANCES_COLUMNS = ("utterance_id", "run_id", "turn", "agent_idx", "channel", 
                       "tokens_out", "latency_ms", "cache_hit", "model", "backend")
 CHANNELS = ("talk", "monologue", "probe")
 STATUSES = ("ok", "parse_error", "error", "refused")
+MAX_FAILED_SHARE = 0.2
+"""Above this share of calls that failed after every retry, the transcripts are not results."""
 
 
 def validate_utterances(frame: pd.DataFrame) -> ContractResult:
-    return validate_frame("transcripts", "utterances", frame, UTTERANCES_COLUMNS, [
+    result = validate_frame("transcripts", "utterances", frame, UTTERANCES_COLUMNS, [
         Expectation("ExpectColumnValuesToBeUnique", column="utterance_id"),
         Expectation("ExpectColumnValuesToNotBeNull", column="run_id"),
         Expectation("ExpectColumnValuesToBeInSet", column="channel", value_set=list(CHANNELS)),
         Expectation("ExpectColumnValuesToBeInSet", column="status", value_set=list(STATUSES)),
+        Expectation("ExpectColumnValuesToBeInSet", column="status", mostly=1 - MAX_FAILED_SHARE,
+                    value_set=[s for s in STATUSES if s != "error"]),
         Expectation("ExpectColumnValuesToBeBetween", column="turn", min_value=1, max_value=15),
+        Expectation("ExpectColumnValuesToBeBetween", column="agent_idx", min_value=0),
         Expectation("ExpectColumnValuesToNotBeNull", column="text"),
         Expectation("ExpectCompoundColumnsToBeUnique", column_list=["run_id", "turn", "agent_idx", "channel"]),
     ])
+    if result.success:
+        result.n_expectations += 1
+        result.failures += _incomplete_turns(frame)
+    return result
+
+
+def _incomplete_turns(frame: pd.DataFrame) -> list[str]:
+    """Turns with fewer talk or monologue replies than the fullest turn of the same run."""
+    spoken = frame[frame["channel"].isin(["talk", "monologue"])]
+    if spoken.empty:
+        return []
+    counts = spoken.groupby(["run_id", "turn", "channel"]).size()
+    fullest = counts.groupby(level="run_id").transform("max")
+    short = counts[counts < fullest]
+    if short.empty:
+        return []
+    (run_id, turn, channel), n = next(iter(short.items()))
+    return [f"transcripts/utterances: {len(short)} (run, turn, channel) groups are incomplete, e.g. run {run_id} "
+            f"turn {turn} has {n} {channel} replies where the run's other turns have {fullest[short.index[0]]}: "
+            "delete that run's rows from raw.utterances and rerun to play it again"]

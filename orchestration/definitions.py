@@ -22,7 +22,7 @@ from orchestration.assets.report import backfire_report
 from orchestration.assets.scoring import build_scores_asset
 from orchestration.assets.simulation import build_utterances_asset
 from orchestration.assets.statistics import stats_models
-from orchestration.checks.contracts import CONTRACT_CHECKS, MART_CHECKS
+from orchestration.checks.contracts import MART_CHECKS, build_contract_checks
 from orchestration.checks.freshness import FRESHNESS_CHECKS, freshness_sensor
 from orchestration.dbt.assets import backfire_dbt_models
 from orchestration.dbt.project import PROJECT_DIR, dbt_executable
@@ -42,13 +42,25 @@ def _executor(name: str) -> dg.ExecutorDefinition:
     return _EXECUTORS[name]
 
 
+OWNERS_ENV = "BACKFIRE_OWNERS"
+DEFAULT_OWNERS = "team:alignment-backfire"
+
+
+def _owned(assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
+    """Every asset with its owners (``BACKFIRE_OWNERS``, comma-separated emails or ``team:NAME``) and a link
+    to the code that defines it, as the UI shows them."""
+    owners = [o.strip() for o in os.environ.get(OWNERS_ENV, DEFAULT_OWNERS).split(",") if o.strip()]
+    owned = list(dg.map_asset_specs(lambda spec: spec.replace_attributes(owners=owners), assets))
+    return list(dg.with_source_code_references(owned))
+
+
 @functools.cache
 def _build(languages: tuple[str, ...], executor: str) -> dg.Definitions:
     partitions = language_partitions(languages)
     return dg.Definitions(
-        assets=[content_packs, study_design, build_utterances_asset(partitions), build_scores_asset(partitions),
-                backfire_dbt_models, stats_models, backfire_report, drift_alerts],
-        asset_checks=[*CONTRACT_CHECKS, *MART_CHECKS, *FRESHNESS_CHECKS],
+        assets=_owned([content_packs, study_design, build_utterances_asset(partitions), build_scores_asset(partitions),
+                       backfire_dbt_models, stats_models, backfire_report, drift_alerts]),
+        asset_checks=[*build_contract_checks(partitions), *MART_CHECKS, *FRESHNESS_CHECKS],
         jobs=JOBS,
         schedules=[build_nightly_schedule(partitions)],
         sensors=[freshness_sensor],

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 STUDY_ENV_VAR = "BACKFIRE_STUDY"
 DUCKDB_WRITER_POOL = "duckdb_writer"
-"""Every asset that writes the warehouse is in this pool; dagster.yaml limits it to 1 (DuckDB has one writer)."""
+"""Every step that opens the warehouse (writers, and readers: checks, report, alerts) is in this pool, which
+dagster.yaml limits to 1: DuckDB has one writer, and a reader in another process blocks it too."""
 DEFAULT_STUDY = "studies/demo.yaml"
 
 

@@ -2,12 +2,13 @@
 
 import dagster as dg
 
-from orchestration.resources import StudyResource, WarehouseResource
+from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
 
 DRIFT_MART = dg.AssetKey(["marts", "backfire_drift"])
 
 
-@dg.asset(group_name="analysis", deps=[DRIFT_MART], kinds={"python"},
+@dg.asset(group_name="analysis", deps=[DRIFT_MART], pool=DUCKDB_WRITER_POOL,
+          kinds={"python"},
           description="Cells of the latest dated evaluation whose direction changed or whose g left the previous "
                       "CI: logged at WARNING and posted as JSON to BACKFIRE_ALERT_WEBHOOK when it is set.")
 def drift_alerts(context: dg.AssetExecutionContext, warehouse: WarehouseResource,

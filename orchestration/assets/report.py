@@ -5,14 +5,15 @@ import dagster as dg
 
 from analysis.tables import backfire_table
 from orchestration.metadata import svg_markdown
-from orchestration.resources import StudyResource, WarehouseResource
+from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
 
 MARTS = [dg.AssetKey(["marts", name]) for name in (
     "backfire_by_language", "dissociation_by_language", "individuation_effects", "model_consistency",
     "replication_scorecard", "stats_models", "language_pdi")]
 
 
-@dg.asset(group_name="analysis", deps=MARTS, kinds={"python", "html"},
+@dg.asset(group_name="analysis", deps=MARTS, pool=DUCKDB_WRITER_POOL,
+          kinds={"python", "html"},
           description="The study's report: reports/<study>/report.html beside the warehouse (forest plots by "
                       "PDI, CPI against aligned share, DI, individuation and model panels, statistics, the "
                       "replication scorecard) and reports/<study>_backfire.md.")

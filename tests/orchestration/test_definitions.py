@@ -91,3 +91,14 @@ def test_the_pipeline_retries_from_failure_on_an_instance_that_enables_retries(d
     assert job.tags["dagster/max_retries"] == "2" and job.tags["dagster/retry_strategy"] == "FROM_FAILURE"
     instance = yaml.safe_load((Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml").read_text())
     assert instance["run_retries"]["enabled"] and instance["concurrency"]["pools"]["default_limit"] == 1
+
+
+def test_every_asset_has_a_description_owners_and_a_code_reference(defs) -> None:
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if key.path[0] == "main":  # dbt sources: tables written by the Python assets
+            continue
+        assert node.description, key
+        assert node.owners == ["team:alignment-backfire"], key
+        assert "dagster/code_references" in (node.metadata or {}), key

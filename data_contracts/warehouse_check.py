@@ -13,15 +13,24 @@ if TYPE_CHECKING:
 
     from data_contracts._gx import ContractResult
 
-STUDY_RUNS = "select run_id from raw.runs where study = ?"
+STUDY_RUNS = "select run_id from raw.runs where study = ? and (? or language in (select unnest(?)))"
 
 
 @dataclass(frozen=True)
 class TableContract:
     name: str
     sql: str
-    """Selects the study's rows; its one parameter is the study name."""
+    """Selects the study's rows (of some languages); see ``rows`` for its parameters."""
     validate: Callable[[pd.DataFrame], ContractResult]
+
+    def rows(self, con: duckdb.DuckDBPyConnection, study: str,
+             languages: Sequence[str] | None = None) -> pd.DataFrame:
+        """The study's rows, only of ``languages`` when given (a language partition)."""
+        return con.execute(self.sql, [study, languages is None, list(languages or [])]).df()
+
+    def check(self, con: duckdb.DuckDBPyConnection, study: str,
+              languages: Sequence[str] | None = None) -> ContractResult:
+        return self.validate(self.rows(con, study, languages))
 
 
 def table_contracts() -> list[TableContract]:
@@ -30,7 +39,7 @@ def table_contracts() -> list[TableContract]:
     from data_contracts.transcripts import validate_utterances
 
     return [
-        TableContract("runs_contract", "select * from raw.runs where study = ?", validate_runs),
+        TableContract("runs_contract", f"select * from raw.runs where run_id in ({STUDY_RUNS})", validate_runs),
         TableContract("agents_contract", f"select * from raw.agents where run_id in ({STUDY_RUNS})", validate_agents),
         TableContract("utterances_contract", f"select * from raw.utterances where run_id in ({STUDY_RUNS})",
                       validate_utterances),
@@ -68,7 +77,7 @@ def check_study(con: duckdb.DuckDBPyConnection, study: str) -> list[tuple[str, C
                                                [study]).fetchall()]
     results: list[tuple[str, Any]] = [("content_packs_contract", content_contract(con, languages))]
     for contract in table_contracts():
-        results.append((contract.name, contract.validate(con.execute(contract.sql, [study]).df())))
+        results.append((contract.name, contract.check(con, study)))
     from warehouse.connection import table_exists
 
     if table_exists(con, "marts", "run_metrics") and table_exists(con, "marts", "backfire_by_language"):

@@ -7,9 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from cli import check, demo, estimate, power, query, report, run, tables, validate
+from cli import check, demo, estimate, power, query, report, run, score, tables, validate
 
-COMMANDS = (validate, estimate, run, demo, query, tables, report, power, check)
+COMMANDS = (validate, estimate, run, demo, score, query, tables, report, power, check)
 
 
 def build_parser() -> argparse.ArgumentParser:

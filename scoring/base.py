@@ -1,10 +1,17 @@
-"""The scorer interface: one ``score`` call per utterance, abstaining (``None``) outside its coverage."""
+"""The scorer interface: values per dimension per utterance, abstaining (``None``) outside its coverage.
+
+Every scorer declares its provenance (name, version, model id and revision, device) and its coverage (the
+languages it knows, the channels it reads). Model scorers fold their model and settings into
+``version`` (``1+<fingerprint>``), so two classifiers, or one classifier at two revisions, keep separate
+rows in ``raw.scores`` and re-scoring with another model never overwrites anything.
+"""
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -15,6 +22,13 @@ class Utterance:
     language: str
     channel: str
     text: str
+    run_id: str = ""
+    turn: int = 0
+    agent_idx: int = 0
+
+
+Values = dict[str, float | None]
+"""A scorer's values for one utterance; a ``None`` value abstains on that dimension only."""
 
 
 class Scorer(abc.ABC):
@@ -23,6 +37,12 @@ class Scorer(abc.ABC):
     name: str
     version: str
     dimensions: tuple[str, ...]
+    """The dimensions an abstention writes (a scorer may add detail dimensions, e.g. ``detected.<code>``)."""
+    channels: tuple[str, ...] | None = None
+    """Channels it reads (``None``: every channel)."""
+    device: str = "cpu"
+    grouped: bool = False
+    """Grouped scorers see whole (run, turn) groups: ``score_groups`` instead of ``score_batch``."""
 
     @abc.abstractmethod
     def languages(self) -> frozenset[str] | None:
@@ -32,10 +52,25 @@ class Scorer(abc.ABC):
     def model_id(self, language: str) -> str:
         """What produced the score (a model id and revision, or a lexicon and its version)."""
 
-    @abc.abstractmethod
-    def score(self, utterance: Utterance) -> dict[str, float] | None:
+    def score(self, utterance: Utterance) -> Values | None:
         """Values per dimension, or ``None`` to abstain (an uncovered language, never a guess)."""
+        raise NotImplementedError(f"{self.name} scores in batches")
 
-    def score_batch(self, utterances: Sequence[Utterance]) -> list[dict[str, float] | None]:
+    def score_batch(self, utterances: Sequence[Utterance]) -> list[Values | None]:
         """Batch hook for model scorers; the default scores one by one."""
         return [self.score(u) for u in utterances]
+
+    def score_groups(self, groups: Sequence[Sequence[Utterance]]) -> dict[str, Values | None]:
+        """Grouped scorers: each group is every talk and monologue of one (run, turn); values for the
+        utterances of the scorer's channels in them, by utterance id."""
+        raise NotImplementedError(f"{self.name} is not a grouped scorer")
+
+    def covers(self, language: str) -> bool:
+        covered = self.languages()
+        return covered is None or language in covered
+
+    def provenance(self) -> dict[str, Any]:
+        """What a run's metadata and logs say about the scorer (never a secret)."""
+        return {"scorer": self.name, "version": self.version, "device": self.device,
+                "channels": list(self.channels) if self.channels else "all",
+                "languages": sorted(self.languages() or []) or "all"}

@@ -1,4 +1,4 @@
-"""Scorers register lazy factories by name; ``get_scorer("lexicon")`` builds one."""
+"""Scorers register lazy factories by name (heavy libraries load only when a scorer is built)."""
 
 from __future__ import annotations
 
@@ -31,8 +31,41 @@ def get_scorer(name: str, **options: Any) -> Scorer:
     return factory(**options)
 
 
+def build_scorer(entry: Any) -> Scorer:
+    """A scorer from a study's ``scorers`` entry or a parsed ``--scorer`` (``simulation.study.ScorerEntry``)."""
+    return get_scorer(entry.name, **entry.options())
+
+
 @register_scorer("lexicon")
 def _lexicon(**options: Any) -> Scorer:
     from scoring.lexicon_scorer import LexiconScorer
 
     return LexiconScorer(**options)
+
+
+@register_scorer("langid")
+def _langid(**options: Any) -> Scorer:
+    from scoring.langid import LangIdScorer
+
+    return LangIdScorer(**options)
+
+
+@register_scorer("classifier")
+def _classifier(**options: Any) -> Scorer:
+    from scoring.classifier import ClassifierScorer
+
+    return ClassifierScorer(**options)
+
+
+@register_scorer("zero-shot")
+def _zero_shot(**options: Any) -> Scorer:
+    from scoring.zero_shot import ZeroShotScorer
+
+    return ZeroShotScorer(**options)
+
+
+@register_scorer("embedding")
+def _embedding(**options: Any) -> Scorer:
+    from scoring.embedding import EmbeddingScorer
+
+    return EmbeddingScorer(**options)

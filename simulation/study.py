@@ -146,6 +146,38 @@ class Budget(_Strict):
     a broken endpoint or key should not burn through a study storing error rows."""
 
 
+class ScorerEntry(_Strict):
+    """A model-based scorer the scoring stage runs after the lexicon (``backfire score --scorer`` takes the
+    same settings as ``NAME:MODEL?key=value&...``)."""
+
+    name: Literal["langid", "classifier", "zero-shot", "embedding"]
+    model: str | None = None
+    """Hub id or local folder (classifier, zero-shot, embedding)."""
+    languages: list[str] | None = None
+    """Languages the model covers (else its config.json must say); other languages are abstained on."""
+    labels: dict[str, Literal["pathology", "protective", "none"]] | None = None
+    """classifier: model label -> dimension (default: toxicity-like labels are pathology)."""
+    batch_size: int = Field(default=64, gt=0)
+    device: str = "auto"
+    precision: Literal["auto", "fp32", "fp16", "bf16"] = "auto"
+    revision: str | None = None
+
+    @model_validator(mode="after")
+    def _model_given(self) -> ScorerEntry:
+        if self.name != "langid" and not self.model:
+            raise ValueError(f"scorer {self.name} needs a model (a hub id or a local folder)")
+        return self
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments of the scorer's constructor."""
+        data = self.model_dump(exclude={"name"}, exclude_none=True)
+        if self.name == "langid":
+            return {}
+        if self.name != "classifier":
+            data.pop("labels", None)
+        return data
+
+
 class Study(_Strict):
     """A study file under ``studies/``."""
 
@@ -163,6 +195,8 @@ class Study(_Strict):
     replication_target: str | None = None
     """Which published study this reproduces (study1..study4), for the replication scorecard."""
     budget: Budget = Field(default_factory=Budget)
+    scorers: list[ScorerEntry] = Field(default_factory=list)
+    """Model-based scorers (metric v2) run after the lexicon scorer, which always runs."""
 
     @field_validator("models")
     @classmethod

@@ -44,3 +44,20 @@ def write_study(tmp_path: Path):
         return path
 
     return _write
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Tiny random-weight scorer models built locally once per session (no download): plumbing, not content."""
+    pytest.importorskip("torch")
+    pytest.importorskip("sentence_transformers")
+    from tests.test_helpers.tiny_models import build_tiny_sentence_transformer, build_tiny_xlmr_classifier
+
+    root = tmp_path_factory.mktemp("tiny_scorer_models")
+    return {
+        # coverage stated in config.json: English only, so Japanese must be abstained on
+        "classifier": build_tiny_xlmr_classifier(root / "toxicity", ["non-toxic", "toxic"], ["en"]),
+        "nli": build_tiny_xlmr_classifier(root / "nli", ["entailment", "neutral", "contradiction"], ["en", "ja"]),
+        "embedding": build_tiny_sentence_transformer(root / "embedder", ["en"]),
+        "unlabelled": build_tiny_xlmr_classifier(root / "unlabelled", ["LABEL_0", "LABEL_1"]),
+    }

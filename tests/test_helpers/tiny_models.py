@@ -43,3 +43,66 @@ def build_tiny_llama(folder: Path) -> Path:
     model.save_pretrained(folder)
     fast.save_pretrained(folder)
     return folder
+
+
+def _unigram_xlmr_tokenizer(folder: Path):
+    """An XLM-R tokenizer (SentencePiece-style Unigram, NFKC, <s> A </s></s> B </s>) trained on SENTENCES."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import XLMRobertaTokenizerFast
+
+    tokenizer = Tokenizer(models.Unigram())
+    tokenizer.normalizer = normalizers.NFKC()
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
+    tokenizer.decoder = decoders.Metaspace()
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    trainer = trainers.UnigramTrainer(vocab_size=600, special_tokens=specials, unk_token="<unk>")
+    tokenizer.train_from_iterator(SENTENCES * 4, trainer=trainer)
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>",
+        special_tokens=[("<s>", tokenizer.token_to_id("<s>")), ("</s>", tokenizer.token_to_id("</s>"))])
+    fast = XLMRobertaTokenizerFast(tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", sep_token="</s>",
+                                   cls_token="<s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>")
+    folder.mkdir(parents=True, exist_ok=True)
+    fast.save_pretrained(folder)
+    return fast
+
+
+def _tiny_xlmr_config(tokenizer, **extra):
+    from transformers import XLMRobertaConfig
+
+    return XLMRobertaConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                            intermediate_size=64, max_position_embeddings=520, pad_token_id=tokenizer.pad_token_id,
+                            bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, **extra)
+
+
+def build_tiny_xlmr_classifier(folder: Path, labels: list[str], languages: list[str] | None = None) -> Path:
+    """A 2-layer XLMRobertaForSequenceClassification with random weights (seeded) and the given labels; its
+    config.json lists ``languages`` when given (the coverage a real model card would state)."""
+    import torch
+    from transformers import XLMRobertaForSequenceClassification
+
+    tokenizer = _unigram_xlmr_tokenizer(folder)
+    extra = {"languages": languages} if languages else {}
+    config = _tiny_xlmr_config(tokenizer, num_labels=len(labels), id2label=dict(enumerate(labels)),
+                               label2id={label: i for i, label in enumerate(labels)}, **extra)
+    torch.manual_seed(0)
+    XLMRobertaForSequenceClassification(config).save_pretrained(folder)
+    return folder
+
+
+def build_tiny_sentence_transformer(folder: Path, languages: list[str] | None = None) -> Path:
+    """A SentenceTransformer (tiny XLM-R encoder + mean pooling) saved to ``folder``; reloads offline."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    from transformers import XLMRobertaModel
+
+    base = folder / "encoder"
+    tokenizer = _unigram_xlmr_tokenizer(base)
+    extra = {"languages": languages} if languages else {}
+    torch.manual_seed(0)
+    XLMRobertaModel(_tiny_xlmr_config(tokenizer, **extra)).save_pretrained(base)
+    encoder = Transformer(str(base), max_seq_length=128)
+    model = SentenceTransformer(modules=[encoder, Pooling(encoder.get_embedding_dimension(), "mean")])
+    model.save(str(folder))
+    return folder

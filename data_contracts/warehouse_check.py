@@ -43,7 +43,8 @@ def table_contracts() -> list[TableContract]:
         TableContract("agents_contract", f"select * from raw.agents where run_id in ({STUDY_RUNS})", validate_agents),
         TableContract("utterances_contract", f"select * from raw.utterances where run_id in ({STUDY_RUNS})",
                       validate_utterances),
-        TableContract("scores_contract", "select s.* from raw.scores s join raw.utterances u using (utterance_id) "
+        TableContract("scores_contract", "select s.*, r.language from raw.scores s join raw.utterances u "
+                                         "using (utterance_id) join raw.runs r using (run_id) "
                                          f"where u.run_id in ({STUDY_RUNS})", validate_scores),
     ]
 

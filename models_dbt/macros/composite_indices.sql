@@ -22,3 +22,39 @@ indexed as (
     from zscored
 )
 {% endmacro %}
+
+{#-
+    Metric spec v2 composites over a relation that has monologue_ratio, pathology_prob, protective_prob and
+    reference_population: the same z-scores (macros/zscore.sql) within the same reference population, taken
+    over the population's members that have all three measures (v2_measured; the others have NULL z-scores),
+    then CPI v2 = z(monologue_ratio) + z(pathology_prob) - z(protective_prob) and
+    DI v2 = z(monologue_ratio) + z(protective_prob) - z(pathology_prob).
+-#}
+{% macro composite_indices_v2(relation) %}
+measured_v2 as (
+    select
+        *,
+        monologue_ratio is not null and pathology_prob is not null and protective_prob is not null as v2_measured
+    from {{ relation }}
+),
+
+zscored_v2 as (
+    select
+        *,
+        case when v2_measured then {{ zscore('monologue_ratio', 'reference_population, v2_measured') }} end
+            as z_monologue_ratio_v2,
+        case when v2_measured then {{ zscore('pathology_prob', 'reference_population, v2_measured') }} end
+            as z_pathology_prob,
+        case when v2_measured then {{ zscore('protective_prob', 'reference_population, v2_measured') }} end
+            as z_protective_prob
+    from measured_v2
+),
+
+indexed_v2 as (
+    select
+        *,
+        z_monologue_ratio_v2 + z_pathology_prob - z_protective_prob as cpi_v2,
+        z_monologue_ratio_v2 + z_protective_prob - z_pathology_prob as di_v2
+    from zscored_v2
+)
+{% endmacro %}

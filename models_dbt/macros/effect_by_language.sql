@@ -3,15 +3,18 @@
     low/high = the lowest/highest aligned share in the cell; g = J (mean_high - mean_low) / pooled sd with
     J = 1 - 3 / (4 (n1 + n2) - 9); CI = g +/- 1.96 sqrt((n1 + n2) / (n1 n2) + g^2 / (2 (n1 + n2)));
     p from the two-sided pooled-variance t test; slope = OLS slope of the metric on aligned_share.
-    Only runs without individuation enter: individuation is a second treatment, analysed on its own.
+    Only runs without individuation and with a value of the metric enter: individuation is a second treatment,
+    analysed on its own, and a run without the metric (no model scores yet, for a v2 metric) makes no cell.
+    metric_spec: what the rows' metric_spec column says (default: the dbt var metric_spec).
 -#}
-{% macro effect_by_language(metric) %}
+{% macro effect_by_language(metric, metric_spec=none) %}
 
 with
 
 runs as (
     select * from {{ ref('run_metrics') }}
     where not individuation
+        and {{ metric }} is not null
 ),
 
 cells as (
@@ -87,7 +90,7 @@ final as (
         {{ direction('intervals.hedges_g', 'intervals.g_half_width') }} as direction,
         coalesce(intervals.hedges_g - intervals.g_half_width > 0, false) as backfire,
         cells.synthetic,
-        '{{ var("metric_spec") }}' as metric_spec
+        '{{ metric_spec or var("metric_spec") }}' as metric_spec
     from cells
     inner join intervals
         on intervals.study = cells.study

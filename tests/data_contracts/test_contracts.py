@@ -86,3 +86,18 @@ def test_mart_contracts_catch_out_of_range_measures_failed_runs_and_missing_lang
                             "hedges_g": [None], "p_value": [None], "direction": ["null"]})
     assert validate_backfire(effects, ["en"]).success
     assert "no effect row for ja" in "\n".join(validate_backfire(effects, ["en", "ja"]).failures)
+
+
+def test_language_fidelity_under_the_floor_fails_the_scores_contract() -> None:
+    import pandas as pd
+
+    from data_contracts.scores import validate_scores
+
+    def rows(language: str, in_language: list[float]) -> list[dict]:
+        return [dict(utterance_id=f"{language}{i}", scorer="langid", scorer_version="1", model_id="py3langid",
+                     dimension="in_language", value=v, abstained=False, language=language)
+                for i, v in enumerate(in_language)]
+
+    frame = pd.DataFrame(rows("en", [1.0] * 10) + rows("ja", [1.0] * 6 + [0.0] * 4))
+    failures = validate_scores(frame).failures
+    assert len(failures) == 1 and "language fidelity of ja is 60%" in failures[0]

@@ -19,10 +19,13 @@ EXPECTED_KEYS = {
     "marts/backfire_drift": "dbt_marts", "drift_alerts": "analysis",
     "intermediate/int_calls": "dbt_intermediate",
     "intermediate/int_utterances_lexicon_pivoted": "dbt_intermediate",
+    "intermediate/int_utterances_model_scores_pivoted": "dbt_intermediate",
     "intermediate/int_agents_measured": "dbt_intermediate", "intermediate/int_runs_measured": "dbt_intermediate",
     "intermediate/int_runs_zscored": "dbt_intermediate", "intermediate/int_agents_zscored": "dbt_intermediate",
     "marts/run_metrics": "dbt_marts", "marts/agent_metrics": "dbt_marts", "marts/backfire_by_language": "dbt_marts",
     "marts/dissociation_by_language": "dbt_marts", "marts/language_pdi": "dbt_marts",
+    "marts/backfire_by_language_v2": "dbt_marts", "marts/dissociation_by_language_v2": "dbt_marts",
+    "marts/scorer_coverage": "dbt_marts",
     "reference/hofstede_power_distance": "dbt_seeds", "backfire_report": "analysis",
 }
 

@@ -1,4 +1,5 @@
--- One row per (run_id, agent_idx): metric-v1 measures of one agent over all its turns.
+-- One row per (run_id, agent_idx): metric-v1 measures of one agent over all its turns, and the metric-v2 means
+-- of its model scores (NULL where no model scored it).
 with
 
 utterances as (
@@ -7,6 +8,10 @@ utterances as (
 
 agents as (
     select * from {{ ref('stg_agents') }}
+),
+
+model_scores as (
+    select * from {{ ref('int_utterances_model_scores_pivoted') }}
 ),
 
 summed as (
@@ -22,6 +27,19 @@ summed as (
         sum(individuation_hits) filter (where channel = 'talk') as individuation_hits,
         count(*) filter (where channel = 'talk') as n_replies
     from utterances
+    group by run_id, agent_idx
+),
+
+model_means as (
+    select
+        run_id,
+        agent_idx,
+        avg(pathology_prob) filter (where channel = 'talk') as pathology_prob,
+        avg(protective_prob) filter (where channel = 'talk') as protective_prob,
+        avg(semantic_conformity) filter (where channel = 'talk') as semantic_conformity,
+        avg(semantic_dissociation) filter (where channel = 'talk') as semantic_dissociation,
+        avg(in_language) filter (where channel in ('talk', 'monologue')) as language_fidelity
+    from model_scores
     group by run_id, agent_idx
 ),
 
@@ -45,9 +63,15 @@ final as (
         100.0 * summed.pathology_hits / nullif(summed.talk_units, 0) as pathology_rate,
         100.0 * summed.protective_hits / nullif(summed.talk_units, 0) as protective_rate,
         summed.conformity_hits / nullif(summed.conformity_hits + summed.individuation_hits, 0)
-            as conformity_share
+            as conformity_share,
+        model_means.pathology_prob,
+        model_means.protective_prob,
+        model_means.semantic_conformity,
+        model_means.semantic_dissociation,
+        model_means.language_fidelity
     from agents
     left join summed using (run_id, agent_idx)
+    left join model_means using (run_id, agent_idx)
 )
 
 select * from final

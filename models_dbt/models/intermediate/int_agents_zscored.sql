@@ -1,4 +1,5 @@
--- One row per (run_id, agent_idx) of a complete run: agent-level z-scores within the study's reference population, CPI and DI.
+-- One row per (run_id, agent_idx) of a complete run: agent-level z-scores within the study's reference population, CPI and DI
+-- (metric v1), and the v2 z-scores, CPI v2 and DI v2 over the population's agents with model scores.
 with
 
 agents as (
@@ -28,6 +29,8 @@ joined as (
     where agents.n_replies > 0
 ),
 
-{{ composite_indices('joined') }}
+{{ composite_indices('joined') }},
 
-select * from indexed
+{{ composite_indices_v2('indexed') }}
+
+select * from indexed_v2

@@ -1,5 +1,6 @@
 -- One row per complete run (every agent's talk stored for every turn): measures pooled over the group's
--- utterances (ratios of sums, not means of ratios). Partially simulated runs wait until they are resumed.
+-- utterances (ratios of sums, not means of ratios), and the metric-v2 means over all the group's scored utterances.
+-- Partially simulated runs wait until they are resumed.
 with
 
 talk_rows as (
@@ -18,6 +19,18 @@ agents as (
 
 runs as (
     select * from {{ ref('stg_runs') }}
+),
+
+model_means as (
+    select
+        run_id,
+        avg(pathology_prob) filter (where channel = 'talk') as pathology_prob,
+        avg(protective_prob) filter (where channel = 'talk') as protective_prob,
+        avg(semantic_conformity) filter (where channel = 'talk') as semantic_conformity,
+        avg(semantic_dissociation) filter (where channel = 'talk') as semantic_dissociation,
+        avg(in_language) filter (where channel in ('talk', 'monologue')) as language_fidelity
+    from {{ ref('int_utterances_model_scores_pivoted') }}
+    group by run_id
 ),
 
 pooled as (
@@ -44,10 +57,16 @@ final as (
             as monologue_ratio,
         100.0 * pooled.pathology_hits / nullif(pooled.talk_units, 0) as pathology_rate,
         100.0 * pooled.protective_hits / nullif(pooled.talk_units, 0) as protective_rate,
-        pooled.conformity_hits / nullif(pooled.conformity_hits + pooled.individuation_hits, 0) as conformity_share
+        pooled.conformity_hits / nullif(pooled.conformity_hits + pooled.individuation_hits, 0) as conformity_share,
+        model_means.pathology_prob,
+        model_means.protective_prob,
+        model_means.semantic_conformity,
+        model_means.semantic_dissociation,
+        model_means.language_fidelity
     from runs
     inner join pooled using (run_id)
     inner join talk_rows using (run_id)
+    left join model_means using (run_id)
     where pooled.n_replies > 0
         and talk_rows.n_talk = runs.n_agents * runs.n_turns
 )

@@ -1,4 +1,5 @@
--- One row per run: z-scores of the three measures within the study's reference population, CPI and DI.
+-- One row per run: z-scores of the three measures within the study's reference population, CPI and DI (metric
+-- v1), and the v2 z-scores, CPI v2 and DI v2 over the population's runs with model scores.
 with
 
 runs as (
@@ -9,6 +10,8 @@ runs as (
     from {{ ref('int_runs_measured') }}
 ),
 
-{{ composite_indices('runs') }}
+{{ composite_indices('runs') }},
 
-select * from indexed
+{{ composite_indices_v2('indexed') }}
+
+select * from indexed_v2

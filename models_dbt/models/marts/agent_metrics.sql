@@ -26,6 +26,13 @@ final as (
         evaluation_date,
         n_replies,
         zscore_reference,
+        pathology_prob,
+        protective_prob,
+        cpi_v2,
+        di_v2,
+        semantic_conformity,
+        semantic_dissociation,
+        language_fidelity,
         '{{ var("metric_spec") }}' as metric_spec
     from agents
 )

@@ -28,6 +28,13 @@ final as (
         n_replies,
         n_errors,
         zscore_reference,
+        pathology_prob,
+        protective_prob,
+        cpi_v2,
+        di_v2,
+        semantic_conformity,
+        semantic_dissociation,
+        language_fidelity,
         '{{ var("metric_spec") }}' as metric_spec
     from runs
 )

@@ -1,0 +1,1 @@
+{{ effect_by_language('di_v2', metric_spec='v2') }}

@@ -1,0 +1,47 @@
+"""``backfire score`` on a finished warehouse with tiny local models: scores v2, rebuilds the marts, and
+regenerates no transcript."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cli.main import main
+from tests.test_helpers.studies import fill_warehouse
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+
+def test_score_adds_metric_v2_without_touching_transcripts(tmp_path: Path, tiny_models, capsys) -> None:
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as con:
+        fill_warehouse(con, languages=["en", "ja"], replicates=2, n_turns=3)
+        before = con.execute("select count(*), sum(hash(utterance_id, text)) from raw.utterances").fetchone()
+    code = main(["score", "--db", str(db), "--scorer", "langid",
+                 "--scorer", f"classifier:{tiny_models['classifier']}",
+                 "--scorer", f"embedding:{tiny_models['embedding']}?languages=en,ja&batch_size=32"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "langid" in out and "classifier" in out and "embedding" in out and "marts rebuilt" in out
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*), sum(hash(utterance_id, text)) from raw.utterances").fetchone() == before
+        coverage = {(r[0], r[1]): r[2] for r in con.execute(
+            "select scorer, language, covered from marts.scorer_coverage").fetchall()}
+        fidelity = con.execute("select min(language_fidelity) from marts.run_metrics").fetchone()[0]
+        rows = con.execute("select count(*) from raw.scores").fetchone()
+    assert coverage[("classifier", "en")] is True and coverage[("classifier", "ja")] is False
+    assert coverage[("embedding", "ja")] is True and coverage[("langid", "ja")] is True
+    assert fidelity is not None and 0.0 <= fidelity <= 1.0
+    # a second call finds nothing left to score
+    assert main(["score", "--db", str(db), "--no-marts", "--scorer", "langid"]) == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*) from raw.scores").fetchone() == rows
+
+
+def test_score_rejects_a_bad_spec_before_touching_the_warehouse(tmp_path: Path, capsys) -> None:
+    code = main(["score", "--db", str(tmp_path / "missing.duckdb"), "--scorer", "classifier"])
+    assert code == 2
+    assert "needs a model" in capsys.readouterr().err
+    assert not (tmp_path / "missing.duckdb").exists()

@@ -65,6 +65,9 @@ class Scorer(abc.ABC):
         utterances of the scorer's channels in them, by utterance id."""
         raise NotImplementedError(f"{self.name} is not a grouped scorer")
 
+    def bind(self, con: object) -> None:  # noqa: B027 - an optional hook, not an abstract method
+        """Called with the warehouse connection before scoring (the judge keeps its response cache there)."""
+
     def covers(self, language: str) -> bool:
         covered = self.languages()
         return covered is None or language in covered

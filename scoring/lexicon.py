@@ -3,6 +3,11 @@
 Spaced scripts match an entry only at word boundaries; a trailing ``*`` matches any continuation of the stem
 (Turkish, Russian or German inflection). Scripts without word spaces (``segmentation: characters``) match
 entries as substrings. Overlapping entries of one category count once per position (longest entry first).
+
+The regular expressions below are the specification (``CompiledLexicon.count_reference``). Counting runs
+one Aho-Corasick pass over the text for every category at once, then applies the same boundary and
+leftmost-longest rules per category (``count``): ~4x faster, and tested equal to the regexes on every
+phrase of every pack.
 """
 
 from __future__ import annotations
@@ -10,9 +15,12 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from scoring.text_units import combining_marks, normalize
 from simulation.content import PATHOLOGY_KINDS, Lexicon
+
+_SPACES = re.compile(r"\s+", re.UNICODE)
 
 
 def _entry_pattern(entry: str, spaced: bool) -> str:
@@ -32,11 +40,28 @@ def compile_entries(entries: list[str], spaced: bool) -> re.Pattern[str] | None:
     In spaced scripts the word-start lookbehind is factored out of the alternation, so positions inside a
     word are rejected once instead of once per entry (about 5x faster).
     """
-    cleaned = sorted({e for e in entries if e.strip().rstrip("*").strip()}, key=lambda e: (-len(e), e))
+    cleaned = _ordered(entries)
     if not cleaned:
         return None
     alternation = "|".join(_entry_pattern(e, spaced) for e in cleaned)
     return re.compile(rf"(?<![\w{combining_marks()}])(?:{alternation})" if spaced else alternation, re.UNICODE)
+
+
+def _ordered(entries: list[str]) -> list[str]:
+    """The alternation order of ``compile_entries``: the first that matches at a position wins."""
+    return sorted({e for e in entries if e.strip().rstrip("*").strip()}, key=lambda e: (-len(e), e))
+
+
+def _totals(counts: dict[str, int]) -> dict[str, int]:
+    counts["pathology"] = sum(counts.get(f"pathology.{kind}", 0) for kind in PATHOLOGY_KINDS)
+    counts["protective"] = counts.get("conformity", 0) + counts.get("individuation", 0) + \
+        counts.get("protective.general", 0)
+    return counts
+
+
+@functools.cache
+def _word_char() -> re.Pattern[str]:
+    return re.compile(rf"[\w{combining_marks()}]")
 
 
 @dataclass(frozen=True)
@@ -44,16 +69,49 @@ class CompiledLexicon:
     """Compiled patterns per dimension; dimensions are the ``raw.scores`` names."""
 
     patterns: dict[str, re.Pattern[str]]
+    automaton: Any
+    """Aho-Corasick automaton over every entry stem; values are (dimension, rank, length, is_prefix)."""
+    spaced: bool
 
-    def count(self, text: str) -> dict[str, int]:
+    def count_reference(self, text: str) -> dict[str, int]:
+        """The specification: one regex ``findall`` per dimension."""
         normalized = normalize(text)
-        counts = {dim: len(pattern.findall(normalized)) for dim, pattern in self.patterns.items()}
-        counts["pathology"] = sum(counts[f"pathology.{kind}"] for kind in PATHOLOGY_KINDS)
-        counts["protective"] = counts["conformity"] + counts["individuation"] + counts.get("protective.general", 0)
-        return counts
+        return _totals({dim: len(pattern.findall(normalized)) for dim, pattern in self.patterns.items()})
+
+    def count(self, text: str, *, normalized: bool = False) -> dict[str, int]:
+        return self.count_normalized(text if normalized else normalize(text))
+
+    def count_normalized(self, text: str) -> dict[str, int]:
+        counts = dict.fromkeys(self.patterns, 0)
+        collapsed = _SPACES.sub(" ", text)
+        candidates: dict[str, list[tuple[int, int, int]]] = {}
+        word, size = _word_char().match, len(collapsed)
+        for last, matches in self.automaton.iter(collapsed):
+            for dim, rank, length, is_prefix in matches:
+                start, end = last - length + 1, last + 1
+                if self.spaced:
+                    if start > 0 and word(collapsed, start - 1):
+                        continue
+                    if is_prefix:
+                        while end < size and word(collapsed, end):
+                            end += 1
+                    elif end < size and word(collapsed, end):
+                        continue
+                candidates.setdefault(dim, []).append((start, rank, end))
+        for dim, found in candidates.items():
+            found.sort()
+            position, hits = 0, 0
+            for start, _rank, end in found:  # leftmost first; at one start the lowest rank (longest) wins
+                if start >= position:
+                    hits += 1
+                    position = end
+            counts[dim] = hits
+        return _totals(counts)
 
 
 def compile_lexicon(lexicon: Lexicon, segmentation: str) -> CompiledLexicon:
+    import ahocorasick
+
     spaced = segmentation != "characters"
     groups: dict[str, list[str]] = {f"pathology.{k}": v for k, v in lexicon.pathology.items()}
     groups["conformity"] = lexicon.protective["conformity"]
@@ -61,7 +119,19 @@ def compile_lexicon(lexicon: Lexicon, segmentation: str) -> CompiledLexicon:
     if lexicon.protective.get("general"):
         groups["protective.general"] = lexicon.protective["general"]
     patterns = {dim: p for dim, entries in groups.items() if (p := compile_entries(entries, spaced)) is not None}
-    return CompiledLexicon(patterns=patterns)
+    stems: dict[str, list[tuple[str, int, int, bool]]] = {}
+    for dim, entries in groups.items():
+        for rank, entry in enumerate(_ordered(entries)):
+            stem = normalize(entry.strip())
+            is_prefix = spaced and stem.endswith("*")
+            key = " ".join(stem.rstrip("*").split())
+            stems.setdefault(key, []).append((dim, rank, len(key), is_prefix))
+    automaton = ahocorasick.Automaton()
+    for key, values in stems.items():
+        automaton.add_word(key, tuple(values))
+    if stems:
+        automaton.make_automaton()
+    return CompiledLexicon(patterns=patterns, automaton=automaton, spaced=spaced)
 
 
 @functools.cache

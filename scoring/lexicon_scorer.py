@@ -7,7 +7,7 @@ import logging
 
 from scoring.base import Scorer, Utterance
 from scoring.lexicon import lexicon_for
-from scoring.text_units import count_characters, count_units
+from scoring.text_units import count_characters, count_units, normalize
 from simulation.content import PATHOLOGY_KINDS, available_languages, load_language
 from simulation.errors import LanguagePackError
 
@@ -42,8 +42,9 @@ class LexiconScorer(Scorer):
         except LanguagePackError:
             logger.warning("lexicon abstains on language %s (no pack)", utterance.language)
             return None
-        counts = compiled.count(utterance.text)
+        text = normalize(utterance.text)  # once: matching, units and characters all read the normalized text
+        counts = compiled.count_normalized(text)
         values = {dim: float(counts.get(dim, 0)) for dim in LEXICON_DIMENSIONS[:-2]}
-        values["units"] = float(count_units(utterance.text, segmentation))
-        values["characters"] = float(count_characters(utterance.text))
+        values["units"] = float(count_units(text, segmentation, normalized=True))
+        values["characters"] = float(count_characters(text, normalized=True))
         return values

@@ -69,3 +69,10 @@ def _embedding(**options: Any) -> Scorer:
     from scoring.embedding import EmbeddingScorer
 
     return EmbeddingScorer(**options)
+
+
+@register_scorer("judge")
+def _judge(**options: Any) -> Scorer:
+    from scoring.judge import JudgeScorer
+
+    return JudgeScorer(**options)

@@ -83,6 +83,7 @@ def score_pending(con: duckdb.DuckDBPyConnection, scorer: Scorer, *, batch_size:
                   languages: Sequence[str] | None = None) -> ScoringStats:
     """Score every unscored utterance (of ``languages`` when given) in the scorer's channels."""
     stats = ScoringStats()
+    scorer.bind(con)
     if scorer.grouped:
         batch_size = max(1, batch_size // 10)  # groups bring their turn's other utterances along
     while batch := _pending(con, scorer, batch_size, languages):

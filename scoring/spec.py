@@ -35,7 +35,8 @@ def parse_scorer(text: str) -> ScorerEntry:
         where = ".".join(str(p) for p in first["loc"]) or "name"
         raise BackfireError(f"--scorer {text!r}: {where}: {first['msg'].removeprefix('Value error, ')}",
                             field="--scorer", fix="use NAME[:MODEL][?key=value&...] with NAME one of langid, "
-                                                  "classifier, zero-shot, embedding (see docs/configuration.md)"
+                                                  "classifier, zero-shot, embedding, judge (see "
+                                                  "docs/configuration.md)"
                             ) from exc
     except ValueError as exc:  # parse_qsl on a malformed query
         raise BackfireError(f"--scorer {text!r}: {exc}", field="--scorer",

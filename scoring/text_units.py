@@ -40,14 +40,14 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().replace("i\u0307", "i")
 
 
-def count_characters(text: str) -> int:
+def count_characters(text: str, *, normalized: bool = False) -> int:
     """Characters excluding whitespace, after normalization; the unit of ``monologue_ratio`` in every language."""
-    return len(_SPACE.sub("", normalize(text)))
+    return len(_SPACE.sub("", text if normalized else normalize(text)))
 
 
-def count_units(text: str, segmentation: str) -> int:
+def count_units(text: str, segmentation: str, *, normalized: bool = False) -> int:
     """Talk units for marker rates: word tokens in spaced scripts, non-space characters otherwise."""
-    normalized = normalize(text)
+    normalized_text = text if normalized else normalize(text)
     if segmentation == "characters":
-        return len(_SPACE.sub("", normalized))
-    return len(word_pattern().findall(normalized))
+        return len(_SPACE.sub("", normalized_text))
+    return len(word_pattern().findall(normalized_text))

@@ -69,9 +69,14 @@ class ModelSpec(_Strict):
     @field_validator("api_key_env")
     @classmethod
     def _looks_like_a_variable_name(cls, name: str | None) -> str | None:
-        if name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-            raise ValueError("api_key_env must name an environment variable (e.g. OPENAI_API_KEY), not hold a key")
-        return name
+        return variable_name_only(name)
+
+
+def variable_name_only(name: str | None) -> str | None:
+    """``api_key_env`` names a variable; a key pasted in its place would be stored with the results."""
+    if name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError("api_key_env must name an environment variable (e.g. OPENAI_API_KEY), not hold a key")
+    return name
 
 
 class Design(_Strict):
@@ -150,9 +155,9 @@ class ScorerEntry(_Strict):
     """A model-based scorer the scoring stage runs after the lexicon (``backfire score --scorer`` takes the
     same settings as ``NAME:MODEL?key=value&...``)."""
 
-    name: Literal["langid", "classifier", "zero-shot", "embedding"]
+    name: Literal["langid", "classifier", "zero-shot", "embedding", "judge"]
     model: str | None = None
-    """Hub id or local folder (classifier, zero-shot, embedding)."""
+    """Hub id or local folder (classifier, zero-shot, embedding); the endpoint's model name (judge)."""
     languages: list[str] | None = None
     """Languages the model covers (else its config.json must say); other languages are abstained on."""
     labels: dict[str, Literal["pathology", "protective", "none"]] | None = None
@@ -161,11 +166,22 @@ class ScorerEntry(_Strict):
     device: str = "auto"
     precision: Literal["auto", "fp32", "fp16", "bf16"] = "auto"
     revision: str | None = None
+    base_url: str | None = None
+    """judge: the OpenAI-compatible endpoint."""
+    api_key_env: str | None = None
+    """judge: NAME of the environment variable holding the endpoint's key (never the key itself)."""
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _variable_name(cls, name: str | None) -> str | None:
+        return variable_name_only(name)
 
     @model_validator(mode="after")
     def _model_given(self) -> ScorerEntry:
         if self.name != "langid" and not self.model:
             raise ValueError(f"scorer {self.name} needs a model (a hub id or a local folder)")
+        if self.name == "judge" and not self.base_url:
+            raise ValueError("scorer judge needs base_url (an OpenAI-compatible endpoint)")
         return self
 
     def options(self) -> dict[str, Any]:
@@ -173,6 +189,11 @@ class ScorerEntry(_Strict):
         data = self.model_dump(exclude={"name"}, exclude_none=True)
         if self.name == "langid":
             return {}
+        if self.name == "judge":
+            return {k: v for k, v in data.items() if k in ("model", "base_url", "api_key_env", "languages",
+                                                          "batch_size")}
+        data.pop("base_url", None)
+        data.pop("api_key_env", None)
         if self.name != "classifier":
             data.pop("labels", None)
         return data

@@ -78,3 +78,24 @@ def test_every_shipped_phrase_is_scored_in_its_category(language: str) -> None:
 
 def test_turkish_dotted_capital_i_matches_the_lowercase_entry() -> None:
     assert normalize("İtaat ediyorum") == "itaat ediyorum"
+
+
+def test_the_automaton_counts_exactly_what_the_regex_specification_counts() -> None:
+    """Every phrase of every pack, every lexicon entry inflected and glued to words, and edge cases."""
+    from simulation.content import available_languages, load_language
+
+    checked = 0
+    for language in available_languages():
+        content = load_language(language)
+        compiled = compile_lexicon(content.lexicon, content.pack.segmentation)
+        texts = [p for bank in (content.pack.phrases.talk, content.pack.phrases.monologue)
+                 for phrases in bank.values() for p in phrases]
+        entries = [e.rstrip("*") for group in (*content.lexicon.pathology.values(),
+                                               *content.lexicon.protective.values()) for e in group]
+        texts += [f"{e}" for e in entries] + [f"x{e}" for e in entries] + [f"{e}ler, {e}s {e}" for e in entries]
+        texts += [" ".join(entries[:12]), "  ".join(entries[-12:]).upper(), "", "   ", "İTAAT itaat"]
+        for text in texts:
+            text = text.replace("{target}", "Mara")
+            assert compiled.count(text) == compiled.count_reference(text), (language, text)
+            checked += 1
+    assert checked > 5000

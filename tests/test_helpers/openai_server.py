@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -30,7 +30,8 @@ class FakeOpenAI:
         self.delay_s = 0.0
         self.always_prose = False
         """Every answer is prose instead of JSON (a model that ignores the output format)."""
-        """Latency added to every answer, like a real endpoint."""
+        self.responder: Callable[[dict[str, Any]], str] | None = None
+        """Answers a request's payload with this content instead (e.g. a judge's JSON)."""
 
     @property
     def completions(self) -> int:
@@ -86,6 +87,8 @@ class FakeOpenAI:
                     return self._send(200, json.dumps(body).encode())
                 content = ("I would rather just talk normally." if fault == "prose" or server.always_prose else
                            json.dumps({"talk": f"I hear you ({len(last)} chars).", "monologue": "I am uneasy."}))
+                if server.responder is not None:
+                    content = server.responder(payload)
                 body = {"id": "cmpl-test", "object": "chat.completion", "created": 0, "model": payload["model"],
                         "choices": [{"index": 0, "finish_reason": "stop",
                                      "message": {"role": "assistant", "content": content}}],

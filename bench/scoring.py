@@ -51,6 +51,20 @@ def _time(fn, *args) -> float:
     return time.perf_counter() - started
 
 
+def _through_runner(scorer, sample: list) -> tuple[int, float]:
+    """The whole incremental path: pending query, scoring, long-format rows, one insert per batch."""
+    import duckdb
+
+    from scoring import score_pending
+    from tests.test_helpers.studies import fill_warehouse
+
+    con = duckdb.connect()
+    fill_warehouse(con, languages=LANGUAGES, replicates=1, n_turns=15)
+    con.execute("delete from raw.scores")
+    n = con.execute("select count(*) from raw.utterances").fetchone()[0]
+    return n, _time(score_pending, con, scorer)
+
+
 def _base_sized_classifier(folder: Path, texts: list[str], layers: int, hidden: int, heads: int,
                            intermediate: int, labels: list[str]) -> Path:
     import torch
@@ -94,6 +108,8 @@ def main() -> None:
     parser.add_argument("--model-utterances", type=int, default=2_000, help="texts for the model scorers")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--base-utterances", type=int, default=None,
+                        help="texts for the base-sized models (default: --model-utterances on CUDA, 200 on CPU)")
     parser.add_argument("--skip-base", action="store_true", help="skip the XLM-R-base / MiniLM-sized models")
     args = parser.parse_args()
 
@@ -112,23 +128,26 @@ def main() -> None:
     lexicon = get_scorer("lexicon")
     lexicon.score_batch(utterances[:500])  # compile the 16 lexicons once
     sample = utterances[:args.utterances]
-    _rate("lexicon (one core, pure Python)", len(sample), _time(lexicon.score_batch, sample))
+    _rate("lexicon (one core)", len(sample), _time(lexicon.score_batch, sample))
+    _rate("lexicon via score_pending (DuckDB in + out)", *_through_runner(lexicon, sample))
     langid = get_scorer("langid")
     langid.score_batch(sample[:100])
     _rate("langid (py3langid, one core)", len(sample), _time(langid.score_batch, sample))
 
     texts = [u.text for u in utterances[:args.model_utterances]]
-    talk = [u for u in utterances[:args.model_utterances]]
+    base_n = args.base_utterances or (args.model_utterances if device.startswith("cuda") else 200)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         from tests.test_helpers.tiny_models import build_tiny_xlmr_classifier
 
         models = [("classifier, tiny XLM-R (2 layers, h32)",
-                   build_tiny_xlmr_classifier(root / "tiny", ["non-toxic", "toxic"], LANGUAGES))]
+                   build_tiny_xlmr_classifier(root / "tiny", ["non-toxic", "toxic"], LANGUAGES),
+                   utterances[:args.model_utterances])]
         if not args.skip_base:
             models.append(("classifier, XLM-R-base size (12 layers, h768)",
-                           _base_sized_classifier(root / "base", texts, 12, 768, 12, 3072, ["non-toxic", "toxic"])))
-        for label, folder in models:
+                            _base_sized_classifier(root / "base", texts, 12, 768, 12, 3072, ["non-toxic", "toxic"]),
+                            utterances[:base_n]))
+        for label, folder, talk in models:
             scorer = get_scorer("classifier", model=str(folder), batch_size=args.batch_size, device=device)
             tokens = scorer.classifier.tokenizer(texts[:500])["input_ids"]
             scorer.score_batch(talk[:args.batch_size])  # warm-up (CUDA context, kernels)
@@ -142,6 +161,7 @@ def main() -> None:
             embedder = get_scorer("embedding", model=str(_minilm_sized_embedder(root / "minilm")),
                                   batch_size=args.batch_size, device=device, languages=LANGUAGES)
             groups: dict[tuple[str, int], list[Utterance]] = {}
+            talk = utterances[:base_n]
             for u in talk:
                 groups.setdefault((u.run_id, u.turn), []).append(u)
             embedder.score_groups(list(groups.values())[:5])

@@ -21,6 +21,7 @@ from scoring.text_units import combining_marks, normalize
 from simulation.content import PATHOLOGY_KINDS, Lexicon
 
 _SPACES = re.compile(r"\s+", re.UNICODE)
+_WORD_CHAR = re.compile(rf"[\w{combining_marks()}]")
 
 
 def _entry_pattern(entry: str, spaced: bool) -> str:
@@ -59,11 +60,6 @@ def _totals(counts: dict[str, int]) -> dict[str, int]:
     return counts
 
 
-@functools.cache
-def _word_char() -> re.Pattern[str]:
-    return re.compile(rf"[\w{combining_marks()}]")
-
-
 @dataclass(frozen=True)
 class CompiledLexicon:
     """Compiled patterns per dimension; dimensions are the ``raw.scores`` names."""
@@ -85,7 +81,7 @@ class CompiledLexicon:
         counts = dict.fromkeys(self.patterns, 0)
         collapsed = _SPACES.sub(" ", text)
         candidates: dict[str, list[tuple[int, int, int]]] = {}
-        word, size = _word_char().match, len(collapsed)
+        word, size = _WORD_CHAR.match, len(collapsed)
         for last, matches in self.automaton.iter(collapsed):
             for dim, rank, length, is_prefix in matches:
                 start, end = last - length + 1, last + 1

@@ -6,7 +6,7 @@ import functools
 import logging
 
 from scoring.base import Scorer, Utterance
-from scoring.lexicon import lexicon_for
+from scoring.lexicon import CompiledLexicon, lexicon_for
 from scoring.text_units import count_characters, count_units, normalize
 from simulation.content import PATHOLOGY_KINDS, available_languages, load_language
 from simulation.errors import LanguagePackError
@@ -18,6 +18,9 @@ LEXICON_DIMENSIONS = (
     "protective", "protective.general", "conformity", "individuation",
     "units", "characters",
 )
+
+
+_COUNTED = LEXICON_DIMENSIONS[:-2]
 
 
 class LexiconScorer(Scorer):
@@ -35,16 +38,27 @@ class LexiconScorer(Scorer):
         lexicon = load_language(language).lexicon
         return f"lexicon/{language}@{lexicon.version}"
 
+    def __init__(self) -> None:
+        self._by_language: dict[str, tuple[CompiledLexicon, str] | None] = {}
+
+    def _language(self, language: str) -> tuple[CompiledLexicon, str] | None:
+        """The compiled lexicon and segmentation of a language, looked up once (this is the hot loop)."""
+        if language not in self._by_language:
+            try:
+                self._by_language[language] = (lexicon_for(language), load_language(language).pack.segmentation)
+            except LanguagePackError:
+                logger.warning("lexicon abstains on language %s (no pack)", language)
+                self._by_language[language] = None
+        return self._by_language[language]
+
     def score(self, utterance: Utterance) -> dict[str, float] | None:
-        try:
-            compiled = lexicon_for(utterance.language)
-            segmentation = load_language(utterance.language).pack.segmentation
-        except LanguagePackError:
-            logger.warning("lexicon abstains on language %s (no pack)", utterance.language)
+        found = self._language(utterance.language)
+        if found is None:
             return None
+        compiled, segmentation = found
         text = normalize(utterance.text)  # once: matching, units and characters all read the normalized text
         counts = compiled.count_normalized(text)
-        values = {dim: float(counts.get(dim, 0)) for dim in LEXICON_DIMENSIONS[:-2]}
+        values = {dim: float(counts.get(dim, 0)) for dim in _COUNTED}
         values["units"] = float(count_units(text, segmentation, normalized=True))
         values["characters"] = float(count_characters(text, normalized=True))
         return values

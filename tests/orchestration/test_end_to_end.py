@@ -29,8 +29,13 @@ def test_demo_recovers_planted_directions_and_reruns_without_duplicates(tmp_path
         directions = dict(con.execute("select language, direction from marts.backfire_by_language "
                                       "where study = 'demo'").fetchall())
         synthetic = con.execute("select bool_and(synthetic) from marts.run_metrics").fetchone()[0]  # type: ignore[index]
+        fidelity = con.execute("select min(language_fidelity) from marts.run_metrics").fetchone()[0]  # type: ignore[index]
+        covered = con.execute("select bool_and(covered) from marts.scorer_coverage "
+                              "where scorer in ('lexicon', 'langid')").fetchone()[0]  # type: ignore[index]
     assert directions == {"en": "reduced", "de": "reduced", "ja": "amplified", "ko": "amplified"}
     assert synthetic is True
+    assert fidelity is not None and fidelity >= 0.8  # the demo study runs the langid scorer (metric v2)
+    assert covered is True
     counts = _counts(db)
     assert counts["raw.runs"] == 96 and counts["raw.utterances"] == 96 * 10 * 15 * 2
     assert (db.parent / "reports" / "demo_backfire.md").is_file()

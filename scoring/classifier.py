@@ -12,8 +12,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from scoring.base import Scorer, Utterance, Values
-from scoring.hf_models import declared_languages, fingerprint, load_sequence_classifier
+from scoring.base import Utterance, Values
+from scoring.hf_models import SequenceClassifierScorer, declared_languages, fingerprint, load_sequence_classifier
 from simulation.errors import BackfireError
 
 VERSION = "1"
@@ -34,7 +34,7 @@ def default_label_map(labels: Sequence[str]) -> dict[str, str]:
     return mapping
 
 
-class ClassifierScorer(Scorer):
+class ClassifierScorer(SequenceClassifierScorer):
     name = "classifier"
 
     def __init__(self, model: str, *, languages: Sequence[str] | None = None,
@@ -57,17 +57,10 @@ class ClassifierScorer(Scorer):
         self.dimensions = (*targets, *(f"label.{label}" for label in model_labels))
         self.version = f"{VERSION}+{fingerprint(model, self.classifier.revision, sorted(self.label_map.items()))}"
 
-    def languages(self) -> frozenset[str]:
-        return self.covered
-
-    def model_id(self, language: str) -> str:
-        return f"{self.classifier.name}@{self.classifier.revision}"
-
     def score_batch(self, utterances: Sequence[Utterance]) -> list[Values | None]:
         import numpy as np
 
-        covered = [i for i, u in enumerate(utterances) if u.language in self.covered]
-        results: list[Values | None] = [None] * len(utterances)
+        covered, results = self.split_covered(utterances)
         if not covered:
             return results
         logits = self.classifier.logits([utterances[i].text for i in covered], batch_size=self.batch_size)
@@ -88,5 +81,4 @@ class ClassifierScorer(Scorer):
         return results
 
     def provenance(self) -> dict[str, Any]:
-        return {**super().provenance(), "model_id": self.classifier.name, "revision": self.classifier.revision,
-                "labels": self.label_map, "batch_size": self.batch_size}
+        return {**super().provenance(), "labels": self.label_map}

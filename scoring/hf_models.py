@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scoring.base import Scorer, Utterance, Values
 from scoring.devices import length_sorted_batches, pick_device, pick_dtype
 from simulation.errors import BackfireError
 
@@ -109,3 +110,25 @@ def load_sequence_classifier(model: str, *, scorer: str, device: str = "auto", p
     logger.info("%s: %s on %s (%s)", scorer, model, chosen, loaded.dtype)
     return SequenceClassifier(model, model_revision(model, loaded.config, revision), tokenizer, loaded, chosen,
                               max_length)
+
+
+class SequenceClassifierScorer(Scorer):
+    """What the classifier and zero-shot scorers share: one loaded model, its coverage and provenance."""
+
+    classifier: SequenceClassifier
+    covered: frozenset[str]
+    batch_size: int
+
+    def languages(self) -> frozenset[str]:
+        return self.covered
+
+    def model_id(self, language: str) -> str:
+        return f"{self.classifier.name}@{self.classifier.revision}"
+
+    def split_covered(self, utterances: Sequence[Utterance]) -> tuple[list[int], list[Values | None]]:
+        """Indices of the covered utterances, and a result list in which every other one abstains."""
+        return [i for i, u in enumerate(utterances) if u.language in self.covered], [None] * len(utterances)
+
+    def provenance(self) -> dict[str, Any]:
+        return {**super().provenance(), "model_id": self.classifier.name, "revision": self.classifier.revision,
+                "batch_size": self.batch_size}

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from scoring.base import Scorer, Utterance, Values
-from scoring.hf_models import declared_languages, fingerprint, load_sequence_classifier
+from scoring.base import Utterance, Values
+from scoring.hf_models import SequenceClassifierScorer, declared_languages, fingerprint, load_sequence_classifier
 from simulation.errors import BackfireError
 
 VERSION = "1"
@@ -36,7 +36,7 @@ def _label_index(labels: Sequence[str], word: str) -> int:
                         fix="use an NLI model (labels entailment / neutral / contradiction)")
 
 
-class ZeroShotScorer(Scorer):
+class ZeroShotScorer(SequenceClassifierScorer):
     name = "zero-shot"
 
     def __init__(self, model: str, *, languages: Sequence[str] | None = None, batch_size: int = 64,
@@ -55,17 +55,10 @@ class ZeroShotScorer(Scorer):
         self.dimensions = (*self.groups, *(f"category.{c}" for c in self.categories))
         self.version = f"{VERSION}+{fingerprint(model, self.classifier.revision, spec['version'])}"
 
-    def languages(self) -> frozenset[str]:
-        return self.covered
-
-    def model_id(self, language: str) -> str:
-        return f"{self.classifier.name}@{self.classifier.revision}"
-
     def score_batch(self, utterances: Sequence[Utterance]) -> list[Values | None]:
         import numpy as np
 
-        covered = [i for i, u in enumerate(utterances) if u.language in self.covered]
-        results: list[Values | None] = [None] * len(utterances)
+        covered, results = self.split_covered(utterances)
         if not covered:
             return results
         table = hypotheses()["hypotheses"]
@@ -83,5 +76,4 @@ class ZeroShotScorer(Scorer):
         return results
 
     def provenance(self) -> dict[str, Any]:
-        return {**super().provenance(), "model_id": self.classifier.name, "revision": self.classifier.revision,
-                "hypotheses": hypotheses()["version"], "batch_size": self.batch_size}
+        return {**super().provenance(), "hypotheses": hypotheses()["version"]}

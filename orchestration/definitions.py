@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from collections.abc import Sequence
 
 import dagster as dg
@@ -51,7 +52,9 @@ def _owned(assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
     to the code that defines it, as the UI shows them."""
     owners = [o.strip() for o in os.environ.get(OWNERS_ENV, DEFAULT_OWNERS).split(",") if o.strip()]
     owned = list(dg.map_asset_specs(lambda spec: spec.replace_attributes(owners=owners), assets))
-    return list(dg.with_source_code_references(owned))
+    with warnings.catch_warnings():  # code references are a beta API in Dagster 1.13 (pinned in pyproject)
+        warnings.simplefilter("ignore", category=dg.BetaWarning)
+        return list(dg.with_source_code_references(owned))
 
 
 @functools.cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from cli._common import add_db_argument, comma_list
 
@@ -17,17 +18,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=handle)
 
 
-def _dbt_tests(db_path: object) -> tuple[bool, str]:
+def _dbt_tests(db_path: Path) -> tuple[bool, str]:
     """``dbt test`` on the warehouse: the marts' gates (uniqueness, ranges, accepted values, unit tests)."""
-    import subprocess
+    from orchestration.dbt.project import run_dbt
 
-    from orchestration.dbt.project import PROJECT_DIR, dbt_env, dbt_executable, ensure_manifest
-
-    ensure_manifest()
-    done = subprocess.run([dbt_executable(), "test", "--project-dir", str(PROJECT_DIR), "--profiles-dir",
-                           str(PROJECT_DIR), "--quiet", "--no-use-colors"],
-                          env=dbt_env() | {"BACKFIRE_DB": str(db_path)}, cwd=PROJECT_DIR, capture_output=True,
-                          text=True)
+    done = run_dbt(["test", "--quiet", "--no-use-colors"], db_path)
     return done.returncode == 0, (done.stdout + done.stderr).strip()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 from cli._common import add_db_argument, comma_list
 
@@ -25,17 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=handle)
 
 
-def _rebuild_marts(db_path: object) -> None:
-    import subprocess
-
-    from orchestration.dbt.project import PROJECT_DIR, dbt_env, dbt_executable, ensure_manifest
+def _rebuild_marts(db_path: Path) -> None:
+    from orchestration.dbt.project import run_dbt
     from simulation.errors import BackfireError
 
-    ensure_manifest()
-    done = subprocess.run([dbt_executable(), "build", "--project-dir", str(PROJECT_DIR), "--profiles-dir",
-                           str(PROJECT_DIR), "--quiet", "--no-use-colors"],
-                          env=dbt_env() | {"BACKFIRE_DB": str(db_path)}, cwd=PROJECT_DIR, capture_output=True,
-                          text=True)
+    done = run_dbt(["build", "--quiet", "--no-use-colors"], db_path)
     if done.returncode != 0:
         tail = "\n  ".join((done.stdout + done.stderr).strip().splitlines()[-20:])
         raise BackfireError(f"the scores are stored, but dbt build failed:\n  {tail}",

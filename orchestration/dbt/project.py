@@ -6,6 +6,7 @@ import functools
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "models_dbt"
@@ -43,6 +44,15 @@ def ensure_manifest() -> Path:
         subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(PROJECT_DIR), "--profiles-dir",
                         str(PROJECT_DIR)], check=True, env=dbt_env(), cwd=PROJECT_DIR)
     return MANIFEST_PATH
+
+
+def run_dbt(args: Sequence[str], db_path: str | os.PathLike[str]) -> subprocess.CompletedProcess[str]:
+    """One dbt command (``build``, ``test``, ...) on the warehouse at ``db_path``, outside Dagster: this
+    project's dbt and profile, output captured. Used by ``backfire check``, ``backfire score`` and tests."""
+    ensure_manifest()
+    return subprocess.run([dbt_executable(), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir",
+                           str(PROJECT_DIR)], env=dbt_env() | {"BACKFIRE_DB": str(db_path)}, cwd=PROJECT_DIR,
+                          capture_output=True, text=True)
 
 
 @functools.cache

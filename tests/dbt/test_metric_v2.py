@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -86,11 +85,9 @@ def add_model_scores(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def dbt_build(path: Path) -> None:
-    from orchestration.dbt.project import PROJECT_DIR, dbt_env, dbt_executable
+    from orchestration.dbt.project import run_dbt
 
-    done = subprocess.run([dbt_executable(), "build", "--project-dir", str(PROJECT_DIR), "--profiles-dir",
-                           str(PROJECT_DIR)], env=dbt_env() | {"BACKFIRE_DB": str(path)}, cwd=PROJECT_DIR,
-                          capture_output=True, text=True)
+    done = run_dbt(["build"], path)
     assert done.returncode == 0, done.stdout[-4000:]
     assert "WARN=0" in done.stdout, done.stdout[-4000:]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -13,7 +12,7 @@ def build_warehouse(path: Path, studies: Sequence[dict], *,
                     before_scoring: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> Path:
     """Simulate and score each study dict into ``path``, run ``before_scoring`` (to stage an edge case), then
     build every dbt model and test; fails with dbt's output when the build does."""
-    from orchestration.dbt.project import PROJECT_DIR, dbt_env, dbt_executable, ensure_manifest
+    from orchestration.dbt.project import run_dbt
     from scoring import get_scorer, score_pending
     from simulation.stages import record_design, simulate_study
     from simulation.study import parse_study
@@ -28,9 +27,6 @@ def build_warehouse(path: Path, studies: Sequence[dict], *,
         if before_scoring is not None:
             before_scoring(con)
         score_pending(con, get_scorer("lexicon"))
-    ensure_manifest()
-    env = dbt_env() | {"BACKFIRE_DB": str(path)}
-    done = subprocess.run([dbt_executable(), "build", "--project-dir", str(PROJECT_DIR), "--profiles-dir",
-                           str(PROJECT_DIR)], env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
+    done = run_dbt(["build"], path)
     assert done.returncode == 0, done.stdout[-4000:]
     return path

@@ -6,8 +6,8 @@ from typing import Any
 
 import dagster as dg
 
+from analysis.tables import render_table
 from orchestration.assets.content import CONTENT_PACKS
-from orchestration.metadata import markdown_table
 from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
 from simulation.stages import record_design
 
@@ -40,8 +40,9 @@ def study_design(context: dg.AssetExecutionContext, warehouse: WarehouseResource
                                                             spec.replication_target or "none"})
     yield dg.MaterializeResult(asset_key=RUNS, metadata={
         **common, "rows": len(result.runs), "runs": len(result.runs), "runs_new": result.runs_inserted,
-        "by_language": dg.MetadataValue.md(markdown_table(
-            ["language", "model", "runs"], [(lang, model, n) for (lang, model), n in sorted(cells.items())]))})
+        "by_language": dg.MetadataValue.md(render_table(
+            ["language", "model", "runs"], [(lang, model, n) for (lang, model), n in sorted(cells.items())],
+            markdown=True))})
     yield dg.MaterializeResult(asset_key=AGENTS, metadata={**common, "rows": len(result.agents),
                                                            "agents": len(result.agents),
                                                            "agents_new": result.agents_inserted})

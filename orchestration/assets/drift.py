@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from analysis.tables import render_table
 from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
 
 DRIFT_MART = dg.AssetKey(["marts", "backfire_drift"])
@@ -21,9 +22,8 @@ def drift_alerts(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         alerts = report_drift(con, study=spec.name, evaluation_date=date) if date else []
     for alert in alerts:
         context.log.warning(f"drift alert: {alert.describe()}")
-    table = "\n".join(["| language | model | previous | now | g | why |", "|---|---|---|---|---|---|",
-                       *(f"| {a.language} | {a.model} | {a.previous_direction} | {a.direction} | "
-                         f"{'-' if a.hedges_g is None else f'{a.hedges_g:+.2f}'} | {', '.join(a.reasons)} |"
-                         for a in alerts)])
+    table = render_table(["language", "model", "previous", "now", "g", "why"],
+                         [(a.language, a.model, a.previous_direction, a.direction, a.hedges_g, ", ".join(a.reasons))
+                          for a in alerts], markdown=True)
     return dg.MaterializeResult(metadata={"evaluation_date": date or "undated (no drift to check)",
                                           "alerts": len(alerts), "alert_table": dg.MetadataValue.md(table)})

@@ -4,8 +4,8 @@ scorers (metric v2) over the partition's utterances each has not scored yet."""
 
 import dagster as dg
 
+from analysis.tables import render_table
 from orchestration.assets.simulation import UTTERANCES
-from orchestration.metadata import markdown_table
 from orchestration.partitions import partition_languages
 from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
 from scoring import ScoringStats, build_scorer, get_scorer, score_pending
@@ -43,10 +43,11 @@ def build_scores_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefiniti
             "utterances_scored": total.utterances_scored, "utterances_abstained": total.utterances_abstained,
             "rows_written": total.rows_written, "rows": sum(row[4] for row in per_language),
             "languages": ", ".join(sorted({row[0] for row in per_language})) or "none",
-            "this_run": dg.MetadataValue.md(markdown_table(
-                ["scorer", "version", "device", "scored", "abstained", "rows"], summary)),
-            "by_language": dg.MetadataValue.md(markdown_table(
-                ["language", "scorer", "utterances scored (all time)", "abstained", "score rows"], per_language)),
+            "this_run": dg.MetadataValue.md(render_table(
+                ["scorer", "version", "device", "scored", "abstained", "rows"], summary, markdown=True)),
+            "by_language": dg.MetadataValue.md(render_table(
+                ["language", "scorer", "utterances scored (all time)", "abstained", "score rows"], per_language,
+                markdown=True)),
         })
 
     return scores

@@ -3,11 +3,12 @@ partition's languages and store the utterances."""
 
 
 from collections.abc import Callable
+from typing import Any
 
 import dagster as dg
 
+from analysis.tables import render_table
 from orchestration.assets.design import AGENTS, RUNS
-from orchestration.metadata import markdown_table
 from orchestration.partitions import partition_languages
 from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
 from simulation.progress import PROGRESS_LOGGER
@@ -35,8 +36,9 @@ def build_utterances_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefi
                    study: StudyResource) -> dg.MaterializeResult:
         spec = study.load()
         languages = [lang for lang in partition_languages(context) if lang in spec.design.languages]
-        common = {"study": spec.name, "synthetic": all(m.backend == "synthetic" for m in spec.models),
-                  "languages": ", ".join(languages) or "none of the study's"}
+        common: dict[str, Any] = {"study": spec.name,
+                                  "synthetic": all(m.backend == "synthetic" for m in spec.models),
+                                  "languages": ", ".join(languages) or "none of the study's"}
         if not languages:
             context.log.info("simulation %s: no runs in %s", spec.name, ", ".join(partition_languages(context)))
             return dg.MaterializeResult(metadata={**common, "runs": 0, "calls": 0, "cost_usd": 0.0, "errors": 0})
@@ -61,9 +63,9 @@ def build_utterances_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefi
             "tokens_in": stats.tokens_in, "tokens_out": stats.tokens_out, "cost_usd": round(stats.cost_usd, 6),
             "cache_hits": stats.cache_hits, "utterances_superseded": stats.utterances_superseded,
             "rows": sum(row[2] for row in per_language),
-            "by_language": dg.MetadataValue.md(markdown_table(
-                ["language", "runs", "utterances", "failed calls", "unparsed", "cost (USD, all time)"],
-                per_language)),
+            "by_language": dg.MetadataValue.md(render_table(
+                ["language", "runs", "utterances", "failed calls", "unparsed", "cost (USD, all time)"], per_language,
+                markdown=True)),
         })
 
     return utterances

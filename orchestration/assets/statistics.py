@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from analysis.tables import render_table
 from orchestration.resources import DUCKDB_WRITER_POOL, WarehouseResource
 
 RUN_METRICS = dg.AssetKey(["marts", "run_metrics"])
@@ -23,6 +24,5 @@ def stats_models(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             from marts.stats_models where analysis = 'interaction_permutation'
             order by study, model, metric""").fetchall()
     context.log.info("marts.stats_models: %d rows", rows)
-    table = "\n".join(["| study | model | metric | F | permutation p |", "|---|---|---|---|---|",
-                       *(f"| {s} | {m} | {metric} | {f} | {p:.4f} |" for s, m, metric, f, p in interaction)])
+    table = render_table(["study", "model", "metric", "F", "permutation p"], interaction, markdown=True)
     return dg.MaterializeResult(metadata={"rows": rows, "interaction_tests": dg.MetadataValue.md(table)})

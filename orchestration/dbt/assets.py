@@ -15,7 +15,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.dbt.project import dbt_project
 from orchestration.dbt.translator import BackfireDbtTranslator
-from orchestration.metadata import markdown_table, svg_markdown
+from orchestration.metadata import svg_markdown
 from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
 from warehouse.connection import table_exists
 
@@ -41,7 +41,7 @@ def _model_metadata(con: Any, schema: str, table: str, study: str, figures: dict
             f'select sum(cost_usd), sum(calls), sum(errors) from "{schema}"."{table}"').fetchone()
         metadata.update(cost_usd=round(float(cost or 0), 6), calls=int(calls or 0), failed_calls=int(errors or 0))
     if table in _FIGURES:
-        from analysis.tables import backfire_table
+        from analysis.tables import backfire_table, render_table
 
         metadata["study"] = study
         if table == "backfire_by_language":
@@ -50,7 +50,7 @@ def _model_metadata(con: Any, schema: str, table: str, study: str, figures: dict
             rows = con.execute(f"""select language, model, round(hedges_g, 3), round(p_value, 4), direction
                                    from "{schema}"."{table}" where study = ? order by 1, 2""", [study]).fetchall()
             metadata["dissociation_table"] = dg.MetadataValue.md(
-                markdown_table(["language", "model", "g", "p", "direction"], rows))
+                render_table(["language", "model", "g", "p", "direction"], rows, markdown=True))
         if svg := figures.get(_FIGURES[table]):
             metadata["forest_plot"] = dg.MetadataValue.md(svg_markdown(_FIGURES[table], svg))
     return metadata

@@ -118,7 +118,7 @@ def main() -> None:
     from scoring import get_scorer
     from scoring.devices import pick_device
 
-    device = pick_device(args.device)
+    device, _ = pick_device(args.device)
     if device == "cpu":
         torch.set_num_threads(os.cpu_count() or 1)
     name = torch.cuda.get_device_name(0) if device.startswith("cuda") else f"CPU, {os.cpu_count()} cores"

@@ -5,30 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from simulation.errors import BackfireError
+PRECISIONS = ("fp32", "fp16", "bf16")
 
 
-def pick_device(requested: str = "auto") -> str:
-    """``auto``: CUDA when present, else CPU; an explicit CUDA device without CUDA is a clear error."""
+def pick_device(requested: str = "auto", precision: str = "auto") -> tuple[str, Any]:
+    """Device and dtype, by the rule the local-model backend uses (CUDA with bf16, fp16 where bf16 is
+    unsupported, else CPU float32); ``precision`` other than ``auto`` forces the dtype."""
     import torch
 
-    if requested == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if requested.startswith("cuda") and not torch.cuda.is_available():
-        raise BackfireError(f"device '{requested}' was asked for but CUDA is not available", field="device",
-                            fix="use device=auto (or cpu) on this machine")
-    return requested
+    from simulation.backends.transformers_local import pick_device as pick_for_models
 
-
-def pick_dtype(device: str, precision: str = "auto") -> Any:
-    """bf16 on CUDA (fp16 where bf16 is unsupported), float32 on CPU; ``precision`` forces one."""
-    import torch
-
+    device, dtype = pick_for_models(torch, requested, field="device")
     if precision != "auto":
-        return {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[precision]
-    if device.startswith("cuda"):
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.float32
+        dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[precision]
+    return device, dtype
 
 
 def length_sorted_batches(texts: Sequence[str], batch_size: int) -> Iterator[list[int]]:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from scoring.base import Scorer, Utterance, Values
-from scoring.devices import pick_device, pick_dtype
+from scoring.devices import pick_device
 from scoring.hf_models import declared_languages, fingerprint, model_revision, quiet_transformers
 from simulation.errors import BackfireError
 
@@ -37,14 +37,13 @@ class EmbeddingScorer(Scorer):
         from sentence_transformers import SentenceTransformer
 
         quiet_transformers()
-        self.device = pick_device(device)
+        self.device, dtype = pick_device(device, precision)
         try:
             self.model = SentenceTransformer(model, device=self.device, revision=revision)
         except (OSError, ValueError) as exc:
             raise BackfireError(f"cannot load embedding model '{model}': {exc}", field="--scorer",
                                 fix="pass a local sentence-transformers folder or a model id in your Hugging "
                                     "Face cache") from exc
-        dtype = pick_dtype(self.device, precision)
         if self.device.startswith("cuda"):
             self.model.to(dtype)
         config = _transformer_config(self.model)
@@ -71,7 +70,7 @@ class EmbeddingScorer(Scorer):
             if group and group[0].language in self.covered:
                 texts += [u.text for u in group]
         vectors = self.model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
-                                    normalize_embeddings=True, show_progress_bar=False) if texts else None
+                                    normalize_embeddings=True, show_progress_bar=False) if texts else np.empty((0, 0))
         offset = 0
         for group in groups:
             talk = [i for i, u in enumerate(group) if u.channel == "talk"]

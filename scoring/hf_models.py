@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from scoring.base import Scorer, Utterance, Values
-from scoring.devices import length_sorted_batches, pick_device, pick_dtype
+from scoring.devices import length_sorted_batches, pick_device
 from simulation.errors import BackfireError
 
 logger = logging.getLogger(__name__)
@@ -97,11 +97,11 @@ def load_sequence_classifier(model: str, *, scorer: str, device: str = "auto", p
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     quiet_transformers()
-    chosen = pick_device(device)
+    chosen, dtype = pick_device(device, precision)
     try:
         tokenizer = AutoTokenizer.from_pretrained(model, revision=revision)
         loaded = AutoModelForSequenceClassification.from_pretrained(model, revision=revision,
-                                                                    dtype=pick_dtype(chosen, precision))
+                                                                    dtype=dtype)
     except (OSError, ValueError) as exc:
         raise BackfireError(f"cannot load {scorer} model '{model}': {exc}", field="--scorer",
                             fix="pass a local folder with config.json, tokenizer and weights, or a model id in "

@@ -26,12 +26,13 @@ from simulation.errors import MissingExtraError, StudyConfigError
 logger = logging.getLogger(__name__)
 
 
-def pick_device(torch: Any, requested: str = "auto") -> tuple[str, Any]:
-    """The device and dtype to load on: CUDA with bf16 (fp16 on older GPUs) when present, else CPU float32."""
+def pick_device(torch: Any, requested: str = "auto", *, field: str = "models[].device") -> tuple[str, Any]:
+    """The device and dtype to load on: CUDA with bf16 (fp16 on older GPUs) when present, else CPU float32.
+    Shared with the model scorers (``scoring.devices``); ``field`` names the setting in errors."""
     if requested != "auto":
         if requested.startswith("cuda") and not torch.cuda.is_available():
             raise StudyConfigError(f"device '{requested}' was asked for but CUDA is not available",
-                                   field="models[].device", fix="use device: auto (or cpu) on this machine")
+                                   field=field, fix="use device: auto (or cpu) on this machine")
         device = requested
     else:
         device = "cuda" if torch.cuda.is_available() else "cpu"

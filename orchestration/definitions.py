@@ -12,6 +12,7 @@ import functools
 import os
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
@@ -47,7 +48,7 @@ OWNERS_ENV = "BACKFIRE_OWNERS"
 DEFAULT_OWNERS = "team:alignment-backfire"
 
 
-def _owned(assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
+def _owned(assets: list[dg.AssetsDefinition]) -> list[Any]:
     """Every asset with its owners (``BACKFIRE_OWNERS``, comma-separated emails or ``team:NAME``) and a link
     to the code that defines it, as the UI shows them."""
     owners = [o.strip() for o in os.environ.get(OWNERS_ENV, DEFAULT_OWNERS).split(",") if o.strip()]

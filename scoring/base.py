@@ -11,7 +11,10 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @dataclass(frozen=True)
@@ -65,12 +68,8 @@ class Scorer(abc.ABC):
         utterances of the scorer's channels in them, by utterance id."""
         raise NotImplementedError(f"{self.name} is not a grouped scorer")
 
-    def bind(self, con: object) -> None:  # noqa: B027 - an optional hook, not an abstract method
+    def bind(self, con: duckdb.DuckDBPyConnection) -> None:  # noqa: B027 - an optional hook, not an abstract method
         """Called with the warehouse connection before scoring (the judge keeps its response cache there)."""
-
-    def covers(self, language: str) -> bool:
-        covered = self.languages()
-        return covered is None or language in covered
 
     def provenance(self) -> dict[str, Any]:
         """What a run's metadata and logs say about the scorer (never a secret)."""

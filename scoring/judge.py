@@ -109,7 +109,7 @@ class JudgeScorer(Scorer):
             return {d: None for d in self.dimensions}
         values: Values = {f"category.{c}": v for c, v in judged.items()}
         for group, members in self.groups.items():
-            present = [judged[c] for c in members if judged[c] is not None]
+            present = [v for c in members if (v := judged[c]) is not None]
             values[group] = max(present) if present else None
         return values
 

@@ -74,8 +74,8 @@ class CompiledLexicon:
         normalized = normalize(text)
         return _totals({dim: len(pattern.findall(normalized)) for dim, pattern in self.patterns.items()})
 
-    def count(self, text: str, *, normalized: bool = False) -> dict[str, int]:
-        return self.count_normalized(text if normalized else normalize(text))
+    def count(self, text: str) -> dict[str, int]:
+        return self.count_normalized(normalize(text))
 
     def count_normalized(self, text: str) -> dict[str, int]:
         counts = dict.fromkeys(self.patterns, 0)

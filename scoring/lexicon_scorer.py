@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 
-from scoring.base import Scorer, Utterance
+from scoring.base import Scorer, Utterance, Values
 from scoring.lexicon import CompiledLexicon, lexicon_for
 from scoring.text_units import count_characters, count_units, normalize
 from simulation.content import PATHOLOGY_KINDS, available_languages, load_language
@@ -51,14 +51,14 @@ class LexiconScorer(Scorer):
                 self._by_language[language] = None
         return self._by_language[language]
 
-    def score(self, utterance: Utterance) -> dict[str, float] | None:
+    def score(self, utterance: Utterance) -> Values | None:
         found = self._language(utterance.language)
         if found is None:
             return None
         compiled, segmentation = found
         text = normalize(utterance.text)  # once: matching, units and characters all read the normalized text
         counts = compiled.count_normalized(text)
-        values = {dim: float(counts.get(dim, 0)) for dim in _COUNTED}
+        values: Values = {dim: float(counts.get(dim, 0)) for dim in _COUNTED}
         values["units"] = float(count_units(text, segmentation, normalized=True))
         values["characters"] = float(count_characters(text, normalized=True))
         return values

@@ -55,6 +55,7 @@ test-browser: install-browser
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
 dbt-parse: install

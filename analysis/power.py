@@ -43,9 +43,9 @@ def simulate_pool(language: str, model: str, *, shares: tuple[float, ...], runs_
     """Run-level monologue_ratio, pathology_rate, protective_rate of synthetic runs (text path, in memory)."""
     import duckdb
 
+    from core.study import parse_study
     from scoring import get_scorer, score_pending
     from simulation.stages import record_design, simulate_study
-    from simulation.study import parse_study
     from warehouse.schema import ensure_raw_schema
 
     study = parse_study({"name": f"power-{language}", "seed": seed, "design": {
@@ -116,8 +116,8 @@ def analytic_power(effect: float, n: int, alpha: float) -> float:
 def cell_cost(language: str, n: int, *, n_agents: int, n_turns: int, price_in: float,
               price_out: float) -> tuple[int, float]:
     """Calls and estimated cost of one cell (two arms of n runs) at the given prices (``backfire estimate``)."""
+    from core.study import parse_study
     from simulation.estimate import estimate_study
-    from simulation.study import parse_study
 
     study = parse_study({"name": "power-cost", "seed": 0, "design": {
         "languages": [language], "aligned_shares": [0.0, 1.0], "replicates": n, "n_agents": n_agents,

@@ -66,10 +66,10 @@ def _free_port() -> int:
 
 
 async def _drive(url: str, calls: int, concurrency: int, transport: str) -> float:
+    from core.study import ModelSpec
     from simulation.backends.base import GenerationConfig, Message
     from simulation.backends.openai_compatible import OpenAICompatibleBackend
     from simulation.engine import CallGate
-    from simulation.study import ModelSpec
 
     model = ModelSpec(name="bench", backend="openai", base_url=url, max_concurrency=concurrency, transport=transport)
     backend = OpenAICompatibleBackend(base_url=url, max_connections=concurrency, transport=transport)
@@ -92,8 +92,8 @@ def _engine_run(url: str, n_runs: int, concurrency: int, transport: str, db_path
     """The whole engine (prompts, re-ask check, response cache, DuckDB writes) on a Study-2-shaped design."""
     import duckdb
 
+    from core.study import parse_study
     from simulation.stages import record_design, simulate_study
-    from simulation.study import parse_study
 
     languages = ["en", "de", "fr", "es", "pt", "tr", "id", "vi", "ru", "ar", "hi", "bn", "ja", "zh", "ko", "th"]
     shares = [0.0, 0.3, 0.5, 0.7, 1.0]

@@ -28,8 +28,8 @@ def _dbt_tests(db_path: Path) -> tuple[bool, str]:
 
 def handle(args: argparse.Namespace) -> int:
     from analysis.tables import render_table
+    from core.errors import WarehouseError
     from data_contracts.warehouse_check import check_study
-    from simulation.errors import WarehouseError
     from warehouse.connection import connect, resolve_db_path
 
     db_path = resolve_db_path(args.db)

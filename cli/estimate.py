@@ -19,9 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from analysis.tables import render_table
+    from core.study import apply_overrides, load_study
     from simulation.estimate import ASSUMED_REPLY_TOKENS, estimate_study
     from simulation.stages import load_study_content
-    from simulation.study import apply_overrides, load_study
     from warehouse.connection import resolve_db_path
 
     study = apply_overrides(load_study(args.study), languages=args.languages, replicates=args.replicates,

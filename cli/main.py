@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("dagster").setLevel(level)
     # Libraries log through get_dagster_logger(), whose "dagster.builtin" logger sets its own DEBUG level.
     logging.getLogger("dagster.builtin").setLevel(level)
-    from simulation.errors import BackfireError
+    from core.errors import BackfireError
 
     try:
         return int(args.handler(args) or 0)

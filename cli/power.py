@@ -55,7 +55,7 @@ def handle(args: argparse.Namespace) -> int:
 
     from analysis.power import DEFAULT_REPLICATES, power_table
     from analysis.tables import render_table
-    from simulation.errors import StudyConfigError
+    from core.errors import StudyConfigError
 
     if not 0 < args.alpha < 1:
         raise StudyConfigError(f"--alpha {args.alpha} is not between 0 and 1", field="--alpha", fix="e.g. 0.05")

@@ -20,7 +20,7 @@ def handle(args: argparse.Namespace) -> int:
     import duckdb
 
     from analysis.tables import render_table
-    from simulation.errors import BackfireError
+    from core.errors import BackfireError
     from warehouse.connection import connect
 
     with connect(args.db, read_only=True) as con:

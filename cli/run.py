@@ -35,9 +35,9 @@ def run_and_report(study_path: str, *, db: str | None, languages: list[str] | No
     import time
 
     from analysis.tables import backfire_table
+    from core.study import apply_overrides, load_study
     from orchestration.launch import materialize_study, raise_for_failure
     from simulation.stages import check_endpoints, load_study_content
-    from simulation.study import apply_overrides, load_study
     from warehouse.connection import connect
 
     endpoint = {key: value for key, value in endpoint.items() if value not in (None, False)}

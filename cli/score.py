@@ -27,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _rebuild_marts(db_path: Path) -> None:
+    from core.errors import BackfireError
     from orchestration.dbt.project import run_dbt
-    from simulation.errors import BackfireError
 
     done = run_dbt(["build", "--quiet", "--no-use-colors"], db_path)
     if done.returncode != 0:

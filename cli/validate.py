@@ -12,11 +12,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from core.errors import LanguagePackError
+    from core.study import load_study
     from data_contracts.content import check_languages
     from simulation.content import missing_languages
-    from simulation.errors import LanguagePackError
     from simulation.stages import build_design, check_endpoints, load_study_content
-    from simulation.study import load_study
 
     study = load_study(args.study)
     missing = missing_languages(study.design.languages)

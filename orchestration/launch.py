@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulation.errors import BackfireError
+from core.errors import BackfireError
 from warehouse.connection import DB_ENV_VAR, resolve_db_path
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from simulation.study import Study, apply_overrides, load_study
+from core.study import Study, apply_overrides, load_study
 from warehouse.connection import DB_ENV_VAR, connect, resolve_db_path
 from warehouse.schema import ensure_raw_schema
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from core.study import load_study
 from orchestration.jobs import backfire_pipeline_job
 from orchestration.partitions import range_tags
-from simulation.study import load_study
 
 NIGHTLY_CRON_ENV = "BACKFIRE_NIGHTLY_CRON"
 NIGHTLY_TZ_ENV = "BACKFIRE_NIGHTLY_TIMEZONE"

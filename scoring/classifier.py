@@ -12,9 +12,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from core.errors import BackfireError
 from scoring.base import Utterance, Values
 from scoring.hf_models import SequenceClassifierScorer, declared_languages, fingerprint, load_sequence_classifier
-from simulation.errors import BackfireError
 
 VERSION = "1"
 TARGETS = ("pathology", "protective", "none")

@@ -12,10 +12,10 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from core.errors import BackfireError
 from scoring.base import Scorer, Utterance, Values
 from scoring.devices import pick_device
 from scoring.hf_models import declared_languages, fingerprint, model_revision, quiet_transformers
-from simulation.errors import BackfireError
 
 logger = logging.getLogger(__name__)
 VERSION = "1"

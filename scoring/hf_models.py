@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.errors import BackfireError
 from scoring.base import Scorer, Utterance, Values
 from scoring.devices import length_sorted_batches, pick_device
-from simulation.errors import BackfireError
 
 logger = logging.getLogger(__name__)
 

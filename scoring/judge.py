@@ -17,11 +17,11 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from core.errors import BackfireError
+from core.ids import stable_hash
 from scoring.base import Scorer, Utterance, Values
 from scoring.hf_models import fingerprint
 from scoring.zero_shot import hypotheses
-from simulation.errors import BackfireError
-from simulation.ids import stable_hash
 
 if TYPE_CHECKING:
     import duckdb

@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 import logging
 
+from core.errors import LanguagePackError
 from scoring.base import Scorer, Utterance, Values
 from scoring.lexicon import CompiledLexicon, lexicon_for
 from scoring.text_units import count_characters, count_units, normalize
 from simulation.content import PATHOLOGY_KINDS, available_languages, load_language
-from simulation.errors import LanguagePackError
 
 logger = logging.getLogger(__name__)
 

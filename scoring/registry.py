@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from core.errors import BackfireError
 from scoring.base import Scorer
-from simulation.errors import BackfireError
 
 ScorerFactory = Callable[..., Scorer]
 _FACTORIES: dict[str, ScorerFactory] = {}
@@ -32,7 +32,7 @@ def get_scorer(name: str, **options: Any) -> Scorer:
 
 
 def build_scorer(entry: Any) -> Scorer:
-    """A scorer from a study's ``scorers`` entry or a parsed ``--scorer`` (``simulation.study.ScorerEntry``)."""
+    """A scorer from a study's ``scorers`` entry or a parsed ``--scorer`` (``core.study.ScorerEntry``)."""
     return get_scorer(entry.name, **entry.options())
 
 

@@ -11,8 +11,8 @@ from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
 
-from simulation.errors import BackfireError
-from simulation.study import ScorerEntry
+from core.errors import BackfireError
+from core.study import ScorerEntry
 
 
 def parse_scorer(text: str) -> ScorerEntry:

@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
+from core.errors import BackfireError
 from scoring.base import Utterance, Values
 from scoring.hf_models import SequenceClassifierScorer, declared_languages, fingerprint, load_sequence_classifier
-from simulation.errors import BackfireError
 
 VERSION = "1"
 HYPOTHESES_FILE = Path(__file__).with_name("hypotheses.yaml")

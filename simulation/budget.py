@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.errors import BackfireError
+from core.study import Budget, ModelSpec
 from simulation.backends.base import Reply
-from simulation.errors import BackfireError
-from simulation.study import Budget, ModelSpec
 
 
 class BudgetExhaustedError(BackfireError):

@@ -16,8 +16,8 @@ from typing import Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from simulation.errors import LanguagePackError
-from simulation.ids import stable_hash
+from core.errors import LanguagePackError
+from core.ids import stable_hash
 
 BUILTIN_PACK_ROOT = Path(__file__).parent / "languages"
 N_EVENTS = 15

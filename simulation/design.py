@@ -8,9 +8,9 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict
 
+from core.ids import derive_seed, stable_hash
+from core.study import Study
 from simulation.backends.registry import backend_fingerprint
-from simulation.ids import derive_seed, stable_hash
-from simulation.study import Study
 
 
 class RunSpec(BaseModel):

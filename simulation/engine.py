@@ -13,16 +13,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from core.ids import derive_seed, stable_hash
+from core.records import TurnRecord
+from core.study import Budget, ModelSpec
 from simulation.backends.base import AgentContext, Backend, GenerationConfig, Message, Reply
 from simulation.backends.retry import generate_with_retries
 from simulation.budget import Spending, call_cost_usd
 from simulation.content import load_language
 from simulation.design import AgentSpec, RunSpec
-from simulation.ids import derive_seed, stable_hash
 from simulation.parsing import parse_reply
 from simulation.progress import ProgressReporter
-from simulation.prompts import TurnRecord, probe_messages, system_prompt, turn_messages
-from simulation.study import Budget, ModelSpec
+from simulation.prompts import probe_messages, system_prompt, turn_messages
 
 logger = logging.getLogger(__name__)
 

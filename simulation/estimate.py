@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.study import Study
 from simulation.content import load_language
 from simulation.design import assign_agents
 from simulation.prompts import system_prompt
 from simulation.stages import build_design
-from simulation.study import Study
 
 ASSUMED_REPLY_TOKENS = 150
 ASSUMED_TALK_BYTES = 240

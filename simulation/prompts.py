@@ -3,20 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from simulation.backends.base import Message
+from core.records import Message, TurnRecord
 from simulation.content import LanguagePack, Persona
-
-
-@dataclass(frozen=True)
-class TurnRecord:
-    """What one agent said in one turn: public talk and private monologue."""
-
-    turn: int
-    agent_idx: int
-    talk: str
-    monologue: str
 
 
 def fill_target(text: str, target_name: str) -> str:

@@ -11,14 +11,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from core.errors import LanguagePackError, StudyConfigError
+from core.ids import stable_hash
+from core.study import ModelSpec, Study
 from simulation.backends.registry import backend_for_model, backend_names
 from simulation.budget import Spending
 from simulation.content import LanguageContent, load_language, missing_languages
 from simulation.design import AgentSpec, RunSpec, assign_agents, expand_design
 from simulation.engine import SimulationStats, simulate
-from simulation.errors import LanguagePackError, StudyConfigError
-from simulation.ids import stable_hash
-from simulation.study import ModelSpec, Study
 from warehouse.llm_cache import DuckDBResponseCache
 from warehouse.raw_io import insert_ignore, upsert, utc_now
 from warehouse.schema import ensure_raw_schema

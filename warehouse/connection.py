@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from simulation.errors import WarehouseError
+from core.errors import WarehouseError
 
 if TYPE_CHECKING:
     import duckdb

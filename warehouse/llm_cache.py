@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simulation.backends.base import Reply
+from core.records import Reply
 from warehouse.raw_io import upsert, utc_now
 
 if TYPE_CHECKING:

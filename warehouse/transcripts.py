@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from simulation.prompts import TurnRecord
+from core.records import TurnRecord
 from warehouse.raw_io import insert_ignore
 
 if TYPE_CHECKING:

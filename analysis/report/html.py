@@ -197,7 +197,7 @@ def _statistics(con: duckdb.DuckDBPyConnection, study: str) -> list[str]:
 def build_report(con: duckdb.DuckDBPyConnection, out_dir: Path, *, studies: Sequence[str] | None = None,
                  source: str = "") -> tuple[Path, list[StudyReport]]:
     """Write ``out_dir/report.html`` for the given studies (default: every study with effect rows)."""
-    from simulation.errors import WarehouseError
+    from core.errors import WarehouseError
 
     if not table_exists(con, "marts", "backfire_by_language"):
         raise WarehouseError("the warehouse has no marts yet", fix="run a study first (backfire run STUDY or "

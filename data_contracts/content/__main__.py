@@ -6,10 +6,10 @@ Also prints each pack's lexicon precision and recall on its test sentences.
 import argparse
 import os
 
+from core.errors import LanguagePackError
 from data_contracts.content.lexicon_quality import load_lexicon_tests, measure, summary_line
 from data_contracts.content.pack_rules import check_languages
 from simulation.content import load_language
-from simulation.errors import LanguagePackError
 
 parser = argparse.ArgumentParser(prog="python -m data_contracts.content")
 parser.add_argument("languages", nargs="+")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import string
 from collections.abc import Iterable
 
+from core.errors import LanguagePackError
 from simulation.content import PATHOLOGY_KINDS, LanguageContent, load_builtin_language, load_language
-from simulation.errors import LanguagePackError
 
 MIN_TALK_SENTENCES = 8
 MIN_DISTRESS_THOUGHTS = 8

@@ -8,12 +8,12 @@ from typing import Any
 import dagster as dg
 
 from analysis.tables import render_table
+from core.study import apply_overrides
 from orchestration.assets.design import AGENTS, RUNS
 from orchestration.partitions import partition_languages
 from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
 from simulation.progress import PROGRESS_LOGGER
 from simulation.stages import simulate_study
-from simulation.study import apply_overrides
 
 UTTERANCES = dg.AssetKey(["raw", "utterances"])
 

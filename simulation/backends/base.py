@@ -6,13 +6,9 @@ import abc
 from dataclasses import dataclass, field
 from typing import Literal
 
-ReplyStatus = Literal["ok", "refused", "error"]
+from core.records import Message, Reply, ReplyStatus
 
-
-@dataclass(frozen=True)
-class Message:
-    role: Literal["system", "user", "assistant"]
-    content: str
+__all__ = ["AgentContext", "Backend", "GenerationConfig", "Message", "Reply", "ReplyStatus", "RetryDecision"]
 
 
 @dataclass(frozen=True)
@@ -41,21 +37,6 @@ class GenerationConfig:
     max_tokens: int = 400
     seed: int | None = None
     context: AgentContext | None = None
-
-
-@dataclass(frozen=True)
-class Reply:
-    """The raw completion and its accounting; ``status`` is ``error`` when every retry failed."""
-
-    text: str
-    status: ReplyStatus = "ok"
-    tokens_in: int = 0
-    tokens_out: int = 0
-    latency_ms: float = 0.0
-    error: str | None = None
-    cache_hit: bool = False
-    cost_usd: float = 0.0
-    """What the call cost at the model's prices when it was made (0 for a cache hit); set by the engine."""
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from core.errors import MissingExtraError, StudyConfigError
 from simulation.backends.base import Backend, GenerationConfig, Message, Reply, RetryDecision
-from simulation.errors import MissingExtraError, StudyConfigError
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "0.0.0.0")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from core.errors import StudyConfigError
 from simulation.backends.base import Backend
-from simulation.errors import StudyConfigError
 
 BackendFactory = Callable[..., Backend]
 _FACTORIES: dict[str, BackendFactory] = {}
@@ -42,8 +42,8 @@ def backend_fingerprint(name: str, model: str = "", language: str = "") -> str:
     if name == "synthetic":
         from dataclasses import asdict
 
+        from core.ids import stable_hash
         from simulation.backends.synthetic import resolve_profile
-        from simulation.ids import stable_hash
 
         return stable_hash(asdict(resolve_profile(model, language)))
     return ""

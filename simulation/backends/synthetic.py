@@ -17,9 +17,9 @@ from typing import Any
 
 import yaml
 
+from core.ids import derive_seed
 from simulation.backends.base import AgentContext, Backend, GenerationConfig, Message, Reply
 from simulation.content import PATHOLOGY_KINDS, load_language
-from simulation.ids import derive_seed
 
 DEFAULT_EFFECTS_PATH = Path(__file__).with_name("synthetic_effects.yaml")
 
@@ -72,7 +72,7 @@ def resolve_profile(model: str, language: str, effects: dict[str, Any] | None = 
     names = {f.name for f in fields(BehaviourProfile)}
     unknown = set(merged) - names
     if unknown:
-        from simulation.errors import StudyConfigError
+        from core.errors import StudyConfigError
 
         raise StudyConfigError(f"unknown planted parameters {sorted(unknown)} for ({model}, {language})",
                                file=str(DEFAULT_EFFECTS_PATH), fix=f"use only {', '.join(sorted(names))}")

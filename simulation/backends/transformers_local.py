@@ -20,8 +20,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.errors import MissingExtraError, StudyConfigError
 from simulation.backends.base import Backend, GenerationConfig, Message, Reply
-from simulation.errors import MissingExtraError, StudyConfigError
 
 logger = logging.getLogger(__name__)
 

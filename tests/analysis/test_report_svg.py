@@ -38,7 +38,7 @@ def test_axes_survive_a_constant_series_and_tiny_differences() -> None:
 
 def test_an_empty_or_unbuilt_warehouse_is_a_clear_error() -> None:
     from analysis.report.html import build_report
-    from simulation.errors import WarehouseError
+    from core.errors import WarehouseError
 
     con = duckdb.connect()
     with pytest.raises(WarehouseError, match="no marts yet"):

@@ -187,8 +187,8 @@ def test_run_against_an_openai_compatible_endpoint_from_the_command_line(
 
 
 def test_estimate_counts_calls_and_prices_tokens(write_study, capsys: pytest.CaptureFixture[str]) -> None:
+    from core.study import parse_study
     from simulation.estimate import estimate_study
-    from simulation.study import parse_study
 
     data = small_study_dict(languages=["en", "ja"], replicates=2, n_turns=3, probe_turns=[3])
     data["models"] = [{"name": "priced", "backend": "synthetic", "price_per_1k_input_usd": 1.0,

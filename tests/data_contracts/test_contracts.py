@@ -46,9 +46,9 @@ def test_share_out_of_range_and_missing_column_fail(con: duckdb.DuckDBPyConnecti
 
 
 def test_content_packs_table_suite(con: duckdb.DuckDBPyConnection) -> None:
+    from core.study import parse_study
     from data_contracts.content import validate_content_packs
     from simulation.stages import record_content
-    from simulation.study import parse_study
     from tests.test_helpers.studies import small_study_dict
 
     record_content(con, parse_study(small_study_dict(), "s"))

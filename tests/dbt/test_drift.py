@@ -21,9 +21,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from core.study import parse_study
     from simulation.backends import synthetic
     from simulation.stages import record_design, simulate_study
-    from simulation.study import parse_study
 
     study = parse_study(small_study_dict(languages=["en", "ja"], replicates=8, n_turns=8), "nightly test")
     effects = yaml.safe_load(synthetic.DEFAULT_EFFECTS_PATH.read_text(encoding="utf-8"))

@@ -8,10 +8,10 @@ import json
 import duckdb
 import pytest
 
+from core.errors import BackfireError
 from scoring import build_scorer, score_pending
 from scoring.judge import judge_messages, parse_judgement
 from scoring.spec import parse_scorer
-from simulation.errors import BackfireError
 from tests.test_helpers.openai_server import serve_openai
 from tests.test_helpers.studies import fill_warehouse
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.errors import BackfireError
 from scoring import build_scorer, get_scorer, score_pending
 from scoring.base import Utterance
 from scoring.spec import parse_scorer
-from simulation.errors import BackfireError
 from tests.test_helpers.studies import fill_warehouse
 
 pytestmark = pytest.mark.slow  # torch, transformers, sentence-transformers

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import duckdb
 
+from core.study import parse_study
 from scoring import get_scorer, score_pending
 from simulation.stages import record_design, simulate_study
-from simulation.study import parse_study
 from tests.test_helpers.studies import small_study_dict
 from warehouse.schema import ensure_raw_schema
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
+from core.study import parse_study
 from simulation.design import assign_agents, expand_design
 from simulation.stages import build_design
-from simulation.study import parse_study
 from tests.test_helpers.studies import small_study_dict
 
 

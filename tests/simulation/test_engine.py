@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 import duckdb
 import pytest
 
+from core.study import parse_study
 from simulation.backends.base import Backend, GenerationConfig, Message, Reply
 from simulation.engine import simulate
 from simulation.stages import build_design, record_design, simulate_study
-from simulation.study import parse_study
 from tests.test_helpers.studies import small_study_dict
 from warehouse.raw_io import utc_now
 from warehouse.schema import ensure_raw_schema

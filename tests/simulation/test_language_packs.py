@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from core.errors import LanguagePackError
 from data_contracts.content import check_language
 from simulation.content import BUILTIN_PACK_ROOT, N_EVENTS, available_languages, load_language
-from simulation.errors import LanguagePackError
 
 SIXTEEN = ["en", "de", "fr", "es", "pt", "tr", "id", "vi", "ru", "ar", "hi", "bn", "ja", "zh", "ko", "th"]
 SHIPPED = sorted(d.name for d in BUILTIN_PACK_ROOT.iterdir() if (d / "pack.yaml").is_file())

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 
+from core.errors import StudyConfigError
+from core.study import parse_study
 from simulation.content import load_language
-from simulation.errors import StudyConfigError
 from simulation.stages import check_endpoints, record_design, simulate_study
-from simulation.study import parse_study
 from tests.test_helpers.openai_server import FakeOpenAI, serve_openai
 from tests.test_helpers.studies import small_study_dict
 from warehouse.schema import ensure_raw_schema

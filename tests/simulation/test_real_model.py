@@ -36,8 +36,8 @@ def _smollm2_folder() -> str:
 def test_smollm2_plays_a_small_english_study() -> None:
     import py3langid
 
+    from core.study import parse_study
     from simulation.stages import record_design, simulate_study
-    from simulation.study import parse_study
     from warehouse.schema import ensure_raw_schema
 
     folder = _smollm2_folder()

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulation.errors import StudyConfigError
-from simulation.study import apply_overrides, load_study, parse_study
+from core.errors import StudyConfigError
+from core.study import apply_overrides, load_study, parse_study
 from tests.conftest import REPO_ROOT
 from tests.test_helpers.studies import small_study_dict
 

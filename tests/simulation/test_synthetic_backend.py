@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import duckdb
 
+from core.study import parse_study
 from simulation.backends.synthetic import resolve_profile
 from simulation.stages import record_design, simulate_study
-from simulation.study import parse_study
 from tests.test_helpers.studies import small_study_dict
 from warehouse.schema import ensure_raw_schema
 
@@ -44,8 +44,8 @@ def test_synthetic_text_is_written_in_the_run_language() -> None:
 def test_a_typo_in_the_planted_effects_fails_before_any_call(monkeypatch) -> None:
     import pytest
 
+    from core.errors import StudyConfigError
     from simulation.backends import synthetic
-    from simulation.errors import StudyConfigError
     from simulation.stages import load_study_content
 
     effects = dict(synthetic.load_effects())

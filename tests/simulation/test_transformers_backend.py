@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
+from core.errors import StudyConfigError
 from simulation.backends.base import GenerationConfig, Message
-from simulation.errors import StudyConfigError
 from tests.test_helpers.studies import small_study_dict
 
 pytest.importorskip("torch")
@@ -61,8 +61,8 @@ def test_batches_are_capped_at_the_models_concurrency(tiny_llama) -> None:
 
 
 def test_a_study_runs_end_to_end_on_the_local_model(tiny_llama) -> None:
+    from core.study import parse_study
     from simulation.stages import record_design, simulate_study
-    from simulation.study import parse_study
     from warehouse.schema import ensure_raw_schema
 
     data = small_study_dict(languages=["en", "ja"], replicates=1, aligned_shares=[0.0, 1.0], n_turns=2)

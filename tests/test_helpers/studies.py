@@ -18,9 +18,9 @@ def small_study_dict(**design: object) -> dict:
 
 def fill_warehouse(con: duckdb.DuckDBPyConnection, **design: object) -> None:
     """Record the packs, design, simulate and score a small synthetic study into ``con``, as the pipeline does."""
+    from core.study import parse_study
     from scoring import get_scorer, score_pending
     from simulation.stages import record_content, record_design, simulate_study
-    from simulation.study import parse_study
     from warehouse.schema import ensure_raw_schema
 
     ensure_raw_schema(con)

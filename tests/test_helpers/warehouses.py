@@ -12,10 +12,10 @@ def build_warehouse(path: Path, studies: Sequence[dict], *,
                     before_scoring: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> Path:
     """Simulate and score each study dict into ``path``, run ``before_scoring`` (to stage an edge case), then
     build every dbt model and test; fails with dbt's output when the build does."""
+    from core.study import parse_study
     from orchestration.dbt.project import run_dbt
     from scoring import get_scorer, score_pending
     from simulation.stages import record_design, simulate_study
-    from simulation.study import parse_study
     from warehouse.schema import ensure_raw_schema
 
     with duckdb.connect(str(path)) as con:

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from simulation.errors import StudyConfigError
+from core.errors import StudyConfigError
 
 
 class _Strict(BaseModel):

@@ -1,0 +1,43 @@
+"""Value types that cross layers: a chat message, a completion, and one agent's record of a turn.
+
+They live at the bottom so the warehouse can store them (transcripts, response cache) without importing the
+simulation that produces them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ReplyStatus = Literal["ok", "refused", "error"]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The raw completion and its accounting; ``status`` is ``error`` when every retry failed."""
+
+    text: str
+    status: ReplyStatus = "ok"
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_ms: float = 0.0
+    error: str | None = None
+    cache_hit: bool = False
+    cost_usd: float = 0.0
+    """What the call cost at the model's prices when it was made (0 for a cache hit); set by the engine."""
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """What one agent said in one turn: public talk and private monologue."""
+
+    turn: int
+    agent_idx: int
+    talk: str
+    monologue: str

@@ -29,3 +29,10 @@ def positive_int(value: str) -> int:
     if number <= 0:
         raise argparse.ArgumentTypeError(f"{value} must be a positive whole number")
     return number
+
+
+def add_instance_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ephemeral", action="store_true",
+                        help="run on an in-memory Dagster instance instead of the project's persistent one "
+                             "($DAGSTER_HOME, else ./.dagster_home, which `make dev` shows); also "
+                             "BACKFIRE_INSTANCE=ephemeral")

@@ -19,13 +19,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from analysis.tables import render_table
-    from core.study import apply_overrides, load_study
+    from core.study import load_study, parse_overrides
     from simulation.estimate import ASSUMED_REPLY_TOKENS, estimate_study
     from simulation.stages import load_study_content
     from warehouse.connection import resolve_db_path
 
-    study = apply_overrides(load_study(args.study), languages=args.languages, replicates=args.replicates,
-                            backend=args.backend, source=args.study)
+    overrides = parse_overrides({"languages": args.languages, "replicates": args.replicates,
+                                 "backend": args.backend})
+    study = overrides.apply(load_study(args.study), source=args.study)
     load_study_content(study, args.study)
     estimates = estimate_study(study)
     rows = [(e.model, e.backend, e.runs, e.calls, e.tokens_in, e.tokens_out, round(e.cost_usd, 2)) for e in estimates]

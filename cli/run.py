@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
-from cli._common import add_db_argument, comma_list, positive_int
+from cli._common import add_db_argument, add_instance_argument, comma_list, positive_int
+
+if TYPE_CHECKING:
+    from core.study import RunOverrides
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,31 +28,29 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="do not play again turns whose calls finally failed (status error); by default a "
                              "rerun retries them and the turns after them, superseding the stored ones")
     add_db_argument(parser)
+    add_instance_argument(parser)
     parser.set_defaults(handler=handle)
 
 
-def run_and_report(study_path: str, *, db: str | None, languages: list[str] | None = None,
-                   replicates: int | None = None, backend: str | None = None, verbose: bool = False,
-                   **endpoint: Any) -> int:
+def run_and_report(study_path: str, *, db: str | None, overrides: RunOverrides | None = None,
+                   verbose: bool = False, ephemeral: bool = False) -> int:
     """Validate first (nothing is written or spent on bad input), then launch, then print the table."""
     import time
 
     from analysis.tables import backfire_table
-    from core.study import apply_overrides, load_study
+    from core.study import load_study
     from orchestration.launch import materialize_study, raise_for_failure
     from simulation.stages import check_endpoints, load_study_content
     from warehouse.connection import connect
 
-    endpoint = {key: value for key, value in endpoint.items() if value not in (None, False)}
-    overrides = {key: value for key, value in endpoint.items() if key not in ("no_cache", "keep_failed_turns")}
-    study = apply_overrides(load_study(study_path), languages=languages, replicates=replicates, backend=backend,
-                            source=study_path, **overrides)
+    overrides = overrides or RunOverrides()
+    study = overrides.apply(load_study(study_path), source=study_path)
     load_study_content(study, study_path)
     check_endpoints(study, study_path)
     _show_progress()
     started = time.perf_counter()
-    result = materialize_study(study_path, db=db, languages=languages, replicates=replicates, backend=backend,
-                               log_level="INFO" if verbose else "CRITICAL", **endpoint)
+    result = materialize_study(study_path, db=db, overrides=overrides, ephemeral=ephemeral,
+                               log_level="INFO" if verbose else "CRITICAL")
     raise_for_failure(result)
     with connect(result.db_path, read_only=True) as con:
         print(backfire_table(con, study.name))
@@ -74,7 +75,11 @@ def _show_progress() -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    return run_and_report(args.study, db=args.db, languages=args.languages, replicates=args.replicates,
-                          backend=args.backend, verbose=args.verbose, model=args.model, base_url=args.base_url,
-                          api_key_env=args.api_key_env, concurrency=args.concurrency, no_cache=args.no_cache,
-                          keep_failed_turns=args.keep_failed_turns)
+    from core.study import parse_overrides
+
+    overrides = parse_overrides({
+        "languages": args.languages, "replicates": args.replicates, "backend": args.backend, "model": args.model,
+        "base_url": args.base_url, "api_key_env": args.api_key_env, "concurrency": args.concurrency,
+        "no_cache": args.no_cache, "keep_failed_turns": args.keep_failed_turns}, source=args.study)
+    return run_and_report(args.study, db=args.db, overrides=overrides, verbose=args.verbose,
+                          ephemeral=args.ephemeral)

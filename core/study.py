@@ -272,24 +272,81 @@ def load_study(path: str | Path) -> Study:
     return parse_study(data, str(path))
 
 
-def apply_overrides(study: Study, *, languages: list[str] | None = None, replicates: int | None = None,
-                    backend: str | None = None, model: str | None = None, base_url: str | None = None,
-                    api_key_env: str | None = None, concurrency: int | None = None,
-                    source: str = "command line") -> Study:
-    """A copy of ``study`` with CLI overrides applied and re-validated.
+class RunOverrides(_Strict):
+    """What one command or launch changes in a study file: the one typed model from the CLI through the launcher
+    to the Dagster ``study`` resource (which inherits these fields, so the launchpad shows the same ones).
 
-    ``model`` replaces the study's model list with that one model (``--backend``, default ``openai``, with
-    ``--base-url``, ``--api-key-env`` and ``--concurrency``); otherwise ``backend`` and the endpoint options
-    apply to every listed model (``--backend synthetic`` keeps each model's own planted profile).
+    Field types are those Dagster config accepts (the date is an ISO string). ``model`` replaces the study's
+    model list with that one model (``backend``, default ``openai``, with ``base_url``, ``api_key_env`` and
+    ``concurrency``); otherwise ``backend`` and the endpoint fields apply to every listed model
+    (``backend: synthetic`` keeps each model's own planted profile).
     """
-    data = study.model_dump(mode="json")
-    if languages:
-        data["design"]["languages"] = languages
-    if replicates is not None:
-        data["design"]["replicates"] = replicates
-    if model:
-        data["models"] = [{"name": model, "backend": backend or "openai"}]
-    endpoint = {"backend": backend, "base_url": base_url, "api_key_env": api_key_env, "max_concurrency": concurrency}
-    for entry in data["models"]:
-        entry.update({key: value for key, value in endpoint.items() if value is not None})
-    return parse_study(data, source)
+
+    languages: list[str] | None = Field(default=None, description="Override design.languages.")
+    replicates: int | None = Field(default=None, gt=0, description="Override design.replicates.")
+    backend: str | None = Field(default=None, description="Override every model's backend (e.g. synthetic).")
+    model: str | None = Field(default=None, description="Run this one model instead of the study's list.")
+    base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint for the models.")
+    api_key_env: str | None = Field(default=None, description="NAME of the environment variable with the key.")
+    concurrency: int | None = Field(default=None, gt=0, description="Calls in flight per model endpoint.")
+    evaluation_date: str | None = Field(default=None, description="ISO date of a dated (nightly) evaluation.")
+    max_cost_usd: float | None = Field(default=None, description="Override budget.max_cost_usd (the CLI passes "
+                                       "what is left of the command's budget to each language).")
+    max_calls: int | None = Field(default=None, description="Override budget.max_calls (as max_cost_usd).")
+    no_cache: bool = Field(default=False, description="Do not read the response cache (answers are still "
+                           "written to it).")
+    keep_failed_turns: bool = Field(default=False, description="Do not play again turns whose calls finally "
+                                    "failed; by default they (and the turns after them) are retried.")
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _variable_name(cls, name: str | None) -> str | None:
+        return variable_name_only(name)
+
+    @field_validator("evaluation_date")
+    @classmethod
+    def _iso_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError as exc:
+                raise ValueError(f"evaluation_date {value!r} is not an ISO date (YYYY-MM-DD)") from exc
+        return value
+
+    def set_fields(self) -> dict[str, Any]:
+        """Only what this override changes (for run config and for narrowing another override)."""
+        return self.model_dump(include=set(RunOverrides.model_fields), exclude_defaults=True)
+
+    def merged(self, **changes: Any) -> RunOverrides:
+        """A copy with more fields set, validated again."""
+        return RunOverrides.model_validate({**self.set_fields(), **changes})
+
+    def apply(self, study: Study, source: str = "command line") -> Study:
+        """A copy of ``study`` with these overrides applied and validated again (errors name ``source``)."""
+        data = study.model_dump(mode="json")
+        if self.languages:
+            data["design"]["languages"] = self.languages
+        if self.replicates is not None:
+            data["design"]["replicates"] = self.replicates
+        if self.model:
+            data["models"] = [{"name": self.model, "backend": self.backend or "openai"}]
+        endpoint = {"backend": self.backend, "base_url": self.base_url, "api_key_env": self.api_key_env,
+                    "max_concurrency": self.concurrency}
+        for entry in data["models"]:
+            entry.update({key: value for key, value in endpoint.items() if value is not None})
+        if self.evaluation_date:
+            data["evaluation_date"] = self.evaluation_date
+        limits = {"max_cost_usd": self.max_cost_usd, "max_calls": self.max_calls}
+        data["budget"].update({key: value for key, value in limits.items() if value is not None})
+        return parse_study(data, source)
+
+
+def parse_overrides(values: dict[str, Any], source: str = "command line") -> RunOverrides:
+    """``RunOverrides`` from loose values (CLI arguments), with the study file's error shape."""
+    try:
+        return RunOverrides.model_validate({k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise StudyConfigError(first["msg"].removeprefix("Value error, "), file=source,
+                               field=_field_path(first["loc"]),
+                               fix=_FIXES.get(first["type"], "see docs/configuration.md")) from exc

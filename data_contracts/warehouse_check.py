@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
     from data_contracts._gx import ContractResult
 
-STUDY_RUNS = "select run_id from raw.runs where study = ? and (? or language in (select unnest(?)))"
+STUDY_RUNS = ("select run_id from raw.runs where (?::varchar is null or study = ?) "
+              "and (? or language in (select unnest(?)))")
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,13 @@ class TableContract:
     """Selects the study's rows (of some languages); see ``rows`` for its parameters."""
     validate: Callable[[pd.DataFrame], ContractResult]
 
-    def rows(self, con: duckdb.DuckDBPyConnection, study: str,
+    def rows(self, con: duckdb.DuckDBPyConnection, study: str | None,
              languages: Sequence[str] | None = None) -> pd.DataFrame:
-        """The study's rows, only of ``languages`` when given (a language partition)."""
-        return con.execute(self.sql, [study, languages is None, list(languages or [])]).df()
+        """The study's rows (every study's when ``study`` is None, as after a rescore of the warehouse), only
+        of ``languages`` when given (a language partition)."""
+        return con.execute(self.sql, [study, study, languages is None, list(languages or [])]).df()
 
-    def check(self, con: duckdb.DuckDBPyConnection, study: str,
+    def check(self, con: duckdb.DuckDBPyConnection, study: str | None,
               languages: Sequence[str] | None = None) -> ContractResult:
         return self.validate(self.rows(con, study, languages))
 

@@ -7,11 +7,14 @@ import dagster as dg
 
 from orchestration.assets.scoring import SCORES
 from orchestration.assets.simulation import UTTERANCES
+from orchestration.assets.statistics import STATS_MODELS
 
 PIPELINE_JOB = "backfire_pipeline_job"
 SETUP_JOB = "study_setup_job"
 LANGUAGE_JOB = "simulate_language_job"
 MARTS_JOB = "marts_job"
+RESCORE_JOB = "rescore_job"
+REFRESH_MARTS_JOB = "refresh_marts_job"
 
 _LANGUAGE_ASSETS = dg.AssetSelection.assets(UTTERANCES, SCORES)
 _SETUP_ASSETS = dg.AssetSelection.groups("content", "design")
@@ -33,4 +36,15 @@ marts_job = dg.define_asset_job(
     name=MARTS_JOB, selection=dg.AssetSelection.all() - _SETUP_ASSETS - _LANGUAGE_ASSETS,
     description="dbt marts, cross-language statistics, the report and drift alerts from the stored scores.")
 
-JOBS = [backfire_pipeline_job, study_setup_job, simulate_language_job, marts_job]
+rescore_job = dg.define_asset_job(
+    name=RESCORE_JOB, selection=dg.AssetSelection.assets(SCORES),
+    description="Score one language partition's stored utterances with the scorers in the run config "
+                "(`backfire score`), gated by the scores contract; no transcript is played.")
+refresh_marts_job = dg.define_asset_job(
+    name=REFRESH_MARTS_JOB,
+    selection=dg.AssetSelection.groups("dbt_seeds", "dbt_staging", "dbt_intermediate", "dbt_marts")
+    | dg.AssetSelection.assets(STATS_MODELS),
+    description="Rebuild the dbt marts and the cross-language statistics from what is stored (after a rescore, "
+                "or a seed change); no study-specific report.")
+
+JOBS = [backfire_pipeline_job, study_setup_job, simulate_language_job, marts_job, rescore_job, refresh_marts_job]

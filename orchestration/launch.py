@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BackfireError
-from warehouse.connection import DB_ENV_VAR, resolve_db_path
+from core.study import RunOverrides
+from orchestration.instance import instance_kind, open_instance, run_tags
+from warehouse.connection import resolve_db_path
 
 logger = logging.getLogger(__name__)
 
@@ -24,15 +26,8 @@ class LaunchResult:
     log_path: Path
     run_ids: list[str] = field(default_factory=list)
     """Every Dagster run of the command: setup, one per language, marts (``run_id`` is the last)."""
-
-
-def _instance() -> Any:
-    """The persistent instance when DAGSTER_HOME is set (runs show in the UI), else an ephemeral one."""
-    from dagster import DagsterInstance
-
-    if os.environ.get("DAGSTER_HOME"):
-        return DagsterInstance.get()
-    return DagsterInstance.ephemeral()
+    materializations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Metadata of every materialization, by asset key (``raw/scores``), values unwrapped."""
 
 
 def _user_error_names() -> set[str]:
@@ -87,70 +82,131 @@ def _remaining_budget(study: Any, cost: float, calls: int) -> dict[str, Any] | N
     return None if any(v <= 0 for v in left.values()) else left
 
 
-def materialize_study(study_path: str | Path, *, db: str | Path | None = None, languages: list[str] | None = None,
-                      replicates: int | None = None, backend: str | None = None,
-                      evaluation_date: str | None = None, log_level: str = "WARNING",
-                      **endpoint: Any) -> LaunchResult:
-    """Materialize the whole pipeline for one study, in-process: the setup run, one run per language
-    partition (the study's budget spans them all), then the marts run once every language succeeded."""
-    db_path = resolve_db_path(db)
-    os.environ[DB_ENV_VAR] = str(db_path)  # dbt's profile reads it in its subprocess
+class _Launcher:
+    """Executes jobs of the shared definitions in-process on one instance, logging Dagster's output to a file
+    beside the warehouse and collecting every failure message."""
+
+    def __init__(self, defs: Any, db_path: Path, study_path: str, overrides: RunOverrides, log_level: str,
+                 ephemeral: bool) -> None:
+        self.defs, self.db_path, self.study_path, self.overrides = defs, db_path, study_path, overrides
+        self.log_level = log_level
+        self.instance = open_instance(instance_kind(ephemeral))
+        # dagster-dbt echoes every dbt event to stdout; keep it in a log file beside the warehouse instead.
+        self.log_path = db_path.parent / "logs" / "last_run.log"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log_path.write_text("", encoding="utf-8")
+        self.run_ids: list[str] = []
+        self.failures: list[str] = []
+        self.materializations: dict[str, list[dict[str, Any]]] = {}
+
+    def run_config(self, **changes: Any) -> dict[str, Any]:
+        study = {"study_path": self.study_path, **self.overrides.merged(**changes).set_fields()}
+        return {"resources": {"study": {"config": study}, "warehouse": {"config": {"db_path": str(self.db_path)}}},
+                "loggers": {"console": {"config": {"log_level": self.log_level}}}}
+
+    def execute(self, job_name: str, config: dict[str, Any], partition_key: str | None = None) -> Any:
+        with open(self.log_path, "a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+            result = self.defs.resolve_job_def(job_name).execute_in_process(
+                run_config=config, instance=self.instance, partition_key=partition_key, raise_on_error=False,
+                tags=run_tags())
+        self.run_ids.append(result.run_id)
+        for event in result.get_asset_materialization_events():
+            materialization = event.materialization
+            self.materializations.setdefault(materialization.asset_key.to_user_string(), []).append(
+                {key: value.value for key, value in materialization.metadata.items()})
+        if not result.success:
+            self.failures.extend(_failures(result))
+        return result
+
+    def result(self) -> LaunchResult:
+        return LaunchResult(self.run_ids[-1], not self.failures, self.db_path, self.failures, self.log_path,
+                            self.run_ids, self.materializations)
+
+
+def _launcher(study_path: str | Path, db: str | Path | None, overrides: RunOverrides, log_level: str,
+              ephemeral: bool, languages: list[str]) -> _Launcher:
     from orchestration.dbt.project import ensure_manifest
 
     ensure_manifest()
     from orchestration.definitions import definitions_for
+
+    return _Launcher(definitions_for(languages), resolve_db_path(db), str(study_path), overrides, log_level,
+                     ephemeral)
+
+
+def materialize_study(study_path: str | Path, *, db: str | Path | None = None,
+                      overrides: RunOverrides | None = None, log_level: str = "WARNING",
+                      ephemeral: bool = False) -> LaunchResult:
+    """Materialize the whole pipeline for one study, in-process: the setup run, one run per language
+    partition (the study's budget spans them all), then the marts run once every language succeeded.
+
+    Runs go to the project's persistent Dagster instance (they show in ``make dev``'s UI) unless ``ephemeral``.
+    """
     from orchestration.jobs import LANGUAGE_JOB, MARTS_JOB, SETUP_JOB
     from orchestration.resources import StudyResource
 
-    study_config: dict[str, Any] = {"study_path": str(study_path)}
-    for key, value in (("languages", languages), ("replicates", replicates), ("backend", backend),
-                       ("evaluation_date", evaluation_date), *endpoint.items()):
-        if value is not None:
-            study_config[key] = value
-    study = StudyResource(**study_config).load()
-    defs = definitions_for(study.design.languages)
-    instance = _instance()
-
-    def run_config(**overrides: Any) -> dict[str, Any]:
-        return {"resources": {"study": {"config": {**study_config, **overrides}},
-                              "warehouse": {"config": {"db_path": str(db_path)}}},
-                "loggers": {"console": {"config": {"log_level": log_level}}}}
-
-    # dagster-dbt echoes every dbt event to stdout; keep it in a log file beside the warehouse instead.
-    log_path = db_path.parent / "logs" / "last_run.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    run_ids: list[str] = []
-    failures: list[str] = []
-
-    def execute(job_name: str, config: dict[str, Any], partition_key: str | None = None) -> Any:
-        with open(log_path, "a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-            result = defs.resolve_job_def(job_name).execute_in_process(
-                run_config=config, instance=instance, partition_key=partition_key, raise_on_error=False)
-        run_ids.append(result.run_id)
-        if not result.success:
-            failures.extend(_failures(result))
-        return result
-
-    log_path.write_text("", encoding="utf-8")
-    if execute(SETUP_JOB, run_config()).success:
+    overrides = overrides or RunOverrides()
+    study = StudyResource(study_path=str(study_path), **overrides.set_fields()).load()
+    launch = _launcher(study_path, db, overrides, log_level, ephemeral, study.design.languages)
+    if launch.execute(SETUP_JOB, launch.run_config()).success:
         cost, calls = 0.0, 0
         for language in study.design.languages:
             budget = _remaining_budget(study, cost, calls)
             if budget is None:
-                failures.append(f"{language}: not started, the study's budget is spent; finished languages are "
-                                "saved, raise budget.max_cost_usd / budget.max_calls and rerun to resume")
+                launch.failures.append(f"{language}: not started, the study's budget is spent; finished languages "
+                                       "are saved, raise budget.max_cost_usd / budget.max_calls and rerun to resume")
                 break
-            result = execute(LANGUAGE_JOB, run_config(**budget), partition_key=language)
+            result = launch.execute(LANGUAGE_JOB, launch.run_config(**budget), partition_key=language)
             if not result.success:  # its spending is unreported, so later languages cannot be budgeted: stop
                 break
             spent = _spent(result)
             cost, calls = cost + spent[0], calls + spent[1]
-        if not failures:
-            execute(MARTS_JOB, run_config())
+        if not launch.failures:
+            launch.execute(MARTS_JOB, launch.run_config())
         else:
-            failures.append("marts not rebuilt: a language failed (the marts would mix finished and missing "
-                            "languages); rerun the same command after fixing the above to resume")
-    return LaunchResult(run_ids[-1], not failures, db_path, failures, log_path, run_ids)
+            launch.failures.append("marts not rebuilt: a language failed (the marts would mix finished and "
+                                   "missing languages); rerun the same command after fixing the above to resume")
+    return launch.result()
+
+
+def rescore(scorers: list[str], *, db: str | Path | None = None, study_path: str | Path | None = None,
+            languages: list[str] | None = None, rebuild_marts: bool = True, log_level: str = "WARNING",
+            ephemeral: bool = False) -> LaunchResult:
+    """Run scorers (``NAME[:MODEL][?options]`` specs) over stored utterances, no transcript played: one
+    ``rescore_job`` run per stored language (each gated by the scores contract, in the writer pool), then
+    ``refresh_marts_job`` (dbt and the statistics). ``study_path`` only labels the dbt metadata."""
+    from orchestration.jobs import REFRESH_MARTS_JOB, RESCORE_JOB
+    from orchestration.resources import DEFAULT_STUDY, STUDY_ENV_VAR
+
+    study_path = str(study_path or os.environ.get(STUDY_ENV_VAR) or DEFAULT_STUDY)
+    languages = languages or _stored_languages(db)
+    launch = _launcher(study_path, db, RunOverrides(), log_level, ephemeral, languages)
+    for language in languages:
+        config = {**launch.run_config(), "ops": {"raw__scores": {"config": {"scorers": list(scorers)}}}}
+        if not launch.execute(RESCORE_JOB, config, partition_key=language).success:
+            break
+    if rebuild_marts and not launch.failures:
+        launch.execute(REFRESH_MARTS_JOB, launch.run_config())
+    return launch.result()
+
+
+def scorer_stats(result: LaunchResult) -> list[dict[str, Any]]:
+    """Per-scorer counts the rescore's ``raw/scores`` materializations reported, summed over languages."""
+    totals: dict[tuple[str, str], dict[str, Any]] = {}
+    for metadata in result.materializations.get("raw/scores", []):
+        for row in metadata.get("scorer_stats") or []:
+            total = totals.setdefault((row["scorer"], row["version"]), {**row, "scored": 0, "abstained": 0,
+                                                                          "rows": 0, "seconds": 0.0})
+            for key in ("scored", "abstained", "rows", "seconds"):
+                total[key] += row[key]
+    return list(totals.values())
+
+
+def _stored_languages(db: str | Path | None) -> list[str]:
+    from warehouse.connection import connect
+
+    with connect(db, read_only=True) as con:
+        return [row[0] for row in con.execute("select distinct language from raw.runs order by 1").fetchall()]
 
 
 def raise_for_failure(result: LaunchResult) -> None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from core.study import Study, apply_overrides, load_study
+from core.study import RunOverrides, Study, load_study
 from warehouse.connection import DB_ENV_VAR, connect, resolve_db_path
 from warehouse.schema import ensure_raw_schema
 
@@ -42,41 +43,35 @@ class WarehouseResource(ConfigurableResource):
     def reader(self) -> duckdb.DuckDBPyConnection:
         return connect(self.path, read_only=True)
 
-    def export_env(self) -> None:
-        """dbt runs as a subprocess and finds the warehouse through BACKFIRE_DB."""
+    @contextlib.contextmanager
+    def dbt_env(self) -> Iterator[None]:
+        """dbt runs as a subprocess and finds the warehouse through BACKFIRE_DB: set it while the subprocess
+        starts, then restore it (a process-wide change would leak into the next run of another warehouse)."""
+        before = os.environ.get(DB_ENV_VAR)
         os.environ[DB_ENV_VAR] = str(self.path)
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop(DB_ENV_VAR, None)
+            else:
+                os.environ[DB_ENV_VAR] = before
 
 
-class StudyResource(ConfigurableResource):
-    """The study a run materializes, with the CLI's overrides; the same for every asset of the run."""
+class StudyResource(ConfigurableResource, RunOverrides):
+    """The study a run materializes, with the command's ``RunOverrides`` (the same fields, declared once in
+    ``core.study``); the same for every asset of the run."""
 
     study_path: str | None = Field(default=None, description="Study YAML; else BACKFIRE_STUDY, else "
                                    "studies/demo.yaml.")
-    languages: list[str] | None = Field(default=None, description="Override design.languages.")
-    replicates: int | None = Field(default=None, description="Override design.replicates.")
-    backend: str | None = Field(default=None, description="Override every model's backend (e.g. synthetic).")
-    model: str | None = Field(default=None, description="Run this one model instead of the study's list.")
-    base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint for the models.")
-    api_key_env: str | None = Field(default=None, description="NAME of the environment variable with the key.")
-    concurrency: int | None = Field(default=None, description="Calls in flight per model endpoint.")
-    no_cache: bool = Field(default=False, description="Do not read the response cache (answers are still "
-                           "written to it).")
-    keep_failed_turns: bool = Field(default=False, description="Do not play again turns whose calls finally "
-                                    "failed; by default they (and the turns after them) are retried.")
-    evaluation_date: str | None = Field(default=None, description="ISO date of a dated (nightly) evaluation.")
-    max_cost_usd: float | None = Field(default=None, description="Override budget.max_cost_usd (the CLI passes "
-                                       "what is left of the command's budget to each language).")
-    max_calls: int | None = Field(default=None, description="Override budget.max_calls (as max_cost_usd).")
+
+    @property
+    def path(self) -> str:
+        return self.study_path or os.environ.get(STUDY_ENV_VAR) or DEFAULT_STUDY
+
+    @property
+    def overrides(self) -> RunOverrides:
+        return RunOverrides.model_validate(self.set_fields())
 
     def load(self) -> Study:
-        path = self.study_path or os.environ.get(STUDY_ENV_VAR) or DEFAULT_STUDY
-        study = apply_overrides(load_study(path), languages=self.languages, replicates=self.replicates,
-                                backend=self.backend, model=self.model, base_url=self.base_url,
-                                api_key_env=self.api_key_env, concurrency=self.concurrency, source=path)
-        if self.evaluation_date:
-            study = study.model_copy(update={"evaluation_date": dt.date.fromisoformat(self.evaluation_date)})
-        limits = {key: value for key, value in (("max_cost_usd", self.max_cost_usd), ("max_calls", self.max_calls))
-                  if value is not None}
-        if limits:
-            study = study.model_copy(update={"budget": study.budget.model_copy(update=limits)})
-        return study
+        return self.overrides.apply(load_study(self.path), source=self.path)

@@ -1,16 +1,40 @@
-"""Scoring stage, partitioned by language: the lexicon scorer (metric v1) and the study's model-based
-scorers (metric v2) over the partition's utterances each has not scored yet."""
+"""Scoring stage, partitioned by language: the lexicon scorer (metric v1), then the study's model-based
+scorers (metric v2), or the ones a rescore names, over the partition's utterances each has not scored yet."""
 
+
+import functools
+import json
+import time
 
 import dagster as dg
+from pydantic import Field
 
 from analysis.tables import render_table
 from orchestration.assets.simulation import UTTERANCES
 from orchestration.partitions import partition_languages
 from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
-from scoring import ScoringStats, build_scorer, get_scorer, score_pending
+from scoring import Scorer, build_scorer, get_scorer, score_pending
+from scoring.spec import parse_scorer
 
 SCORES = dg.AssetKey(["raw", "scores"])
+
+
+class ScoringConfig(dg.Config):
+    scorers: list[str] | None = Field(
+        default=None, description="Scorers to run after the lexicon instead of the study's `scorers:`, each as "
+                                  "NAME[:MODEL][?key=value&...] (what `backfire score --scorer` passes).")
+
+
+@functools.cache
+def _scorer(spec: str) -> Scorer:
+    """One load per process: a rescore runs one Dagster run per language, in-process, on the same models."""
+    return build_scorer(parse_scorer(spec))
+
+
+def _scorers(config: ScoringConfig, study: StudyResource) -> list[Scorer]:
+    extra = ([_scorer(spec) for spec in config.scorers] if config.scorers is not None
+             else [build_scorer(entry) for entry in study.load().scorers])
+    return [get_scorer("lexicon"), *extra]
 
 
 def build_scores_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
@@ -18,33 +42,36 @@ def build_scores_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefiniti
               deps=[UTTERANCES], kinds={"python", "duckdb"},
               description="One row per (utterance_id, scorer, scorer_version, dimension), long format. "
                           "Partitioned by language like raw/utterances; scoring is incremental.")
-    def scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+    def scores(context: dg.AssetExecutionContext, config: ScoringConfig, warehouse: WarehouseResource,
                study: StudyResource) -> dg.MaterializeResult:
         languages = partition_languages(context)
-        scorers = [get_scorer("lexicon"), *(build_scorer(entry) for entry in study.load().scorers)]
-        summary, total = [], ScoringStats()
+        scorers = _scorers(config, study)  # every model loads before anything is written
+        summary = []
         with warehouse.writer() as con:
             for scorer in scorers:
+                started = time.perf_counter()
                 stats = score_pending(con, scorer, languages=languages)
-                summary.append((scorer.name, scorer.version, scorer.device, stats.utterances_scored,
-                                stats.utterances_abstained, stats.rows_written))
-                total.utterances_scored += stats.utterances_scored
-                total.utterances_abstained += stats.utterances_abstained
-                total.rows_written += stats.rows_written
+                summary.append({"scorer": scorer.name, "version": scorer.version, "device": scorer.device,
+                                "scored": stats.utterances_scored, "abstained": stats.utterances_abstained,
+                                "rows": stats.rows_written, "seconds": round(time.perf_counter() - started, 3)})
             per_language = con.execute("""
                 select r.language, s.scorer, count(distinct s.utterance_id) filter (not s.abstained) as scored,
                        count(distinct s.utterance_id) filter (s.abstained) as abstained, count(*) as rows
                 from raw.scores s join raw.utterances u using (utterance_id) join raw.runs r using (run_id)
                 where r.language in (select unnest(?)) group by 1, 2 order by 1, 2""", [languages]).fetchall()
-        context.log.info("scoring [%s]: %d utterances scored, %d abstained by %s", ", ".join(languages),
-                         total.utterances_scored, total.utterances_abstained, ", ".join(s.name for s in scorers))
+        scored = sum(row["scored"] for row in summary)
+        abstained = sum(row["abstained"] for row in summary)
+        context.log.info("scoring [%s]: %d utterances scored, %d abstained by %s", ", ".join(languages), scored,
+                         abstained, ", ".join(s.name for s in scorers))
         return dg.MaterializeResult(metadata={
             "scorers": ", ".join(f"{s.name} v{s.version}" for s in scorers),
-            "utterances_scored": total.utterances_scored, "utterances_abstained": total.utterances_abstained,
-            "rows_written": total.rows_written, "rows": sum(row[4] for row in per_language),
+            "utterances_scored": scored, "utterances_abstained": abstained,
+            "rows_written": sum(row["rows"] for row in summary), "rows": sum(row[4] for row in per_language),
             "languages": ", ".join(sorted({row[0] for row in per_language})) or "none",
+            "scorer_stats": dg.MetadataValue.json(json.loads(json.dumps(summary))),
             "this_run": dg.MetadataValue.md(render_table(
-                ["scorer", "version", "device", "scored", "abstained", "rows"], summary, markdown=True)),
+                ["scorer", "version", "device", "scored", "abstained", "rows", "seconds"],
+                [tuple(row.values()) for row in summary], markdown=True)),
             "by_language": dg.MetadataValue.md(render_table(
                 ["language", "scorer", "utterances scored (all time)", "abstained", "score rows"], per_language,
                 markdown=True)),

@@ -8,7 +8,7 @@ from typing import Any
 import dagster as dg
 
 from analysis.tables import render_table
-from core.study import apply_overrides
+from core.study import RunOverrides
 from orchestration.assets.design import AGENTS, RUNS
 from orchestration.partitions import partition_languages
 from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
@@ -42,7 +42,7 @@ def build_utterances_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefi
         if not languages:
             context.log.info("simulation %s: no runs in %s", spec.name, ", ".join(partition_languages(context)))
             return dg.MaterializeResult(metadata={**common, "runs": 0, "calls": 0, "cost_usd": 0.0, "errors": 0})
-        spec = apply_overrides(spec, languages=languages, source=spec.name)
+        spec = RunOverrides(languages=languages).apply(spec, source=spec.name)
         with warehouse.writer() as con:
             stats = simulate_study(con, spec, use_cache=not study.no_cache,
                                    retry_errors=not study.keep_failed_turns, progress=_progress(context))

@@ -6,7 +6,6 @@ table and forest plot, and the usage mart its cost and failed calls. The warehou
 """
 
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -77,12 +76,11 @@ def _enriched(context: dg.AssetExecutionContext, events: list[Any], warehouse: W
             name="backfire_dbt_models", pool=DUCKDB_WRITER_POOL)
 def backfire_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
                         study: StudyResource):
-    warehouse.export_env()
     # A subset (e.g. the models a backfill can build before the language partitions) runs only the tests
     # whose every parent is selected; the default would test against models not built yet.
-    os.environ.setdefault("DBT_INDIRECT_SELECTION", "cautious")
-    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
-    events = list(invocation.stream())
+    with warehouse.dbt_env():
+        invocation = dbt.cli(["build", "--indirect-selection", "cautious"], context=context, raise_on_error=False)
+        events = list(invocation.stream())
     yield from _enriched(context, events, warehouse, study.load().name)
     if not invocation.is_successful():
         raise invocation.get_error() or RuntimeError("dbt build failed; see the run log")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import StudyConfigError
-from core.study import apply_overrides, load_study, parse_study
+from core.study import RunOverrides, load_study, parse_overrides, parse_study
 from tests.conftest import REPO_ROOT
 from tests.test_helpers.studies import small_study_dict
 
@@ -57,10 +57,30 @@ def test_missing_file_is_a_clear_error(tmp_path) -> None:
 
 def test_overrides_are_validated_like_the_file() -> None:
     study = parse_study(small_study_dict(), "s.yaml")
-    changed = apply_overrides(study, languages=["en"], replicates=5, backend="synthetic")
+    changed = RunOverrides(languages=["en"], replicates=5, backend="synthetic").apply(study)
     assert changed.design.languages == ["en"] and changed.design.replicates == 5
-    with pytest.raises(StudyConfigError):
-        apply_overrides(study, replicates=0)
+    with pytest.raises(StudyConfigError, match=r"replicates.*greater than 0"):
+        parse_overrides({"replicates": 0}, source="backfire run")
+    with pytest.raises(StudyConfigError, match="api_key_env must name an environment variable"):
+        parse_overrides({"api_key_env": "sk-live-123"})
+    with pytest.raises(StudyConfigError, match="not an ISO date"):
+        parse_overrides({"evaluation_date": "yesterday"})
+    with pytest.raises(StudyConfigError, match=r"budget\.max_cost_usd"):  # the applied study is validated again
+        RunOverrides(max_cost_usd=-1.0).apply(study, source="backfire run")
+
+
+def test_overrides_carry_only_what_they_set_and_reach_every_model() -> None:
+    """The launcher sends only the fields set; the endpoint fields apply to every model of the study."""
+    overrides = parse_overrides({"base_url": "http://127.0.0.1:9/v1", "concurrency": 8, "no_cache": False})
+    assert overrides.set_fields() == {"base_url": "http://127.0.0.1:9/v1", "concurrency": 8}
+    assert overrides.merged(max_calls=10).set_fields()["max_calls"] == 10
+    study = overrides.merged(max_calls=10, evaluation_date="2026-12-01").apply(
+        parse_study(small_study_dict(), "s.yaml"))
+    assert all(m.base_url == "http://127.0.0.1:9/v1" and m.max_concurrency == 8 for m in study.models)
+    assert study.budget.max_calls == 10 and study.evaluation_date.isoformat() == "2026-12-01"
+    single = RunOverrides(model="my-model", base_url="http://127.0.0.1:9/v1").apply(
+        parse_study(small_study_dict(), "s.yaml"))
+    assert [(m.name, m.backend) for m in single.models] == [("my-model", "openai")]
 
 
 def test_probe_turns_must_lie_inside_the_conversation(write_study) -> None:

@@ -1,4 +1,9 @@
-"""Entry point: parse the verb, run it, print user errors without a traceback."""
+"""Entry point: parse the verb, run it, print user errors without a traceback.
+
+Exit codes: 0 success, 2 a user error (``BackfireError``: bad input, a failed contract, a spent budget...),
+3 an internal error (a bug inside a pipeline run; its traceback is in the log file the line names),
+130 interrupted. A bug outside a pipeline run keeps Python's traceback (exit 1).
+"""
 
 from __future__ import annotations
 
@@ -31,13 +36,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("dagster").setLevel(level)
     # Libraries log through get_dagster_logger(), whose "dagster.builtin" logger sets its own DEBUG level.
     logging.getLogger("dagster.builtin").setLevel(level)
-    from core.errors import BackfireError
+    from core.errors import BackfireError, InternalError
 
     try:
         return int(args.handler(args) or 0)
     except BackfireError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except InternalError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("interrupted: finished turns are stored; rerun the same command to resume", file=sys.stderr)
         return 130

@@ -1,6 +1,8 @@
 """User-facing errors: each names the file, the field, the problem and the fix.
 
-The CLI prints a ``BackfireError`` without a traceback; anything else is a bug and keeps its traceback.
+The CLI prints a ``BackfireError`` without a traceback and exits 2; anything else is a bug and keeps its
+traceback (an ``InternalError`` reports a bug that happened inside a pipeline run: one line, exit 3, the
+traceback in the run's log file).
 """
 
 from __future__ import annotations
@@ -47,3 +49,11 @@ class MissingExtraError(BackfireError):
 
 class WarehouseError(BackfireError):
     """The DuckDB warehouse is missing, locked or lacks the expected tables."""
+
+
+class InternalError(Exception):
+    """A bug (not a user error, not an endpoint failure) ended a pipeline run; the message is one line that
+    names the exception, where it was raised and the log file holding its traceback.
+
+    Deliberately not a ``BackfireError``: there is nothing for the user to fix in their files.
+    """

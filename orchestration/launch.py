@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.errors import BackfireError
+from core.errors import BackfireError, InternalError
 from core.study import RunOverrides
 from orchestration.instance import instance_kind, open_instance, run_tags
 from warehouse.connection import resolve_db_path
@@ -28,6 +28,9 @@ class LaunchResult:
     """Every Dagster run of the command: setup, one per language, marts (``run_id`` is the last)."""
     materializations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """Metadata of every materialization, by asset key (``raw/scores``), values unwrapped."""
+    internal_errors: list[str] = field(default_factory=list)
+    """One line per step that failed on a bug (no error of ours in its cause chain); also in ``failures``.
+    The traceback is in ``log_path``."""
 
 
 def _user_error_names() -> set[str]:
@@ -39,26 +42,64 @@ def _user_error_names() -> set[str]:
     return names
 
 
-def _root_message(error: Any) -> str:
-    """Our own error's message when one is in the cause chain (it names file, field and fix), else the deepest."""
-    ours = _user_error_names()
+def _chain(error: Any) -> list[Any]:
+    """A step's error and its causes, outermost first (Dagster's step wrapper, then what the step raised)."""
     chain = [error]
     while chain[-1].cause is not None:
         chain.append(chain[-1].cause)
+    return chain
+
+
+def _root_message(error: Any) -> str:
+    """Our own error's message when one is in the cause chain (it names file, field and fix), else the deepest."""
+    ours = _user_error_names()
+    chain = _chain(error)
     chosen = next((e for e in chain if (e.cls_name or "") in ours), chain[-1])
     return chosen.message.strip()
 
 
-def _failures(result: Any) -> list[str]:
-    messages = []
+NOT_BUGS = frozenset({"DagsterExecutionInterruptedError", "KeyboardInterrupt"})
+"""Step errors that end a run without being a bug (an interrupt)."""
+
+
+def _internal_error(error: Any, log_path: Path) -> str | None:
+    """One line for a step that failed on a bug, i.e. with no error of ours (nor an interrupt) in its cause
+    chain; None otherwise. It names the exception the step raised (the first that is not a Dagster wrapper),
+    the notes added on its way up (the backend, the turn that stored nothing) and the log with the traceback."""
+    chain = _chain(error)
+    not_bugs = _user_error_names() | NOT_BUGS
+    if any((e.cls_name or "") in not_bugs for e in chain):
+        return None
+    raised = next((e for e in chain if not (e.cls_name or "").startswith("Dagster")), chain[-1])
+    first, *notes = [line.strip() for line in raised.message.strip().splitlines() if line.strip()] or ["?"]
+    detail = f"{first} {'; '.join(notes)}" if notes else first
+    return f"internal error (a bug, not an endpoint failure): {detail}; traceback in {log_path}"
+
+
+def _failures(result: Any, log_path: Path) -> tuple[list[str], list[str]]:
+    """What failed in a run (step failures and failed checks), and the lines of the failures that are bugs."""
+    messages, internal = [], []
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            messages.append(f"{event.step_key}: {_root_message(event.step_failure_data.error)}")
+            error = event.step_failure_data.error
+            bug = _internal_error(error, log_path)
+            messages.append(f"{event.step_key}: {bug or _root_message(error)}")
+            if bug is not None:
+                internal.append(bug)
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             if data and not data.passed:
                 messages.append(f"check {data.check_name} failed: {data.description or ''}")
-    return messages
+    return messages, internal
+
+
+def _log_step_failures(result: Any, log: Any) -> None:
+    """Write every failed step's error with its traceback and causes to the run log (the console logger is
+    silenced on the CLI, so this is where a bug's traceback is kept)."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            log.write(f"\n--- step {event.step_key} of run {result.run_id} failed ---\n"
+                      f"{event.step_failure_data.error.to_string()}\n")
 
 
 def _spent(result: Any) -> tuple[float, int]:
@@ -98,6 +139,7 @@ class _Launcher:
         self.run_ids: list[str] = []
         self.failures: list[str] = []
         self.materializations: dict[str, list[dict[str, Any]]] = {}
+        self.internal_errors: list[str] = []
 
     def run_config(self, **changes: Any) -> dict[str, Any]:
         study = {"study_path": self.study_path, **self.overrides.merged(**changes).set_fields()}
@@ -109,18 +151,21 @@ class _Launcher:
             result = self.defs.resolve_job_def(job_name).execute_in_process(
                 run_config=config, instance=self.instance, partition_key=partition_key, raise_on_error=False,
                 tags=run_tags())
+            _log_step_failures(result, log)
         self.run_ids.append(result.run_id)
         for event in result.get_asset_materialization_events():
             materialization = event.materialization
             self.materializations.setdefault(materialization.asset_key.to_user_string(), []).append(
                 {key: value.value for key, value in materialization.metadata.items()})
         if not result.success:
-            self.failures.extend(_failures(result))
+            messages, bugs = _failures(result, self.log_path)
+            self.failures.extend(messages)
+            self.internal_errors.extend(bugs)
         return result
 
     def result(self) -> LaunchResult:
         return LaunchResult(self.run_ids[-1], not self.failures, self.db_path, self.failures, self.log_path,
-                            self.run_ids, self.materializations)
+                            self.run_ids, self.materializations, self.internal_errors)
 
 
 def _launcher(study_path: str | Path, db: str | Path | None, overrides: RunOverrides, log_level: str,
@@ -210,6 +255,15 @@ def _stored_languages(db: str | Path | None) -> list[str]:
 
 
 def raise_for_failure(result: LaunchResult) -> None:
+    """Raise for a failed launch: ``InternalError`` (one line) when a step failed on a bug, else a
+    ``BackfireError`` listing every failure.
+
+    Raises:
+        InternalError: a step failed on a bug; the line names the log with the traceback.
+        BackfireError: the run failed on user errors, failed checks or a spent budget.
+    """
+    if result.internal_errors:
+        raise InternalError(result.internal_errors[0])
     if not result.success:
         detail = "\n  ".join(result.failures) or "no failure message was recorded"
         raise BackfireError(f"pipeline run {result.run_id} failed (log: {result.log_path}):\n  {detail}\n"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scoring.base import Scorer, Utterance, Values
+from warehouse import transaction
 from warehouse.raw_io import insert_ignore, utc_now
 
 if TYPE_CHECKING:
@@ -97,9 +98,9 @@ def score_pending(con: duckdb.DuckDBPyConnection, scorer: Scorer, *, batch_size:
         else:
             for utterance, item in zip(batch, scorer.score_batch(batch), strict=True):
                 rows += _rows(scorer, utterance, item, now, stats)
-        con.execute("BEGIN TRANSACTION")
-        stats.rows_written += insert_ignore(con, "raw.scores", rows)
-        con.execute("COMMIT")
+        with transaction(con):
+            written = insert_ignore(con, "raw.scores", rows)
+        stats.rows_written += written
     logger.info("%s scored %d utterances (%d abstained)", scorer.name, stats.utterances_scored,
                 stats.utterances_abstained)
     return stats

@@ -2,6 +2,11 @@
 
 The agents of a turn all see the same history and are called concurrently; the turn is written whole before
 the next begins, so the unit of resumption is (run, turn). Runs proceed concurrently up to a limit.
+
+An exception from a call (a bug in a backend, a spent budget) stops everything: the turn's other calls and the
+other runs are cancelled, no call is launched after it, the failed turn stores nothing, the finished turns
+are flushed, and the exception propagates. Endpoint failures are not exceptions here: the retry wrapper
+returns them as replies with status ``error``, which are stored.
 """
 
 from __future__ import annotations
@@ -9,15 +14,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
+from core.errors import BackfireError
 from core.ids import derive_seed, stable_hash
 from core.records import TurnRecord
 from core.study import Budget, ModelSpec
 from simulation.backends.base import AgentContext, Backend, GenerationConfig, Message, Reply
-from simulation.backends.retry import generate_with_retries
+from simulation.backends.retry import add_note_once, generate_with_retries
 from simulation.budget import Spending, call_cost_usd
 from simulation.content import load_language
 from simulation.design import AgentSpec, RunSpec
@@ -26,6 +32,7 @@ from simulation.progress import ProgressReporter
 from simulation.prompts import probe_messages, system_prompt, turn_messages
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class ResponseCache(Protocol):
@@ -103,6 +110,26 @@ class SimulationStats:
     @property
     def cost_usd(self) -> float:
         return self.spending.cost_usd
+
+
+async def gather_or_cancel(awaitables: Sequence[Awaitable[T]]) -> list[T]:
+    """Await all concurrently; on the first exception cancel the others, wait until they are gone, raise it.
+
+    ``asyncio.gather`` raises too, but leaves the other calls running (and paying) after the failure.
+    """
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    if not tasks:
+        return []
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in tasks:
+            if task.done() and not task.cancelled() and (error := task.exception()) is not None:
+                raise error
+        return [task.result() for task in tasks]
+    finally:
+        for task in tasks:
+            task.cancel()  # a no-op for finished tasks
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def utterance_id(run_id: str, turn: int, agent_idx: int, channel: str) -> str:
@@ -208,7 +235,12 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
             probe = await gate.call(probe_messages(pack, messages, reply.text), probe_config)
             return reply, reasks, probe
 
-        results = await asyncio.gather(*(call(i) for i in range(run.n_agents)))
+        try:
+            results = await gather_or_cancel([call(i) for i in range(run.n_agents)])
+        except Exception as exc:
+            if not isinstance(exc, BackfireError):  # a user error already says where and how to fix it
+                add_note_once(exc, f"nothing was stored for the failed turn (run {run.run_id}, turn {turn})")
+            raise
         now = clock()
         rows: list[dict[str, Any]] = []
         records: list[TurnRecord] = []
@@ -260,6 +292,11 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
         spending: the invocation's budget; when it runs out, ``BudgetExhaustedError`` propagates after every
             finished turn has been written.
         progress: receives a progress line (turns, calls, calls/s, tokens, cost, errors, ETA) every 2 s.
+
+    Raises:
+        Exception: the first exception of any call (a bug in a backend propagates unchanged, with notes naming
+            the backend and the failed turn; ``BudgetExhaustedError``, ``FailureThresholdError``); every other
+            call is cancelled first, and every finished turn is written.
     """
     stats = SimulationStats(runs_total=len(runs), spending=spending or Spending(Budget()))
     histories = store.load_history([r.run_id for r in runs], {r.run_id: r.n_agents for r in runs})
@@ -290,7 +327,7 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
                                histories.get(run.run_id, []), stats, clock, reporter)
 
     try:
-        await asyncio.gather(*(guarded(run) for run in pending))
+        await gather_or_cancel([guarded(run) for run in pending])
     finally:
         if cache is not None:
             cache.flush()  # paid completions first: a turn stored below may replay from them

@@ -19,6 +19,7 @@ from simulation.budget import Spending
 from simulation.content import LanguageContent, load_language, missing_languages
 from simulation.design import AgentSpec, RunSpec, assign_agents, expand_design
 from simulation.engine import SimulationStats, simulate
+from warehouse import transaction
 from warehouse.llm_cache import DuckDBResponseCache
 from warehouse.raw_io import insert_ignore, upsert, utc_now
 from warehouse.schema import ensure_raw_schema
@@ -110,14 +111,14 @@ def record_design(con: duckdb.DuckDBPyConnection, study: Study) -> DesignResult:
     runs, agents = build_design(study)
     now = utc_now()
     config_json = study.model_dump_json()
-    con.execute("BEGIN TRANSACTION")
-    upsert(con, "raw.studies", [dict(study=study.name, config_json=config_json, config_hash=stable_hash(config_json),
-                                     replication_target=study.replication_target,
-                                     zscore_reference=study.zscore_reference, updated_at=now)])
-    n_runs = insert_ignore(con, "raw.runs", [dict(r.model_dump(), created_at=now, **_planted(r)) for r in runs])
-    n_agents = insert_ignore(con, "raw.agents", [a.model_dump() for a in agents])
-    _fill_planted(con, runs)
-    con.execute("COMMIT")
+    with transaction(con):
+        upsert(con, "raw.studies", [dict(study=study.name, config_json=config_json,
+                                         config_hash=stable_hash(config_json),
+                                         replication_target=study.replication_target,
+                                         zscore_reference=study.zscore_reference, updated_at=now)])
+        n_runs = insert_ignore(con, "raw.runs", [dict(r.model_dump(), created_at=now, **_planted(r)) for r in runs])
+        n_agents = insert_ignore(con, "raw.agents", [a.model_dump() for a in agents])
+        _fill_planted(con, runs)
     return DesignResult(runs, agents, n_runs, n_agents)
 
 

@@ -1,9 +1,14 @@
-"""Locating and opening the warehouse. One writer at a time (DuckDB locks the file); readers open read-only."""
+"""Locating and opening the warehouse, and transactions on it. One writer at a time (DuckDB locks the file);
+readers open read-only."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import time
+import weakref
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +21,8 @@ DEFAULT_DB_PATH = "data/warehouse.duckdb"
 DB_ENV_VAR = "BACKFIRE_DB"
 LOCK_WAIT_ENV_VAR = "BACKFIRE_LOCK_WAIT_S"
 DEFAULT_LOCK_WAIT_S = 60.0
+logger = logging.getLogger(__name__)
+_IN_TRANSACTION: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
 
 
 def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -67,3 +74,33 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
     row = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
                       [schema, table]).fetchone()
     return bool(row and row[0])
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction on ``con``: committed when the block ends, rolled back when it raises.
+
+    The exception that ended the block propagates; ``con`` stays usable. Transactions do not nest (DuckDB has
+    no savepoints): opening one inside another on the same connection raises ``RuntimeError`` before anything
+    is sent, and leaves the outer one as it was.
+
+    Raises:
+        RuntimeError: ``con`` is already inside a ``transaction`` block.
+    """
+    if con in _IN_TRANSACTION:
+        raise RuntimeError("transaction(con) inside another transaction on the same connection: DuckDB cannot "
+                           "nest transactions; do the inner writes in the outer block")
+    con.execute("BEGIN TRANSACTION")
+    _IN_TRANSACTION.add(con)
+    try:
+        yield con
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except Exception as rollback_error:  # e.g. the block ended the transaction itself; keep the first error
+            logger.warning("rollback after a failed transaction also failed: %s", rollback_error)
+        raise
+    else:
+        con.execute("COMMIT")  # a commit that fails (a write conflict) ends the transaction and raises
+    finally:
+        _IN_TRANSACTION.discard(con)

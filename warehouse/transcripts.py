@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from core.records import TurnRecord
+from warehouse.connection import transaction
 from warehouse.raw_io import insert_ignore
 
 if TYPE_CHECKING:
@@ -82,18 +83,13 @@ class DuckDBTranscriptStore:
         moved = self.con.execute(f"select count(*) from ({stale})").fetchall()[0][0]
         if not moved:
             return 0
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(self.con):
             self.con.execute(f"""
                 insert into raw.utterances_superseded by name
                 select u.*, current_timestamp as superseded_at from raw.utterances u
                 where u.utterance_id in ({stale})""")
             self.con.execute(f"delete from raw.scores where utterance_id in ({stale})")
             self.con.execute(f"delete from raw.utterances where utterance_id in ({stale})")
-            self.con.execute("COMMIT")
-        except Exception:
-            self.con.execute("ROLLBACK")
-            raise
         return int(moved)
 
     def write_turn(self, rows: Sequence[dict[str, Any]]) -> None:
@@ -110,10 +106,6 @@ class DuckDBTranscriptStore:
         if not self._pending:
             return
         rows, self._pending, self._pending_turns = self._pending, [], 0
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            self.rows_written += insert_ignore(self.con, "raw.utterances", rows)
-            self.con.execute("COMMIT")
-        except Exception:
-            self.con.execute("ROLLBACK")
-            raise
+        with transaction(self.con):
+            written = insert_ignore(self.con, "raw.utterances", rows)
+        self.rows_written += written

@@ -8,7 +8,17 @@ from typing import Literal
 
 from core.records import Message, Reply, ReplyStatus
 
-__all__ = ["AgentContext", "Backend", "GenerationConfig", "Message", "Reply", "ReplyStatus", "RetryDecision"]
+__all__ = ["AgentContext", "Backend", "EndpointError", "GenerationConfig", "Message", "Reply", "ReplyStatus",
+           "RetryDecision"]
+
+
+class EndpointError(Exception):
+    """The endpoint failed in a way no transport exception describes (e.g. a reply outside the wire format).
+
+    Backends raise it, or translate their own failures into it; like a timeout or a connection error it is
+    retried when ``should_retry`` says so and finally stored as a failed call. Anything that is not an endpoint
+    error is a bug and stops the simulation (``Backend.is_endpoint_error``).
+    """
 
 
 @dataclass(frozen=True)
@@ -55,10 +65,19 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     async def generate(self, messages: list[Message], config: GenerationConfig) -> Reply:
-        """One chat completion; raise on transport failures so the retry wrapper can classify them."""
+        """One chat completion; raise on endpoint failures so the retry wrapper can classify them."""
+
+    def is_endpoint_error(self, error: Exception) -> bool:
+        """Whether ``error`` is the endpoint's failure (retried, then stored as a failed call) and not a bug.
+
+        The default covers ``EndpointError``, timeouts and connection errors (``OSError`` and its subclasses
+        ``TimeoutError``, ``asyncio.TimeoutError`` and ``ConnectionError``). Backends add their client's error
+        types. Any other exception is a bug: the retry wrapper raises it and the simulation stops.
+        """
+        return isinstance(error, EndpointError | OSError)
 
     def should_retry(self, error: Exception) -> RetryDecision:
-        """Classify a failure; the default retries nothing."""
+        """Classify an endpoint error (``is_endpoint_error``); the default retries nothing."""
         return RetryDecision(retry=False)
 
     def connection_key(self) -> str:

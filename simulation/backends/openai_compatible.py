@@ -2,18 +2,22 @@
 
 The key is read from the environment variable the study names (``api_key_env``) when the backend is built;
 it is never logged, stored or put in an error message. The SDK's own retries are off: the project's retry
-wrapper classifies failures through ``should_retry`` (429 with Retry-After, 5xx, timeouts, connection errors).
+wrapper asks ``is_endpoint_error`` whether a failure is the endpoint's (the SDK's ``APIError`` family on both
+transports, a body that is not JSON or breaks the wire format) and ``should_retry`` whether to try again (429
+with Retry-After, 5xx, timeouts, connection errors, garbage bodies); anything else is a bug and propagates.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from core.errors import MissingExtraError, StudyConfigError
-from simulation.backends.base import Backend, GenerationConfig, Message, Reply, RetryDecision
+from simulation.backends.base import Backend, EndpointError, GenerationConfig, Message, Reply, RetryDecision
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "0.0.0.0")
 
@@ -95,6 +99,13 @@ class OpenAICompatibleBackend(Backend):
             body = await self._client.create(payload)
         return reply_from_completion(body, latency_ms=(time.perf_counter() - started) * 1000)
 
+    def is_endpoint_error(self, error: Exception) -> bool:
+        """The SDK's errors (HTTP error answers, timeouts, connection errors, invalid bodies; the lean transport
+        raises the same types) and a body the SDK could not decode as JSON (its ``JSONDecodeError``)."""
+        import openai
+
+        return isinstance(error, openai.APIError | json.JSONDecodeError) or super().is_endpoint_error(error)
+
     def should_retry(self, error: Exception) -> RetryDecision:
         import openai
 
@@ -104,7 +115,7 @@ class OpenAICompatibleBackend(Backend):
             return RetryDecision(retry=True, reason="transient")
         if isinstance(error, openai.APIStatusError) and error.status_code >= 500:
             return RetryDecision(retry=True, reason="transient", retry_after_s=_retry_after(error))
-        if isinstance(error, openai.APIResponseValidationError | ValueError):  # garbage body
+        if isinstance(error, openai.APIResponseValidationError | json.JSONDecodeError | EndpointError):  # garbage
             return RetryDecision(retry=True, reason="transient")
         return RetryDecision(retry=False)
 
@@ -137,14 +148,33 @@ def _retry_after(error: Any) -> float | None:
 
 
 def reply_from_completion(body: dict[str, Any], *, latency_ms: float) -> Reply:
-    """Text, refusal and token usage of a chat completion body (the OpenAI wire format)."""
+    """Text, refusal and token usage of a chat completion body (the OpenAI wire format).
+
+    Raises:
+        EndpointError: the body breaks the wire format (``choices``, ``message`` or ``usage`` of the wrong type,
+            content that is not text, token counts that are not numbers): the endpoint's failure, retried.
+    """
     choices = body.get("choices") or []
+    if not isinstance(choices, list):
+        raise EndpointError("the endpoint's reply has a 'choices' that is not a list")
     choice = choices[0] if choices and isinstance(choices[0], dict) else {}
     message = choice.get("message") or {}
-    finish_reason = choice.get("finish_reason")
     usage = body.get("usage") or {}
+    if not isinstance(message, dict) or not isinstance(usage, dict):
+        raise EndpointError("the endpoint's reply has a 'message' or 'usage' that is not an object")
+    content = message.get("content") or ""
+    if not isinstance(content, str):
+        raise EndpointError("the endpoint's reply has a message content that is not text")
+    finish_reason = choice.get("finish_reason")
     refused = finish_reason == "content_filter" or bool(message.get("refusal"))
-    return Reply(text=message.get("content") or "", status="refused" if refused else "ok",
-                 tokens_in=int(usage.get("prompt_tokens") or 0), tokens_out=int(usage.get("completion_tokens") or 0),
+    return Reply(text=content, status="refused" if refused else "ok",
+                 tokens_in=_token_count(usage, "prompt_tokens"), tokens_out=_token_count(usage, "completion_tokens"),
                  latency_ms=latency_ms,
                  error=f"finish_reason={finish_reason}" if finish_reason not in (None, "stop") else None)
+
+
+def _token_count(usage: dict[str, Any], key: str) -> int:
+    value = usage.get(key) or 0
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise EndpointError(f"the endpoint's reply has a usage.{key} that is not a number")
+    return int(value)

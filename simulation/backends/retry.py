@@ -1,4 +1,4 @@
-"""One retry loop for every backend: backends classify errors, this wrapper waits and retries."""
+"""One retry loop for every backend: backends classify errors, this wrapper waits and retries; bugs propagate."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 import random
 import time
 
+from core.errors import BackfireError
 from simulation.backends.base import Backend, GenerationConfig, Message, Reply
 
 logger = logging.getLogger(__name__)
@@ -17,10 +18,16 @@ BASE_DELAY_S = 0.5
 async def generate_with_retries(backend: Backend, messages: list[Message], config: GenerationConfig, *,
                                 max_retries: int = 4, base_delay_s: float | None = None,
                                 max_delay_s: float = 30.0, rng: random.Random | None = None) -> Reply:
-    """Call ``backend.generate``; back off with full jitter on retryable errors.
+    """Call ``backend.generate``; back off with full jitter on retryable endpoint errors.
 
-    After the last attempt the failure is returned as a ``Reply`` with status ``error`` (never raised), so
-    the turn is stored with its reason instead of being dropped.
+    Only endpoint errors (``backend.is_endpoint_error``: timeouts, connection errors, HTTP error answers...)
+    are retried. After the last attempt, or at once when ``should_retry`` says no, such a failure is returned
+    as a ``Reply`` with status ``error`` (never raised), so the turn is stored with its reason instead of being
+    dropped.
+
+    Raises:
+        Exception: any other exception, unchanged (a bug in the backend or the caller must not be paid for
+            again and again, nor stored as the endpoint's failure), with a note naming the backend and model.
     """
     rng = rng or random.Random()
     base_delay_s = BASE_DELAY_S if base_delay_s is None else base_delay_s
@@ -29,7 +36,11 @@ async def generate_with_retries(backend: Backend, messages: list[Message], confi
     while True:
         try:
             return await backend.generate(messages, config)
-        except Exception as exc:  # classified below; anything not retryable becomes an error reply
+        except Exception as exc:
+            if not backend.is_endpoint_error(exc):
+                if not isinstance(exc, BackfireError):  # a user error already says where and how to fix it
+                    add_note_once(exc, f"in backend '{backend.name}' (model {config.model})")
+                raise
             decision = backend.should_retry(exc)
             if not decision.retry or attempt >= max_retries:
                 return Reply(text="", status="error", error=backend.redact(f"{type(exc).__name__}: {exc}")[:500],
@@ -41,3 +52,10 @@ async def generate_with_retries(backend: Backend, messages: list[Message], confi
             logger.warning("retry %d/%d on %s after %.2fs (%s: %s)", attempt, max_retries, backend.connection_key(),
                            delay, decision.reason, type(exc).__name__)
             await asyncio.sleep(delay)
+
+
+def add_note_once(error: BaseException, note: str) -> None:
+    """Add context to an exception that propagates; one exception may pass here more than once (a failed
+    batch fails every call in it with the same exception)."""
+    if note not in getattr(error, "__notes__", ()):
+        error.add_note(note)

@@ -81,6 +81,14 @@ class TransformersBackend(Backend):
     def connection_key(self) -> str:
         return f"transformers:{self.model}"
 
+    def is_endpoint_error(self, error: Exception) -> bool:
+        """The local model's own failure: running out of GPU memory on a batch (stored as failed calls, not
+        retried). A model that cannot load is a ``StudyConfigError`` and stops the study; anything else raised
+        while generating (a ``TypeError``, a shape error...) is a bug and stops it too."""
+        import torch
+
+        return isinstance(error, torch.OutOfMemoryError) or super().is_endpoint_error(error)
+
     @property
     def max_batch_size(self) -> int:
         return self.max_connections
@@ -136,7 +144,7 @@ class TransformersBackend(Backend):
                 batch, self._queue = self._queue[:self.max_batch_size], self._queue[self.max_batch_size:]
                 try:
                     replies = await asyncio.to_thread(self._generate_batch, [(p.messages, p.config) for p in batch])
-                except Exception as exc:  # the retry wrapper sees the failure on every call of the batch
+                except Exception as exc:  # every call of the batch fails with it; the retry wrapper classifies it
                     for pending in batch:
                         if not pending.future.done():
                             pending.future.set_exception(exc)

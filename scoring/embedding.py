@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.errors import BackfireError
+from core.extras import require
 from scoring.base import Scorer, Utterance, Values
 from scoring.devices import pick_device
 from scoring.hf_models import declared_languages, fingerprint, model_revision, quiet_transformers
@@ -34,12 +35,11 @@ class EmbeddingScorer(Scorer):
 
     def __init__(self, model: str, *, languages: Sequence[str] | None = None, batch_size: int = 64,
                  device: str = "auto", precision: str = "auto", revision: str | None = None) -> None:
-        from sentence_transformers import SentenceTransformer
-
+        sentence_transformers = require("sentence_transformers", extra="hf", feature="the embedding scorer")
         quiet_transformers()
         self.device, dtype = pick_device(device, precision)
         try:
-            self.model = SentenceTransformer(model, device=self.device, revision=revision)
+            self.model = sentence_transformers.SentenceTransformer(model, device=self.device, revision=revision)
         except (OSError, ValueError) as exc:
             raise BackfireError(f"cannot load embedding model '{model}': {exc}", field="--scorer",
                                 fix="pass a local sentence-transformers folder or a model id in your Hugging "

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BackfireError
+from core.extras import require
 from scoring.base import Scorer, Utterance, Values
 from scoring.devices import length_sorted_batches, pick_device
 
@@ -70,8 +71,8 @@ class SequenceClassifier:
     def logits(self, texts: Sequence[str], pairs: Sequence[str] | None = None, batch_size: int = 64) -> Any:
         """Logits (float32 numpy, input order) for texts, or for (text, pair) NLI inputs."""
         import numpy as np
-        import torch
 
+        torch = require("torch", extra="hf", feature="model scorers")
         out = np.zeros((len(texts), self.model.config.num_labels), dtype=np.float32)
         with torch.inference_mode():
             for batch in length_sorted_batches(texts, batch_size):
@@ -85,8 +86,7 @@ class SequenceClassifier:
 
 def quiet_transformers() -> None:
     """No per-load progress bars on the CLI's stderr (the scorers log what they load)."""
-    from transformers.utils import logging as hf_logging
-
+    hf_logging = require("transformers.utils.logging", extra="hf", feature="model scorers")
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
 
@@ -94,14 +94,15 @@ def quiet_transformers() -> None:
 def load_sequence_classifier(model: str, *, scorer: str, device: str = "auto", precision: str = "auto",
                              revision: str | None = None, max_length: int = 256) -> SequenceClassifier:
     """Load once, before anything is scored: a wrong id or path fails here with the scorer named."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
+    feature = f"the {scorer} scorer"
+    require("torch", extra="hf", feature=feature)
+    transformers = require("transformers", extra="hf", feature=feature)
     quiet_transformers()
     chosen, dtype = pick_device(device, precision)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(model, revision=revision)
-        loaded = AutoModelForSequenceClassification.from_pretrained(model, revision=revision,
-                                                                    dtype=dtype)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(model, revision=revision)
+        loaded = transformers.AutoModelForSequenceClassification.from_pretrained(model, revision=revision,
+                                                                                 dtype=dtype)
     except (OSError, ValueError) as exc:
         raise BackfireError(f"cannot load {scorer} model '{model}': {exc}", field="--scorer",
                             fix="pass a local folder with config.json, tokenizer and weights, or a model id in "

@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from core.errors import MissingExtraError, StudyConfigError
+from core.errors import StudyConfigError
+from core.extras import require
 from simulation.backends.base import Backend, GenerationConfig, Message, Reply, RetryDecision
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "0.0.0.0")
@@ -38,10 +39,7 @@ class OpenAICompatibleBackend(Backend):
     _secret: str = field(default="", init=False, repr=False)
 
     def __post_init__(self) -> None:
-        try:
-            import openai
-        except ImportError as exc:
-            raise MissingExtraError("the openai backend", "openai") from exc
+        openai = require("openai", extra="openai", feature="the openai backend")
         key = os.environ.get(self.api_key_env, "") if self.api_key_env else ""
         if self.api_key_env and not key:
             raise StudyConfigError(f"environment variable {self.api_key_env} is not set", field="models[].api_key_env",
@@ -60,10 +58,8 @@ class OpenAICompatibleBackend(Backend):
             self._client = openai.AsyncOpenAI(base_url=self.base_url, api_key=key or "not-needed", max_retries=0,
                                               timeout=self.timeout_s, default_headers=self.extra_headers or None)
         else:
-            try:
-                import aiohttp  # noqa: F401  (fail here, before any call, when the extra is missing)
-            except ImportError as exc:
-                raise MissingExtraError("the openai backend's lean transport", "openai") from exc
+            # fail here, before any call, when the extra is missing
+            require("aiohttp", extra="openai", feature="the openai backend's lean transport")
             from simulation.backends.lean_http import LeanChatClient
 
             self._client = LeanChatClient(self.base_url, key, timeout_s=self.timeout_s,
@@ -96,7 +92,7 @@ class OpenAICompatibleBackend(Backend):
         return reply_from_completion(body, latency_ms=(time.perf_counter() - started) * 1000)
 
     def should_retry(self, error: Exception) -> RetryDecision:
-        import openai
+        openai = require("openai", extra="openai", feature="the openai backend")
 
         if isinstance(error, openai.RateLimitError):
             return RetryDecision(retry=True, reason="rate_limit", retry_after_s=_retry_after(error))

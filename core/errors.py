@@ -40,11 +40,14 @@ class ContractError(BackfireError):
 
 
 class MissingExtraError(BackfireError):
-    """An optional dependency is not installed."""
+    """An optional dependency is not installed; the fix is the install command of the extra that has it."""
 
-    def __init__(self, feature: str, extra: str) -> None:
-        super().__init__(f"{feature} needs an optional dependency that is not installed",
-                         fix=f"pip install 'alignment-backfire[{extra}]'")
+    def __init__(self, feature: str, extra: str, *, module: str | None = None) -> None:
+        self.feature, self.extra, self.module = feature, extra, module
+        what = f"the Python package '{module}'" if module else "an optional dependency"
+        super().__init__(f"{feature} needs {what}, which is not installed",
+                         fix=f"pip install 'alignment-backfire[{extra}]' (in a source checkout: "
+                             f"pip install -e '.[{extra}]')")
 
 
 class WarehouseError(BackfireError):

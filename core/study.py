@@ -166,6 +166,9 @@ class ScorerEntry(_Strict):
     device: str = "auto"
     precision: Literal["auto", "fp32", "fp16", "bf16"] = "auto"
     revision: str | None = None
+    max_length: int | None = Field(default=None, gt=0)
+    """classifier, zero-shot, embedding: tokens an input is truncated at (default: 256 for classifier and
+    zero-shot, the model's ``max_seq_length`` for embedding), never more than the model takes."""
     base_url: str | None = None
     """judge: the OpenAI-compatible endpoint."""
     api_key_env: str | None = None

@@ -14,7 +14,13 @@ from typing import Any
 
 from core.errors import BackfireError
 from scoring.base import Utterance, Values
-from scoring.hf_models import SequenceClassifierScorer, declared_languages, fingerprint, load_sequence_classifier
+from scoring.hf_models import (
+    DEFAULT_MAX_LENGTH,
+    SequenceClassifierScorer,
+    declared_languages,
+    fingerprint,
+    load_sequence_classifier,
+)
 
 VERSION = "1"
 TARGETS = ("pathology", "protective", "none")
@@ -39,7 +45,8 @@ class ClassifierScorer(SequenceClassifierScorer):
 
     def __init__(self, model: str, *, languages: Sequence[str] | None = None,
                  labels: Mapping[str, str] | None = None, batch_size: int = 64, device: str = "auto",
-                 precision: str = "auto", revision: str | None = None, max_length: int = 256) -> None:
+                 precision: str = "auto", revision: str | None = None,
+                 max_length: int = DEFAULT_MAX_LENGTH) -> None:
         self.classifier = load_sequence_classifier(model, scorer=self.name, device=device, precision=precision,
                                                    revision=revision, max_length=max_length)
         self.device = self.classifier.device
@@ -55,7 +62,9 @@ class ClassifierScorer(SequenceClassifierScorer):
                                 fix=f"the model's labels are {model_labels}; targets are {', '.join(TARGETS)}")
         targets = [t for t in ("pathology", "protective") if t in self.label_map.values()]
         self.dimensions = (*targets, *(f"label.{label}" for label in model_labels))
-        self.version = f"{VERSION}+{fingerprint(model, self.classifier.revision, sorted(self.label_map.items()))}"
+        key = fingerprint(model, self.classifier.revision, sorted(self.label_map.items()),
+                          *self.classifier.version_settings())
+        self.version = f"{VERSION}+{key}"
 
     def score_batch(self, utterances: Sequence[Utterance]) -> list[Values | None]:
         import numpy as np

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from core.extras import require
+
 PRECISIONS = ("fp32", "fp16", "bf16")
 
 
 def pick_device(requested: str = "auto", precision: str = "auto") -> tuple[str, Any]:
     """Device and dtype, by the rule the local-model backend uses (CUDA with bf16, fp16 where bf16 is
     unsupported, else CPU float32); ``precision`` other than ``auto`` forces the dtype."""
-    import torch
+    torch = require("torch", extra="hf", feature="model scorers")
 
     from simulation.backends.transformers_local import pick_device as pick_for_models
 

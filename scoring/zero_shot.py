@@ -17,7 +17,13 @@ import yaml
 
 from core.errors import BackfireError
 from scoring.base import Utterance, Values
-from scoring.hf_models import SequenceClassifierScorer, declared_languages, fingerprint, load_sequence_classifier
+from scoring.hf_models import (
+    DEFAULT_MAX_LENGTH,
+    SequenceClassifierScorer,
+    declared_languages,
+    fingerprint,
+    load_sequence_classifier,
+)
 
 VERSION = "1"
 HYPOTHESES_FILE = Path(__file__).with_name("hypotheses.yaml")
@@ -41,7 +47,7 @@ class ZeroShotScorer(SequenceClassifierScorer):
 
     def __init__(self, model: str, *, languages: Sequence[str] | None = None, batch_size: int = 64,
                  device: str = "auto", precision: str = "auto", revision: str | None = None,
-                 max_length: int = 256) -> None:
+                 max_length: int = DEFAULT_MAX_LENGTH) -> None:
         self.classifier = load_sequence_classifier(model, scorer=self.name, device=device, precision=precision,
                                                    revision=revision, max_length=max_length)
         self.device, self.batch_size = self.classifier.device, int(batch_size)
@@ -53,7 +59,8 @@ class ZeroShotScorer(SequenceClassifierScorer):
         self.entailment = _label_index(self.classifier.labels, "entail")
         self.contradiction = _label_index(self.classifier.labels, "contra")
         self.dimensions = (*self.groups, *(f"category.{c}" for c in self.categories))
-        self.version = f"{VERSION}+{fingerprint(model, self.classifier.revision, spec['version'])}"
+        key = fingerprint(model, self.classifier.revision, spec['version'], *self.classifier.version_settings())
+        self.version = f"{VERSION}+{key}"
 
     def score_batch(self, utterances: Sequence[Utterance]) -> list[Values | None]:
         import numpy as np

@@ -61,3 +61,23 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "embedding": build_tiny_sentence_transformer(root / "embedder", ["en"]),
         "unlabelled": build_tiny_xlmr_classifier(root / "unlabelled", ["LABEL_0", "LABEL_1"]),
     }
+
+
+@pytest.fixture(scope="session")
+def short_context_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Tiny XLM-R scorer models with 130 positions (128 tokens) whose tokenizers state no limit: what crashed
+    a 256-token truncation. Built once per session, only by the tests that ask."""
+    pytest.importorskip("torch")
+    pytest.importorskip("sentence_transformers")
+    from tests.test_helpers.tiny_models import build_tiny_sentence_transformer, build_tiny_xlmr_classifier
+
+    root = tmp_path_factory.mktemp("short_context_models")
+    return {
+        "classifier": build_tiny_xlmr_classifier(root / "toxicity", ["non-toxic", "toxic"], ["en"],
+                                                 max_positions=130),
+        "nli": build_tiny_xlmr_classifier(root / "nli", ["entailment", "neutral", "contradiction"], ["en"],
+                                          max_positions=130),
+        # no max_seq_length saved: sentence-transformers derives 130 (the positions) on load
+        "embedding": build_tiny_sentence_transformer(root / "embedder", ["en"], max_positions=130,
+                                                     max_seq_length=None),
+    }

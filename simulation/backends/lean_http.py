@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from core.extras import require
+
 try:  # orjson is several times faster on the ~2 KB request and response bodies; json is the fallback
     import orjson
 
@@ -28,6 +30,19 @@ except ImportError:  # pragma: no cover - orjson ships with the dagster stack
     _loads = json.loads
 
 USER_AGENT = "alignment-backfire (lean OpenAI-compatible client)"
+FEATURE = "the openai backend's lean transport"
+
+
+def _openai() -> Any:
+    return require("openai", extra="openai", feature=FEATURE)
+
+
+def _aiohttp() -> Any:
+    return require("aiohttp", extra="openai", feature=FEATURE)
+
+
+def _httpx2() -> Any:
+    return require("httpx2", extra="openai", feature=FEATURE)  # the openai SDK's HTTP library
 
 
 class LeanChatClient:
@@ -49,7 +64,7 @@ class LeanChatClient:
         self._session: Any = None
 
     def _open(self) -> Any:
-        import aiohttp
+        aiohttp = _aiohttp()
 
         connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0, ttl_dns_cache=300,
                                          keepalive_timeout=60)
@@ -60,9 +75,7 @@ class LeanChatClient:
 
     async def create(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Send one completion request; return the decoded body, or raise the SDK's error for the failure."""
-        import aiohttp
-        import openai
-
+        aiohttp, openai = _aiohttp(), _openai()
         session = self._session or self._open()
         try:
             async with session.post(self.url, data=_dumps(payload)) as response:
@@ -93,19 +106,14 @@ class LeanChatClient:
             self._session = None
 
     def _request(self) -> Any:
-        import httpx2
-
-        return httpx2.Request("POST", self.url)
+        return _httpx2().Request("POST", self.url)
 
     def _response(self, status: int, headers: Any, raw: bytes) -> Any:
-        import httpx2
-
-        return httpx2.Response(status, headers=list(headers.items()), content=raw, request=self._request())
+        return _httpx2().Response(status, headers=list(headers.items()), content=raw, request=self._request())
 
     def _status_error(self, status: int, headers: Any, raw: bytes) -> Exception:
         """The SDK's mapping of status codes to error classes, with the SDK's message format and body."""
-        import openai
-
+        openai = _openai()
         try:
             body: Any = _loads(raw)
         except ValueError:
@@ -115,7 +123,7 @@ class LeanChatClient:
         # The SDK's text: the status and the body's error message only (never the whole body: it may echo
         # request data or a server's debug output).
         text = f"Error code: {status}" + (f" - {message}" if isinstance(message, str) and message else "")
-        by_status: dict[int, type[openai.APIStatusError]] = {
+        by_status: dict[int, type] = {
             400: openai.BadRequestError, 401: openai.AuthenticationError, 403: openai.PermissionDeniedError,
             404: openai.NotFoundError, 409: openai.ConflictError, 422: openai.UnprocessableEntityError,
             429: openai.RateLimitError}

@@ -16,7 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from core.errors import MissingExtraError, StudyConfigError
+from core.errors import StudyConfigError
+from core.extras import require
 from simulation.backends.base import Backend, EndpointError, GenerationConfig, Message, Reply, RetryDecision
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "0.0.0.0")
@@ -42,10 +43,7 @@ class OpenAICompatibleBackend(Backend):
     _secret: str = field(default="", init=False, repr=False)
 
     def __post_init__(self) -> None:
-        try:
-            import openai
-        except ImportError as exc:
-            raise MissingExtraError("the openai backend", "openai") from exc
+        openai = require("openai", extra="openai", feature="the openai backend")
         key = os.environ.get(self.api_key_env, "") if self.api_key_env else ""
         if self.api_key_env and not key:
             raise StudyConfigError(f"environment variable {self.api_key_env} is not set", field="models[].api_key_env",
@@ -64,10 +62,8 @@ class OpenAICompatibleBackend(Backend):
             self._client = openai.AsyncOpenAI(base_url=self.base_url, api_key=key or "not-needed", max_retries=0,
                                               timeout=self.timeout_s, default_headers=self.extra_headers or None)
         else:
-            try:
-                import aiohttp  # noqa: F401  (fail here, before any call, when the extra is missing)
-            except ImportError as exc:
-                raise MissingExtraError("the openai backend's lean transport", "openai") from exc
+            # fail here, before any call, when the extra is missing
+            require("aiohttp", extra="openai", feature="the openai backend's lean transport")
             from simulation.backends.lean_http import LeanChatClient
 
             self._client = LeanChatClient(self.base_url, key, timeout_s=self.timeout_s,
@@ -102,12 +98,12 @@ class OpenAICompatibleBackend(Backend):
     def is_endpoint_error(self, error: Exception) -> bool:
         """The SDK's errors (HTTP error answers, timeouts, connection errors, invalid bodies; the lean transport
         raises the same types) and a body the SDK could not decode as JSON (its ``JSONDecodeError``)."""
-        import openai
+        openai = require("openai", extra="openai", feature="the openai backend")
 
         return isinstance(error, openai.APIError | json.JSONDecodeError) or super().is_endpoint_error(error)
 
     def should_retry(self, error: Exception) -> RetryDecision:
-        import openai
+        openai = require("openai", extra="openai", feature="the openai backend")
 
         if isinstance(error, openai.RateLimitError):
             return RetryDecision(retry=True, reason="rate_limit", retry_after_s=_retry_after(error))

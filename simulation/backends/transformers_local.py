@@ -20,10 +20,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.errors import MissingExtraError, StudyConfigError
+from core.errors import StudyConfigError
+from core.extras import require
 from simulation.backends.base import Backend, GenerationConfig, Message, Reply
 
 logger = logging.getLogger(__name__)
+FEATURE = "the transformers backend"
 
 
 def pick_device(torch: Any, requested: str = "auto", *, field: str = "models[].device") -> tuple[str, Any]:
@@ -71,11 +73,10 @@ class TransformersBackend(Backend):
         if not self.model:
             raise StudyConfigError("the transformers backend needs a model id or path", field="models[].name",
                                    fix="name a Hugging Face model id in your local cache, or a local folder")
-        try:
-            import torch  # noqa: F401
-            import transformers  # noqa: F401
-        except ImportError as exc:
-            raise MissingExtraError("the transformers backend", "hf") from exc
+        require("torch", extra="hf", feature=FEATURE)
+        require("transformers", extra="hf", feature=FEATURE)
+        if self.gguf_file:
+            require("gguf", extra="hf", feature=f"{FEATURE} with a .gguf file")
         _check_available(self.model, self.gguf_file)
 
     def connection_key(self) -> str:
@@ -98,16 +99,15 @@ class TransformersBackend(Backend):
         if self._load_error is not None:  # a model that failed to load fails every later batch at once
             raise self._load_error
         if self._loaded is None:
-            import torch
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-
+            torch = require("torch", extra="hf", feature=FEATURE)
+            transformers = require("transformers", extra="hf", feature=FEATURE)
             device, dtype = pick_device(torch, self.device)
             extra = {"gguf_file": self.gguf_file} if self.gguf_file else {}
             started = time.perf_counter()
             try:
-                tokenizer = AutoTokenizer.from_pretrained(self.model, **extra)
-                model = AutoModelForCausalLM.from_pretrained(self.model, dtype=dtype, **extra)
-                model = model.to(device)  # type: ignore[arg-type]  # transformers types .to as a str-less wrapper
+                tokenizer = transformers.AutoTokenizer.from_pretrained(self.model, **extra)
+                model = transformers.AutoModelForCausalLM.from_pretrained(self.model, dtype=dtype, **extra)
+                model = model.to(device)
             except (OSError, ValueError) as exc:
                 self._load_error = StudyConfigError(
                     f"cannot load model '{self.model}': {exc}", field="models[].name",
@@ -160,7 +160,7 @@ class TransformersBackend(Backend):
 
     def _generate_batch(self, calls: list[tuple[list[Message], GenerationConfig]]) -> list[Reply]:
         """One ``generate`` over the batch (one at a time: a model is not shared between threads)."""
-        import torch
+        torch = require("torch", extra="hf", feature=FEATURE)
 
         with self._generate_lock:
             tokenizer, model, device = self._load()
@@ -217,9 +217,8 @@ def _check_available(model: str, gguf_file: str | None) -> None:
         raise StudyConfigError(f"model folder {model} does not exist", field="models[].name",
                                fix="give the folder that holds config.json (or the .gguf file) and the tokenizer")
     if os.environ.get("HF_HUB_OFFLINE") in ("1", "true", "True"):
-        from huggingface_hub import try_to_load_from_cache
-
-        if not isinstance(try_to_load_from_cache(model, gguf_file or "config.json"), str):
+        hub = require("huggingface_hub", extra="hf", feature=FEATURE)
+        if not isinstance(hub.try_to_load_from_cache(model, gguf_file or "config.json"), str):
             raise StudyConfigError(f"model '{model}' is not in the local Hugging Face cache and HF_HUB_OFFLINE=1",
                                    field="models[].name", fix="download it where the hub is reachable "
                                                               "(huggingface-cli download ...) or give a folder")
@@ -252,7 +251,7 @@ class SeededGumbelSampler:
         self.prompt_length = prompt_length
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
-        import torch
+        torch = require("torch", extra="hf", feature=FEATURE)
 
         step = input_ids.shape[1] - self.prompt_length
         scores = scores.float()

@@ -18,7 +18,8 @@ from simulation.content import BUILTIN_PACK_ROOT
 from tests.conftest import REPO_ROOT
 from tests.test_helpers.studies import fill_warehouse, small_study_dict
 
-HEAVY = ("torch", "transformers", "sentence_transformers", "great_expectations", "dagster_dbt", "dagster", "dbt")
+HEAVY = ("torch", "transformers", "sentence_transformers", "openai", "aiohttp", "great_expectations", "dagster_dbt",
+         "dagster", "dbt")
 
 
 def test_help_answers_fast_and_imports_nothing_heavy() -> None:
@@ -28,7 +29,8 @@ def test_help_answers_fast_and_imports_nothing_heavy() -> None:
     assert done.returncode == 0 and "validate" in done.stdout and "query" in done.stdout
     assert elapsed < 1.0
     probe = ("import sys, cli.main, simulation, scoring, data_contracts, analysis, warehouse, simulation.engine, "
-             f"scoring.lexicon_scorer; print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
+             "scoring.lexicon_scorer, scoring.classifier, scoring.embedding, simulation.backends.openai_compatible, "
+             f"simulation.backends.transformers_local; print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO_ROOT)
     assert loaded.stdout.strip() == "[]", loaded.stderr
 

@@ -67,31 +67,41 @@ def _unigram_xlmr_tokenizer(folder: Path):
     return fast
 
 
-def _tiny_xlmr_config(tokenizer, **extra):
+def _tiny_xlmr_config(tokenizer, max_positions: int = 520, **extra):
     from transformers import XLMRobertaConfig
 
     return XLMRobertaConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                            intermediate_size=64, max_position_embeddings=520, pad_token_id=tokenizer.pad_token_id,
+                            intermediate_size=64, max_position_embeddings=max_positions,
+                            pad_token_id=tokenizer.pad_token_id,
                             bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, **extra)
 
 
-def build_tiny_xlmr_classifier(folder: Path, labels: list[str], languages: list[str] | None = None) -> Path:
+def build_tiny_xlmr_classifier(folder: Path, labels: list[str], languages: list[str] | None = None, *,
+                               max_positions: int = 520) -> Path:
     """A 2-layer XLMRobertaForSequenceClassification with random weights (seeded) and the given labels; its
-    config.json lists ``languages`` when given (the coverage a real model card would state)."""
+    config.json lists ``languages`` when given (the coverage a real model card would state).
+
+    ``max_positions`` is ``max_position_embeddings``: XLM-R numbers positions after the padding index (1), so
+    the model takes ``max_positions - 2`` tokens. The tokenizer states no ``model_max_length`` (it reports
+    the "unknown" sentinel), like many hand-made or converted checkpoints."""
     import torch
     from transformers import XLMRobertaForSequenceClassification
 
     tokenizer = _unigram_xlmr_tokenizer(folder)
     extra = {"languages": languages} if languages else {}
-    config = _tiny_xlmr_config(tokenizer, num_labels=len(labels), id2label=dict(enumerate(labels)),
+    config = _tiny_xlmr_config(tokenizer, max_positions, num_labels=len(labels), id2label=dict(enumerate(labels)),
                                label2id={label: i for i, label in enumerate(labels)}, **extra)
     torch.manual_seed(0)
     XLMRobertaForSequenceClassification(config).save_pretrained(folder)
     return folder
 
 
-def build_tiny_sentence_transformer(folder: Path, languages: list[str] | None = None) -> Path:
-    """A SentenceTransformer (tiny XLM-R encoder + mean pooling) saved to ``folder``; reloads offline."""
+def build_tiny_sentence_transformer(folder: Path, languages: list[str] | None = None, *, max_positions: int = 520,
+                                    max_seq_length: int | None = 128) -> Path:
+    """A SentenceTransformer (tiny XLM-R encoder + mean pooling) saved to ``folder``; reloads offline.
+
+    ``max_seq_length=None`` saves none: sentence-transformers then derives it on load from the tokenizer
+    (unknown here) and ``max_positions``."""
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
@@ -101,8 +111,8 @@ def build_tiny_sentence_transformer(folder: Path, languages: list[str] | None = 
     tokenizer = _unigram_xlmr_tokenizer(base)
     extra = {"languages": languages} if languages else {}
     torch.manual_seed(0)
-    XLMRobertaModel(_tiny_xlmr_config(tokenizer, **extra)).save_pretrained(base)
-    encoder = Transformer(str(base), max_seq_length=128)
+    XLMRobertaModel(_tiny_xlmr_config(tokenizer, max_positions, **extra)).save_pretrained(base)
+    encoder = Transformer(str(base), max_seq_length=max_seq_length)
     model = SentenceTransformer(modules=[encoder, Pooling(encoder.get_embedding_dimension(), "mean")])
     model.save(str(folder))
     return folder

@@ -156,52 +156,22 @@ class Budget(_Strict):
     a broken endpoint or key should not burn through a study storing error rows."""
 
 
-class ScorerEntry(_Strict):
+class ScorerEntry(BaseModel):
     """A model-based scorer the scoring stage runs after the lexicon (``backfire score --scorer`` takes the
-    same settings as ``NAME:MODEL?key=value&...``)."""
+    same settings as ``NAME:MODEL?key=value&...``).
 
-    name: Literal["langid", "classifier", "zero-shot", "embedding", "judge"]
-    model: str | None = None
-    """Hub id or local folder (classifier, zero-shot, embedding); the endpoint's model name (judge)."""
-    languages: list[str] | None = None
-    """Languages the model covers (else its config.json must say); other languages are abstained on."""
-    labels: dict[str, Literal["pathology", "protective", "none"]] | None = None
-    """classifier: model label -> dimension (default: toxicity-like labels are pathology)."""
-    batch_size: int = Field(default=64, gt=0)
-    device: str = "auto"
-    precision: Literal["auto", "fp32", "fp16", "bf16"] = "auto"
-    revision: str | None = None
-    base_url: str | None = None
-    """judge: the OpenAI-compatible endpoint."""
-    api_key_env: str | None = None
-    """judge: NAME of the environment variable holding the endpoint's key (never the key itself)."""
+    ``name`` is a registered scorer (``langid``, ``classifier``, ...); every other key (``model``,
+    ``languages``...) is an option of that scorer, checked against the options model it registers
+    (``scoring.registry``) before any model loads.
+    """
 
-    @field_validator("api_key_env")
-    @classmethod
-    def _variable_name(cls, name: str | None) -> str | None:
-        return variable_name_only(name)
+    model_config = ConfigDict(extra="allow")
 
-    @model_validator(mode="after")
-    def _model_given(self) -> ScorerEntry:
-        if self.name != "langid" and not self.model:
-            raise ValueError(f"scorer {self.name} needs a model (a hub id or a local folder)")
-        if self.name == "judge" and not self.base_url:
-            raise ValueError("scorer judge needs base_url (an OpenAI-compatible endpoint)")
-        return self
+    name: str = Field(min_length=1)
 
     def options(self) -> dict[str, Any]:
-        """Keyword arguments of the scorer's constructor."""
-        data = self.model_dump(exclude={"name"}, exclude_none=True)
-        if self.name == "langid":
-            return {}
-        if self.name == "judge":
-            return {k: v for k, v in data.items() if k in ("model", "base_url", "api_key_env", "languages",
-                                                          "batch_size")}
-        data.pop("base_url", None)
-        data.pop("api_key_env", None)
-        if self.name != "classifier":
-            data.pop("labels", None)
-        return data
+        """The scorer's own options, as written (the keyword arguments its registered options model checks)."""
+        return dict(self.model_extra or {})
 
 
 class Study(_Strict):

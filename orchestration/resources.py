@@ -11,6 +11,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from core.study import Study, apply_overrides, load_study
+from scoring import check_scorers
 from warehouse.connection import DB_ENV_VAR, connect, resolve_db_path
 from warehouse.schema import ensure_raw_schema
 
@@ -69,10 +70,13 @@ class StudyResource(ConfigurableResource):
     max_calls: int | None = Field(default=None, description="Override budget.max_calls (as max_cost_usd).")
 
     def load(self) -> Study:
+        """The study with the overrides applied, its scorers checked against the scoring registry (so a bad
+        scorer fails the launch and the first stage, not the scoring stage after the simulation spent)."""
         path = self.study_path or os.environ.get(STUDY_ENV_VAR) or DEFAULT_STUDY
         study = apply_overrides(load_study(path), languages=self.languages, replicates=self.replicates,
                                 backend=self.backend, model=self.model, base_url=self.base_url,
                                 api_key_env=self.api_key_env, concurrency=self.concurrency, source=path)
+        check_scorers(study.scorers, path)
         if self.evaluation_date:
             study = study.model_copy(update={"evaluation_date": dt.date.fromisoformat(self.evaluation_date)})
         limits = {key: value for key, value in (("max_cost_usd", self.max_cost_usd), ("max_calls", self.max_calls))

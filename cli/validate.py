@@ -15,6 +15,7 @@ def handle(args: argparse.Namespace) -> int:
     from core.errors import LanguagePackError
     from core.study import load_study
     from data_contracts.content import check_languages
+    from scoring import check_scorers
     from simulation.content import missing_languages
     from simulation.stages import build_design, check_endpoints, load_study_content
 
@@ -31,6 +32,7 @@ def handle(args: argparse.Namespace) -> int:
                                 fix="correct the packs named above")
     load_study_content(study, args.study)
     check_endpoints(study, args.study)
+    check_scorers(study.scorers, args.study)
     runs, _ = build_design(study)
     calls = sum(r.n_agents * r.n_turns for r in runs)
     backends = sorted({m.backend for m in study.models})

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -17,21 +19,30 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-_CREDENTIAL_HEADERS = {"authorization", "proxy-authorization", "cookie"}
+class Options(BaseModel):
+    """Base of the options model a backend or scorer registers: unknown keys are errors, and each field's
+    docstring is its description (quoted in the fix when a required option is missing). A backend or scorer
+    without options registers this model itself."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
-class ModelSpec(_Strict):
-    """One model under evaluation; ``backend`` names a registered backend (``synthetic``, ``openai``, ...)."""
+class ModelSpec(BaseModel):
+    """One model under evaluation: the settings every backend shares, plus its backend's own options.
+
+    ``backend`` names a registered backend (``synthetic``, ``openai``, ``transformers``, ...). Every other key of
+    the entry (``base_url``, ``api_key_env``, ``device``...) is an option of that backend: it is kept as written
+    (``options()``) and checked against the options model the backend registers (``simulation.backends``)
+    when the study is checked, before anything is written or spent.
+    """
+
+    model_config = ConfigDict(extra="allow")
 
     name: str = Field(min_length=1)
     """Model id as the endpoint knows it (e.g. ``gpt-4o-mini``); the synthetic backend looks up its profile."""
     backend: str = "synthetic"
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     max_tokens: int = Field(default=400, gt=0)
-    base_url: str | None = None
-    """Endpoint for OpenAI-compatible backends."""
-    api_key_env: str | None = None
-    """Name of the environment variable holding the key; the key itself never goes in a study file."""
     max_concurrency: int = Field(default=16, ge=1, le=1024)
     """Calls in flight at once to this model's endpoint."""
     timeout_s: float = Field(default=120.0, gt=0)
@@ -43,33 +54,13 @@ class ModelSpec(_Strict):
     seed: int | None = 0
     """Mixed into the per-call seed sent to the endpoint (derived from run, turn and agent); a new value draws
     new replies. ``null`` sends no seed, for endpoints that reject the parameter."""
-    extra_headers: dict[str, str] = Field(default_factory=dict)
-    """Extra HTTP headers for every call (e.g. ``OpenAI-Organization``); credentials go in ``api_key_env``."""
-    transport: Literal["lean", "sdk"] = "lean"
-    """HTTP path of the openai backend: ``lean`` (aiohttp, ~10x less CPU per call) or ``sdk`` (AsyncOpenAI)."""
-    device: str = "auto"
-    """``transformers`` backend: ``auto`` (CUDA with bf16/fp16 when present, else CPU), ``cpu``, ``cuda:0``..."""
-    gguf_file: str | None = None
-    """``transformers`` backend: a .gguf file inside the model folder or hub repo (needs the ``gguf`` package)."""
     max_reasks: int = Field(default=2, ge=0, le=5)
     """Times a reply that is not readable JSON with talk/monologue is asked again before it is stored as
     ``parse_error``."""
 
-    @field_validator("extra_headers")
-    @classmethod
-    def _no_credentials_in_headers(cls, headers: dict[str, str]) -> dict[str, str]:
-        secret_like = [h for h in headers if h.lower() in _CREDENTIAL_HEADERS or "key" in h.lower()
-                       or "token" in h.lower() or "secret" in h.lower()]
-        if secret_like:
-            raise ValueError(f"extra_headers must not carry credentials ({', '.join(secret_like)}): study files "
-                             "are stored with the results; put the key in an environment variable and name it in "
-                             "api_key_env")
-        return headers
-
-    @field_validator("api_key_env")
-    @classmethod
-    def _looks_like_a_variable_name(cls, name: str | None) -> str | None:
-        return variable_name_only(name)
+    def options(self) -> dict[str, Any]:
+        """The backend's own options, as written (every key that is not a common setting above)."""
+        return dict(self.model_extra or {})
 
 
 def variable_name_only(name: str | None) -> str | None:
@@ -77,6 +68,20 @@ def variable_name_only(name: str | None) -> str | None:
     if name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise ValueError("api_key_env must name an environment variable (e.g. OPENAI_API_KEY), not hold a key")
     return name
+
+
+_CREDENTIAL_HEADERS = {"authorization", "proxy-authorization", "cookie"}
+
+
+def headers_without_credentials(headers: dict[str, str]) -> dict[str, str]:
+    """Extra HTTP headers are stored with the results, so none may carry a credential."""
+    secret_like = [h for h in headers if h.lower() in _CREDENTIAL_HEADERS or "key" in h.lower()
+                   or "token" in h.lower() or "secret" in h.lower()]
+    if secret_like:
+        raise ValueError(f"extra_headers must not carry credentials ({', '.join(secret_like)}): study files "
+                         "are stored with the results; put the key in an environment variable and name it in "
+                         "api_key_env")
+    return headers
 
 
 class Design(_Strict):
@@ -151,55 +156,22 @@ class Budget(_Strict):
     a broken endpoint or key should not burn through a study storing error rows."""
 
 
-class ScorerEntry(_Strict):
+class ScorerEntry(BaseModel):
     """A model-based scorer the scoring stage runs after the lexicon (``backfire score --scorer`` takes the
-    same settings as ``NAME:MODEL?key=value&...``)."""
+    same settings as ``NAME:MODEL?key=value&...``).
 
-    name: Literal["langid", "classifier", "zero-shot", "embedding", "judge"]
-    model: str | None = None
-    """Hub id or local folder (classifier, zero-shot, embedding); the endpoint's model name (judge)."""
-    languages: list[str] | None = None
-    """Languages the model covers (else its config.json must say); other languages are abstained on."""
-    labels: dict[str, Literal["pathology", "protective", "none"]] | None = None
-    """classifier: model label -> dimension (default: toxicity-like labels are pathology)."""
-    batch_size: int = Field(default=64, gt=0)
-    device: str = "auto"
-    precision: Literal["auto", "fp32", "fp16", "bf16"] = "auto"
-    revision: str | None = None
-    max_length: int | None = Field(default=None, gt=0)
-    """classifier, zero-shot, embedding: tokens an input is truncated at (default: 256 for classifier and
-    zero-shot, the model's ``max_seq_length`` for embedding), never more than the model takes."""
-    base_url: str | None = None
-    """judge: the OpenAI-compatible endpoint."""
-    api_key_env: str | None = None
-    """judge: NAME of the environment variable holding the endpoint's key (never the key itself)."""
+    ``name`` is a registered scorer (``langid``, ``classifier``, ...); every other key (``model``,
+    ``languages``...) is an option of that scorer, checked against the options model it registers
+    (``scoring.registry``) before any model loads.
+    """
 
-    @field_validator("api_key_env")
-    @classmethod
-    def _variable_name(cls, name: str | None) -> str | None:
-        return variable_name_only(name)
+    model_config = ConfigDict(extra="allow")
 
-    @model_validator(mode="after")
-    def _model_given(self) -> ScorerEntry:
-        if self.name != "langid" and not self.model:
-            raise ValueError(f"scorer {self.name} needs a model (a hub id or a local folder)")
-        if self.name == "judge" and not self.base_url:
-            raise ValueError("scorer judge needs base_url (an OpenAI-compatible endpoint)")
-        return self
+    name: str = Field(min_length=1)
 
     def options(self) -> dict[str, Any]:
-        """Keyword arguments of the scorer's constructor."""
-        data = self.model_dump(exclude={"name"}, exclude_none=True)
-        if self.name == "langid":
-            return {}
-        if self.name == "judge":
-            return {k: v for k, v in data.items() if k in ("model", "base_url", "api_key_env", "languages",
-                                                          "batch_size")}
-        data.pop("base_url", None)
-        data.pop("api_key_env", None)
-        if self.name != "classifier":
-            data.pop("labels", None)
-        return data
+        """The scorer's own options, as written (the keyword arguments its registered options model checks)."""
+        return dict(self.model_extra or {})
 
 
 class Study(_Strict):
@@ -260,6 +232,54 @@ def parse_study(data: Any, source: str) -> Study:
                                fix=_FIXES.get(first["type"], "see docs/configuration.md")) from exc
 
 
+OptionsT = TypeVar("OptionsT", bound=BaseModel)
+
+
+def check_options(schema: type[OptionsT], options: Mapping[str, Any], *, owner: str, field: str = "",
+                  file: str | None = None, common: Iterable[str] = ()) -> OptionsT:
+    """Validate one entry's own options against the options model its backend or scorer registered.
+
+    Args:
+        schema: the registered options model (an ``Options`` subclass: unknown keys are errors).
+        options: the entry's own keys (``ModelSpec.options()``, ``ScorerEntry.options()``).
+        owner: whose options they are, in messages: ``backend 'openai'``, ``scorer 'judge'``.
+        field: the entry's path (``models[0]``); errors name ``<field>.<option>``.
+        file: the study file (or ``--scorer``) the entry came from.
+        common: the entry's common settings, suggested when an unknown key looks like one misspelled.
+
+    Returns:
+        The validated options.
+
+    Raises:
+        StudyConfigError: naming the file, the field path, the problem and the fix, e.g.
+            ``models[0].gguf_file: not an option of backend 'openai'. Fix: remove it, or use one of base_url, ...``.
+    """
+    try:
+        return schema.model_validate(dict(options))
+    except ValidationError as exc:
+        errors = exc.errors()  # an unknown key first: it is often a required option misspelled
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+        loc, kind = first["loc"], first["type"]
+        key = str(loc[0]) if loc else ""
+        path = ".".join(part for part in (field, _field_path(loc) if loc else "") if part) or None
+        allowed = list(schema.model_fields)
+        if kind == "extra_forbidden":
+            problem = f"not an option of {owner}"
+            fix = f"remove it, or use one of {', '.join(allowed)}" if allowed else f"remove it ({owner} takes no " \
+                                                                                  "options)"
+            close = difflib.get_close_matches(key, [*allowed, *common], n=1, cutoff=0.75)
+            if close:
+                fix = f"did you mean {close[0]}? Otherwise {fix}"
+        elif kind == "missing" and key in schema.model_fields:
+            problem = f"{owner} needs a {key}"
+            about = schema.model_fields[key].description
+            fix = f"add {key}" + (f" ({about[:1].lower()}{about[1:].rstrip('.')})" if about else "")
+        else:
+            problem = first["msg"].removeprefix("Value error, ")
+            fix = _FIXES.get(kind, "see docs/configuration.md")
+        raise StudyConfigError(problem, file=file, field=path, fix=fix) from exc
+
+
 def load_study(path: str | Path) -> Study:
     """Read and validate a study file; every failure is a ``StudyConfigError`` naming file and field."""
     path = Path(path)
@@ -282,7 +302,8 @@ class RunOverrides(_Strict):
     Field types are those Dagster config accepts (the date is an ISO string). ``model`` replaces the study's
     model list with that one model (``backend``, default ``openai``, with ``base_url``, ``api_key_env`` and
     ``concurrency``); otherwise ``backend`` and the endpoint fields apply to every listed model
-    (``backend: synthetic`` keeps each model's own planted profile).
+    (``backend: synthetic`` keeps each model's own planted profile; a model whose backend changes keeps its
+    common settings and drops its old backend's options).
     """
 
     languages: list[str] | None = Field(default=None, description="Override design.languages.")
@@ -336,6 +357,9 @@ class RunOverrides(_Strict):
         endpoint = {"backend": self.backend, "base_url": self.base_url, "api_key_env": self.api_key_env,
                     "max_concurrency": self.concurrency}
         for entry in data["models"]:
+            if self.backend and entry["backend"] != self.backend:  # the old backend's options are not the new one's
+                for key in set(entry) - set(ModelSpec.model_fields):
+                    del entry[key]
             entry.update({key: value for key, value in endpoint.items() if value is not None})
         if self.evaluation_date:
             data["evaluation_date"] = self.evaluation_date

@@ -12,6 +12,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from core.study import RunOverrides, Study, load_study
+from scoring import check_scorers
 from warehouse.connection import DB_ENV_VAR, connect, resolve_db_path
 from warehouse.schema import ensure_raw_schema
 
@@ -74,4 +75,8 @@ class StudyResource(ConfigurableResource, RunOverrides):
         return RunOverrides.model_validate(self.set_fields())
 
     def load(self) -> Study:
-        return self.overrides.apply(load_study(self.path), source=self.path)
+        """The study with the overrides applied, its scorers checked against the scoring registry (so a bad
+        scorer fails the launch and the first stage, not the scoring stage after the simulation spent)."""
+        study = self.overrides.apply(load_study(self.path), source=self.path)
+        check_scorers(study.scorers, self.path)
+        return study

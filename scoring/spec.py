@@ -11,17 +11,24 @@ from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
 
-from core.errors import BackfireError
+from core.errors import BackfireError, StudyConfigError
 from core.study import ScorerEntry
+from scoring.registry import check_scorer_entry, listable_scorer_names
 
 
 def parse_scorer(text: str) -> ScorerEntry:
+    """Parse and check one ``--scorer`` spec against the scorer's registered options model (no model loads)."""
     head, _, query = text.partition("?")
     name, _, model = head.partition(":")
     data: dict[str, Any] = {"name": name.strip()}
     if model:
         data["model"] = model
-    for key, value in parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query)):
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+    except ValueError as exc:  # a malformed query
+        raise BackfireError(f"--scorer {text!r}: {exc}", field="--scorer",
+                            fix="write options as ?key=value&key=value") from exc
+    for key, value in pairs:
         if key == "languages":
             data[key] = [code.strip() for code in value.split(",") if code.strip()]
         elif key == "labels":
@@ -29,15 +36,13 @@ def parse_scorer(text: str) -> ScorerEntry:
         else:
             data[key] = value
     try:
-        return ScorerEntry.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "name"
-        raise BackfireError(f"--scorer {text!r}: {where}: {first['msg'].removeprefix('Value error, ')}",
-                            field="--scorer", fix="use NAME[:MODEL][?key=value&...] with NAME one of langid, "
-                                                  "classifier, zero-shot, embedding, judge (see "
-                                                  "docs/configuration.md)"
-                            ) from exc
-    except ValueError as exc:  # parse_qsl on a malformed query
-        raise BackfireError(f"--scorer {text!r}: {exc}", field="--scorer",
-                            fix="write options as ?key=value&key=value") from exc
+        entry = ScorerEntry.model_validate(data)
+        check_scorer_entry(entry)
+    except ValidationError as exc:  # an empty name
+        raise BackfireError(f"--scorer {text!r}: name: {exc.errors()[0]['msg']}", field="--scorer",
+                            fix=f"use NAME[:MODEL][?key=value&...] with NAME one of "
+                                f"{', '.join(listable_scorer_names())} (see docs/configuration.md)") from exc
+    except StudyConfigError as exc:
+        raise BackfireError(f"--scorer {text!r}: {exc.field}: {exc.problem}", field="--scorer",
+                            fix=exc.fix) from exc
+    return entry

@@ -68,7 +68,8 @@ def expand_design(study: Study, content_hashes: Mapping[str, str]) -> list[RunSp
     """Every run of the study's grid, in a stable order.
 
     The run_id hashes every input that can change a transcript: the cell, the seed, the packs' content
-    hash, the model's generation settings (temperature, max_tokens, base_url, seed) and the backend's fingerprint.
+    hash, the model's generation settings (temperature, max_tokens, the ``base_url`` option of endpoint backends,
+    seed) and the fingerprint its backend registered (``register_backend(..., fingerprint=)``).
 
     Args:
         study: the validated study.
@@ -88,9 +89,10 @@ def expand_design(study: Study, content_hashes: Mapping[str, str]) -> list[RunSp
             history_window=d.history_window, probe_turns=sorted(d.probe_turns), evaluation_date=evaluation_date,
             synthetic=model.backend == "synthetic",
         )
-        generation = model.model_dump(include={"temperature", "max_tokens", "base_url"})
+        generation = model.model_dump(include={"temperature", "max_tokens"})
+        generation["base_url"] = model.options().get("base_url")  # the endpoint, for backends that have one
         if model.seed != 0:  # the default adds nothing, so the run_ids of earlier studies stay what they were
             generation["seed"] = model.seed
-        run_id = stable_hash(fields, generation, backend_fingerprint(model.backend, model.name, language))
+        run_id = stable_hash(fields, generation, backend_fingerprint(model, language))
         runs.append(RunSpec.model_validate({**fields, "run_id": run_id}))
     return runs

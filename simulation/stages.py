@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import LanguagePackError, StudyConfigError
 from core.ids import stable_hash
 from core.study import ModelSpec, Study
-from simulation.backends.registry import backend_for_model, backend_names
+from simulation.backends.registry import backend_fingerprint, backend_for_model, backend_options
 from simulation.budget import Spending
 from simulation.content import LanguageContent, load_language, missing_languages
 from simulation.design import AgentSpec, RunSpec, assign_agents, expand_design
@@ -30,11 +30,10 @@ if TYPE_CHECKING:
 
 
 def load_study_content(study: Study, source: str = "study") -> dict[str, LanguageContent]:
-    """Every pack the study needs, validated, and every backend known: all before anything is spent."""
+    """Every pack the study needs, validated, and every model's backend known and its options valid (checked
+    against the options model the backend registered): all before anything is written or spent."""
     for i, model in enumerate(study.models):
-        if model.backend not in backend_names():
-            raise StudyConfigError(f"unknown backend '{model.backend}'", file=source, field=f"models[{i}].backend",
-                                   fix=f"use one of {', '.join(backend_names())} (or --backend synthetic)")
+        backend_options(model, field=f"models[{i}]", file=source)
     missing = missing_languages(study.design.languages)
     if missing:
         raise LanguagePackError(f"no language pack for {', '.join(missing)}", file=source,
@@ -42,13 +41,9 @@ def load_study_content(study: Study, source: str = "study") -> dict[str, Languag
                                 fix="remove those languages or add their packs under simulation/languages/ "
                                     "(docs/add-a-language.md)")
     contents = {lang: load_language(lang) for lang in study.design.languages}
-    synthetic_models = [m.name for m in study.models if m.backend == "synthetic"]
-    if synthetic_models:
-        from simulation.backends.synthetic import resolve_profile
-
-        for model_name in synthetic_models:
-            for lang in study.design.languages:
-                resolve_profile(model_name, lang)  # a typo in the planted effects fails here, not in every call
+    for model in study.models:
+        for lang in study.design.languages:
+            backend_fingerprint(model, lang)  # a typo in the planted effects fails here, not in every call
     for lang, content in contents.items():
         if len(content.pack.personas) < study.design.n_agents:
             raise StudyConfigError(f"n_agents is {study.design.n_agents} but the {lang} pack has "

@@ -1,83 +1,170 @@
-"""Backends register lazy factories by name; a factory imports its module only when asked for."""
+"""Backends register by name: a lazy factory, the options model of their study settings and, optionally, a
+run-id fingerprint. Shared code builds any backend through ``backend_for_model``; adding one edits nothing here.
+
+A registration::
+
+    class MyOptions(Options):
+        endpoint: str
+        \"\"\"Where the model is served.\"\"\"
+
+    @register_backend("mine", options=MyOptions)
+    def _mine(model: ModelSpec, options: MyOptions) -> Backend:
+        from mypackage.backend import MyBackend  # heavy imports stay inside the factory
+
+        return MyBackend(model.name, options.endpoint, max_connections=model.max_concurrency)
+
+A study then writes ``backend: mine`` and ``endpoint: ...`` in a model entry; ``endpoint`` is checked against
+``MyOptions`` (with the field path and the fix in the error) before anything is written or spent.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
 
 from core.errors import StudyConfigError
+from core.study import ModelSpec, Options, check_options, headers_without_credentials, variable_name_only
 from simulation.backends.base import Backend
 
-BackendFactory = Callable[..., Backend]
-_FACTORIES: dict[str, BackendFactory] = {}
+BackendFactory = Callable[[ModelSpec, Any], Backend]
+"""Builds the backend of one study model from the model's common settings and its validated options."""
+Fingerprint = Callable[[ModelSpec, str], str]
+"""What, beyond the model's settings, makes a (model, language)'s output what it is; it enters every run_id."""
 
 
-def register_backend(name: str) -> Callable[[BackendFactory], BackendFactory]:
+@dataclass(frozen=True)
+class BackendRegistration:
+    name: str
+    factory: BackendFactory
+    options: type[Options]
+    fingerprint: Fingerprint | None
+
+
+_BACKENDS: dict[str, BackendRegistration] = {}
+
+
+def register_backend(name: str, *, options: type[Options] = Options,
+                     fingerprint: Fingerprint | None = None) -> Callable[[BackendFactory], BackendFactory]:
+    """Register ``factory(model, options)`` as the backend ``name``.
+
+    Args:
+        name: what a study's ``backend:`` says.
+        options: the pydantic model (``core.study.Options``: unknown keys are errors) of the backend's own
+            settings in a model entry; the factory receives them validated. The default has none.
+        fingerprint: ``(model, language) -> str`` mixed into every run_id of the backend (default: nothing);
+            return a hash of whatever besides the model's settings decides its output.
+    """
     def decorate(factory: BackendFactory) -> BackendFactory:
-        _FACTORIES[name] = factory
+        _BACKENDS[name] = BackendRegistration(name, factory, options, fingerprint)
         return factory
 
     return decorate
 
 
 def backend_names() -> list[str]:
-    return sorted(_FACTORIES)
+    return sorted(_BACKENDS)
 
 
-def get_backend(name: str, **options: Any) -> Backend:
-    """Build a backend by its registry name (``synthetic``, ...)."""
-    factory = _FACTORIES.get(name)
-    if factory is None:
-        raise StudyConfigError(f"unknown backend '{name}'", field="models[].backend",
-                               fix=f"use one of {', '.join(backend_names())}")
-    return factory(**options)
+def _registration(name: str, field: str = "models[].backend", file: str | None = None) -> BackendRegistration:
+    registration = _BACKENDS.get(name)
+    if registration is None:
+        raise StudyConfigError(f"unknown backend '{name}'", file=file, field=field,
+                               fix=f"use one of {', '.join(backend_names())} (or --backend synthetic)")
+    return registration
 
 
-def backend_fingerprint(name: str, model: str = "", language: str = "") -> str:
-    """What, beyond the model settings, makes this backend's output what it is; it enters every run_id.
+def backend_options(model: ModelSpec, *, field: str = "models[]", file: str | None = None) -> Options:
+    """The model's backend options, validated against its backend's registered options model.
 
-    For the synthetic backend that is the planted profile of the run's (model, language), resolved from
-    synthetic_effects.yaml: changing a planted effect makes new runs for the cells it changes, and only those.
+    Raises:
+        StudyConfigError: for an unknown backend, or an option the backend does not have or rejects, naming
+            ``<field>.<option>`` and the fix.
     """
-    if name == "synthetic":
-        from dataclasses import asdict
-
-        from core.ids import stable_hash
-        from simulation.backends.synthetic import resolve_profile
-
-        return stable_hash(asdict(resolve_profile(model, language)))
-    return ""
+    registration = _registration(model.backend, f"{field}.backend", file)
+    return check_options(registration.options, model.options(), owner=f"backend '{model.backend}'", field=field,
+                         file=file, common=ModelSpec.model_fields)
 
 
-@register_backend("synthetic")
-def _synthetic(**options: Any) -> Backend:
+def backend_for_model(model: ModelSpec) -> Backend:
+    """Build the backend of one study model (``ModelSpec``): each model gets its own endpoint and limits."""
+    return _registration(model.backend).factory(model, backend_options(model))
+
+
+def backend_fingerprint(model: ModelSpec, language: str) -> str:
+    """The registered run-id fingerprint of the model's backend for one language ("" when it has none)."""
+    registration = _registration(model.backend)
+    return registration.fingerprint(model, language) if registration.fingerprint else ""
+
+
+# -- the built-in backends ---------------------------------------------------------------------------------------
+
+
+def _planted_profile_hash(model: ModelSpec, language: str) -> str:
+    """The synthetic backend's planted profile for (model, language), from synthetic_effects.yaml: changing a
+    planted effect makes new runs for the cells it changes, and only those."""
+    from dataclasses import asdict
+
+    from core.ids import stable_hash
+    from simulation.backends.synthetic import resolve_profile
+
+    return stable_hash(asdict(resolve_profile(model.name, language)))
+
+
+@register_backend("synthetic", fingerprint=_planted_profile_hash)
+def _synthetic(model: ModelSpec, options: Options) -> Backend:
     from simulation.backends.synthetic import SyntheticBackend
 
-    return SyntheticBackend(**options)
+    return SyntheticBackend()
 
 
-@register_backend("openai")
-def _openai(**options: Any) -> Backend:
+class OpenAIOptions(Options):
+    """Options of the ``openai`` backend (any OpenAI-compatible chat endpoint)."""
+
+    base_url: str | None = None
+    """Endpoint of the OpenAI-compatible server (default https://api.openai.com/v1)."""
+    api_key_env: str | None = None
+    """NAME of the environment variable holding the key; the key itself never goes in a study file."""
+    transport: Literal["lean", "sdk"] = "lean"
+    """HTTP path: lean (aiohttp, ~10x less CPU per call) or sdk (AsyncOpenAI)."""
+    extra_headers: dict[str, str] = Field(default_factory=dict)
+    """Extra HTTP headers for every call (e.g. OpenAI-Organization); credentials go in api_key_env."""
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _looks_like_a_variable_name(cls, name: str | None) -> str | None:
+        return variable_name_only(name)
+
+    @field_validator("extra_headers")
+    @classmethod
+    def _no_credentials_in_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        return headers_without_credentials(headers)
+
+
+@register_backend("openai", options=OpenAIOptions)
+def _openai(model: ModelSpec, options: OpenAIOptions) -> Backend:
     from simulation.backends.openai_compatible import OpenAICompatibleBackend
 
-    return OpenAICompatibleBackend(**options)
+    return OpenAICompatibleBackend(base_url=options.base_url or "https://api.openai.com/v1",
+                                   api_key_env=options.api_key_env, timeout_s=model.timeout_s,
+                                   max_connections=model.max_concurrency, transport=options.transport,
+                                   extra_headers=dict(options.extra_headers))
 
 
-@register_backend("transformers")
-def _transformers(**options: Any) -> Backend:
+class TransformersOptions(Options):
+    """Options of the ``transformers`` backend (a local Hugging Face chat model named by the model's name)."""
+
+    device: str = "auto"
+    """auto (CUDA with bf16/fp16 when present, else CPU), cpu, cuda:0..."""
+    gguf_file: str | None = None
+    """A .gguf file inside the model folder or hub repo (needs the gguf package)."""
+
+
+@register_backend("transformers", options=TransformersOptions)
+def _transformers(model: ModelSpec, options: TransformersOptions) -> Backend:
     from simulation.backends.transformers_local import TransformersBackend
 
-    return TransformersBackend(**options)
-
-
-def backend_for_model(model: Any) -> Backend:
-    """Build the backend of one study model (``ModelSpec``): each model gets its own endpoint and limits."""
-    if model.backend == "openai":
-        return get_backend("openai", base_url=model.base_url or "https://api.openai.com/v1",
-                           api_key_env=model.api_key_env, timeout_s=model.timeout_s,
-                           max_connections=model.max_concurrency, transport=model.transport,
-                           extra_headers=dict(model.extra_headers))
-    if model.backend == "transformers":
-        return get_backend("transformers", model=model.name, device=model.device, gguf_file=model.gguf_file,
-                           max_connections=model.max_concurrency)
-    return get_backend(model.backend)
+    return TransformersBackend(model=model.name, device=options.device, gguf_file=options.gguf_file,
+                               max_connections=model.max_concurrency)

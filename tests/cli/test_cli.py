@@ -50,6 +50,21 @@ def test_validate_names_every_missing_pack(write_study, capsys: pytest.CaptureFi
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize(("entry", "message"), [
+    ({"models": [{"name": "gpt", "backend": "openai", "gguf_file": "m.gguf"}]},
+     "models[0].gguf_file: not an option of backend 'openai'. Fix: remove it, or use one of base_url, api_key_env, "
+     "transport, extra_headers"),
+    ({"scorers": [{"name": "langid"}, {"name": "embedding", "model": "/m", "batchsize": 8}]},
+     "scorers[1].batchsize: not an option of scorer 'embedding'. Fix: did you mean batch_size?"),
+])
+def test_validate_checks_backend_and_scorer_options(write_study, capsys: pytest.CaptureFixture[str], entry: dict,
+                                                    message: str) -> None:
+    path = write_study({**small_study_dict(), **entry})
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: {message}" in err and "Traceback" not in err
+
+
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
     path = tmp_path / "existing.duckdb"

@@ -85,3 +85,16 @@ def test_every_model_meets_the_same_group() -> None:
     a, b = (r for r in runs if (r.language, r.aligned_share, r.replicate) == ("en", 1.0, 0))
     groups = [[x.persona_id for x in assign_agents(run, persona_ids)] for run in (a, b)]
     assert groups[0] == groups[1]
+
+
+def test_the_endpoint_enters_the_run_id_and_the_key_variable_does_not() -> None:
+    from simulation.content import load_language
+
+    def run_ids(**options: object) -> set[str]:
+        data = small_study_dict(languages=["en"])
+        data["models"] = [{"name": "gpt", "backend": "openai", **options}]
+        return {r.run_id for r in expand_design(parse_study(data, "s"), {"en": load_language("en").content_hash})}
+
+    here = run_ids(base_url="http://127.0.0.1:8000/v1", api_key_env="A_KEY")
+    assert here == run_ids(base_url="http://127.0.0.1:8000/v1", api_key_env="B_KEY", transport="sdk")
+    assert here.isdisjoint(run_ids(base_url="http://127.0.0.1:9000/v1", api_key_env="A_KEY"))

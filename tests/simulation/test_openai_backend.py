@@ -105,10 +105,19 @@ def test_both_transports_send_the_same_request(server) -> None:
     assert headers[0]["authorization"] == headers[1]["authorization"] == f"Bearer {SECRET}"
 
 
+def _stored_nothing_after_refusing(data: dict, match: str, field: str) -> None:
+    """The study check refuses the entry before the design stage stores the study's config."""
+    con = duckdb.connect()
+    ensure_raw_schema(con)
+    with pytest.raises(StudyConfigError, match=match) as info:
+        record_design(con, parse_study(data, "s.yaml"))
+    assert info.value.field == field and info.value.file == "study"
+    assert con.execute("select count(*) from raw.studies").fetchone() == (0,)
+
+
 def test_credentials_in_extra_headers_are_refused() -> None:
     data = _study("http://127.0.0.1:1/v1", extra_headers={"api-key": "abc"})
-    with pytest.raises(StudyConfigError, match="must not carry credentials"):
-        parse_study(data, "s")
+    _stored_nothing_after_refusing(data, "must not carry credentials", "models[0].extra_headers")
 
 
 def test_lost_turns_replay_from_the_cache_without_calling_again(server) -> None:
@@ -195,8 +204,7 @@ def test_a_missing_key_variable_fails_before_any_call(server, monkeypatch: pytes
 def test_a_key_in_place_of_the_variable_name_is_rejected() -> None:
     data = _study("http://127.0.0.1:1/v1")
     data["models"][0]["api_key_env"] = "sk-live-abc123!"
-    with pytest.raises(StudyConfigError, match="must name an environment variable"):
-        parse_study(data, "s")
+    _stored_nothing_after_refusing(data, "must name an environment variable", "models[0].api_key_env")
 
 
 def test_a_call_budget_stops_the_study_cleanly_and_a_rerun_resumes(server) -> None:

@@ -26,10 +26,12 @@ def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama")
 
 
-def _backend(path: Path, **options: object):
-    from simulation.backends.registry import get_backend
+def _backend(path: Path, max_concurrency: int = 32):
+    from core.study import ModelSpec
+    from simulation.backends.registry import backend_for_model
 
-    return get_backend("transformers", model=str(path), device="cpu", **options)
+    return backend_for_model(ModelSpec(name=str(path), backend="transformers", device="cpu",
+                                       max_concurrency=max_concurrency))
 
 
 def _ask(backend, seeds: list[int], max_tokens: int = 12) -> list:
@@ -55,7 +57,7 @@ def test_concurrent_calls_share_one_generate_and_a_draw_depends_on_its_seed_not_
 
 
 def test_batches_are_capped_at_the_models_concurrency(tiny_llama) -> None:
-    backend = _backend(tiny_llama, max_connections=4)
+    backend = _backend(tiny_llama, max_concurrency=4)
     replies = _ask(backend, list(range(10)), max_tokens=4)
     assert sorted(backend.batches) == [2, 4, 4] and len(replies) == 10
 
@@ -107,7 +109,7 @@ def test_a_missing_model_fails_before_any_call(tmp_path: Path, monkeypatch: pyte
 
 
 def test_calls_arriving_while_a_batch_generates_join_the_next_batch(tiny_llama) -> None:
-    backend = _backend(tiny_llama, max_connections=32)
+    backend = _backend(tiny_llama, max_concurrency=32)
 
     async def run(i: int) -> None:
         for turn in range(3):

@@ -28,12 +28,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from analysis.tables import render_table
+    from orchestration.assets.scoring import cached_scorer
     from orchestration.launch import raise_for_failure, rescore, scorer_stats
     from scoring.spec import parse_scorer
     from warehouse.connection import connect, resolve_db_path
 
-    for text in args.scorer:  # every spec is checked before Dagster starts or any model loads
+    for text in args.scorer:  # every spec is checked before any model loads
         parse_scorer(text)
+    for text in args.scorer:  # every model loads (once: the runs reuse it) before Dagster starts
+        cached_scorer(text)
     db_path = resolve_db_path(args.db)
     connect(db_path, read_only=True).close()  # a missing warehouse is a clear error, not an empty one
     result = rescore(args.scorer, db=db_path, languages=args.languages, rebuild_marts=not args.no_marts,

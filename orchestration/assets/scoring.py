@@ -3,8 +3,8 @@ scorers (metric v2), or the ones a rescore names, over the partition's utterance
 
 
 import functools
-import json
 import time
+from typing import Any
 
 import dagster as dg
 from pydantic import Field
@@ -26,13 +26,14 @@ class ScoringConfig(dg.Config):
 
 
 @functools.cache
-def _scorer(spec: str) -> Scorer:
-    """One load per process: a rescore runs one Dagster run per language, in-process, on the same models."""
+def cached_scorer(spec: str) -> Scorer:
+    """One load per process: a rescore runs one Dagster run per language, in-process, on the same models
+    (and ``backfire score`` loads them all before its first run, so a bad model fails before anything)."""
     return build_scorer(parse_scorer(spec))
 
 
 def _scorers(config: ScoringConfig, study: StudyResource) -> list[Scorer]:
-    extra = ([_scorer(spec) for spec in config.scorers] if config.scorers is not None
+    extra = ([cached_scorer(spec) for spec in config.scorers] if config.scorers is not None
              else [build_scorer(entry) for entry in study.load().scorers])
     return [get_scorer("lexicon"), *extra]
 
@@ -46,7 +47,7 @@ def build_scores_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefiniti
                study: StudyResource) -> dg.MaterializeResult:
         languages = partition_languages(context)
         scorers = _scorers(config, study)  # every model loads before anything is written
-        summary = []
+        summary: list[dict[str, Any]] = []
         with warehouse.writer() as con:
             for scorer in scorers:
                 started = time.perf_counter()
@@ -68,7 +69,7 @@ def build_scores_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefiniti
             "utterances_scored": scored, "utterances_abstained": abstained,
             "rows_written": sum(row["rows"] for row in summary), "rows": sum(row[4] for row in per_language),
             "languages": ", ".join(sorted({row[0] for row in per_language})) or "none",
-            "scorer_stats": dg.MetadataValue.json(json.loads(json.dumps(summary))),
+            "scorer_stats": dg.MetadataValue.json(summary),
             "this_run": dg.MetadataValue.md(render_table(
                 ["scorer", "version", "device", "scored", "abstained", "rows", "seconds"],
                 [tuple(row.values()) for row in summary], markdown=True)),

@@ -86,7 +86,7 @@ class TransformersBackend(Backend):
         """The local model's own failure: running out of GPU memory on a batch (stored as failed calls, not
         retried). A model that cannot load is a ``StudyConfigError`` and stops the study; anything else raised
         while generating (a ``TypeError``, a shape error...) is a bug and stops it too."""
-        import torch
+        torch = require("torch", extra="hf", feature="the transformers backend")
 
         return isinstance(error, torch.OutOfMemoryError) or super().is_endpoint_error(error)
 

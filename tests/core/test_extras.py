@@ -66,9 +66,11 @@ def _pick_device(tmp_path: Path) -> object:
 
 def _backend(name: str, **options: object) -> Callable[[Path], object]:
     def build(tmp_path: Path) -> object:
-        from simulation.backends.registry import get_backend
+        from core.study import ModelSpec
+        from simulation.backends.registry import backend_for_model
 
-        return get_backend(name, **{key: str(tmp_path) if value is Path else value for key, value in options.items()})
+        settings = {key: str(tmp_path) if value is Path else value for key, value in options.items()}
+        return backend_for_model(ModelSpec(name=str(settings.pop("model", "m")), backend=name, **settings))
 
     return build
 

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from core.errors import StudyConfigError
-from core.study import ModelSpec, Options, apply_overrides, parse_study
+from core.study import ModelSpec, Options, RunOverrides, parse_study
 from simulation.backends import registry
 from simulation.backends.base import Backend, GenerationConfig, Message, Reply
 from simulation.stages import build_design, check_endpoints, load_study_content, record_design, simulate_study
@@ -126,10 +126,10 @@ def test_check_endpoints_names_the_model_when_its_options_are_wrong() -> None:
 def test_switching_backend_from_the_command_line_drops_the_old_backends_options() -> None:
     _register_parrot()
     study = parse_study(_parrot_study(shout=True, temperature=0.2), "p.yaml")
-    switched = apply_overrides(study, backend="synthetic")
+    switched = RunOverrides(backend="synthetic").apply(study)
     assert switched.models[0].options() == {} and switched.models[0].temperature == 0.2
     load_study_content(switched)
-    endpoint = apply_overrides(study, base_url="http://127.0.0.1:1/v1", concurrency=4)
+    endpoint = RunOverrides(base_url="http://127.0.0.1:1/v1", concurrency=4).apply(study)
     assert endpoint.models[0].options()["base_url"] == "http://127.0.0.1:1/v1"
     with pytest.raises(StudyConfigError, match="base_url: not an option of backend 'parrot'"):
         load_study_content(endpoint)

@@ -45,13 +45,13 @@ class FaultyBackend(Backend):
 @contextmanager
 def registered_faulty_backend(backend: FaultyBackend) -> Iterator[FaultyBackend]:
     """Register ``backend`` (the same instance for every build) as ``faulty`` while the block runs."""
-    from simulation.backends.registry import _FACTORIES, register_backend
+    from simulation.backends.registry import _BACKENDS, register_backend
 
-    register_backend(NAME)(lambda **_: backend)
+    register_backend(NAME)(lambda model, options: backend)
     try:
         yield backend
     finally:
-        _FACTORIES.pop(NAME, None)
+        _BACKENDS.pop(NAME, None)
 
 
 def faulty_study_dict(n_turns: int = 4, n_agents: int = 4) -> dict:

@@ -7,9 +7,9 @@ through the same engine and lexicon scorer as a study (the text path), then resa
 
 1. A pool of runs is simulated for the cell (language, model): at aligned share 0 (``shift`` mode, the target
    effect is added as a shift) or at shares 0 and 1 (``planted`` mode, the effect the synthetic backend
-   plants for that language and model).
-2. The three rates are z-scored over the pool and summed into CPI (as the marts do over a study's runs). For
-   each replicate count n, ``simulations`` studies of n runs per arm are drawn with replacement; in shift
+   plants for that language and model). ``orchestration.power_pool.simulate_pool`` plays it and measures it
+   with the marts' own SQL (``marts.run_metrics``: the three rates z-scored over the pool, summed into CPI).
+2. For each replicate count n, ``simulations`` studies of n runs per arm are drawn with replacement; in shift
    mode every high-arm CPI moves by ``effect`` times the pool's CPI sd (one fixed amount: shifting by each
    draw's own sd would bias the test and understate power at small n).
 3. Each draw is tested like ``marts.backfire_by_language``: Hedges' g with its CI at ``1 - alpha`` (detected
@@ -36,47 +36,6 @@ class PowerRow:
     analytic_power: float | None
     calls_per_cell: int
     cost_per_cell_usd: float
-
-
-def simulate_pool(language: str, model: str, *, shares: tuple[float, ...], runs_per_share: int, n_agents: int,
-                  n_turns: int, seed: int) -> Any:
-    """Run-level monologue_ratio, pathology_rate, protective_rate of synthetic runs (text path, in memory)."""
-    import duckdb
-
-    from core.study import parse_study
-    from scoring import get_scorer, score_pending
-    from simulation.stages import record_design, simulate_study
-    from warehouse.schema import ensure_raw_schema
-
-    study = parse_study({"name": f"power-{language}", "seed": seed, "design": {
-        "languages": [language], "aligned_shares": list(shares), "replicates": runs_per_share,
-        "n_agents": n_agents, "n_turns": n_turns}, "models": [{"name": model, "backend": "synthetic"}]},
-        "power analysis")
-    con = duckdb.connect()
-    ensure_raw_schema(con)
-    record_design(con, study)
-    simulate_study(con, study)
-    score_pending(con, get_scorer("lexicon"))
-    # The run-level definitions of int_runs_measured (metric spec v1): ratios of sums over the group.
-    return con.execute("""
-        select r.run_id, r.aligned_share,
-               sum(s.value) filter (where s.dimension = 'characters' and u.channel = 'monologue')
-                 / sum(s.value) filter (where s.dimension = 'characters' and u.channel in ('talk', 'monologue'))
-                 as monologue_ratio,
-               100 * sum(s.value) filter (where s.dimension = 'pathology' and u.channel = 'talk')
-                 / sum(s.value) filter (where s.dimension = 'units' and u.channel = 'talk') as pathology_rate,
-               100 * sum(s.value) filter (where s.dimension = 'protective' and u.channel = 'talk')
-                 / sum(s.value) filter (where s.dimension = 'units' and u.channel = 'talk') as protective_rate
-        from raw.runs r join raw.utterances u using (run_id) join raw.scores s using (utterance_id)
-        where s.scorer = 'lexicon'
-        group by all order by r.aligned_share, r.run_id""").df()
-
-
-def pool_cpi(rates: np.ndarray) -> np.ndarray:
-    """CPI per run of a (runs, 3) pool of rates, z-scored over the pool: z(mono) + z(path) - z(prot)."""
-    mean, sd = rates.mean(axis=0), rates.std(axis=0, ddof=1)
-    z = np.divide(rates - mean, sd, out=np.zeros_like(rates), where=sd > 0)
-    return z[:, 0] + z[:, 1] - z[:, 2]
 
 
 def detection_rates(low: np.ndarray, high: np.ndarray, n: int, *, shift: float, direction: float, alpha: float,
@@ -128,28 +87,25 @@ def cell_cost(language: str, n: int, *, n_agents: int, n_turns: int, price_in: f
     return estimate.calls, estimate.cost_usd
 
 
-def power_table(language: str, model: str, *, effect: float | None, alpha: float = 0.05,
-                replicates: tuple[int, ...] = DEFAULT_REPLICATES, pool_runs: int = 60, simulations: int = 2000,
-                n_agents: int = 10, n_turns: int = 15, price_in: float = 0.0, price_out: float = 0.0,
+def power_table(pool: Any, language: str, *, effect: float | None, alpha: float = 0.05,
+                replicates: tuple[int, ...] = DEFAULT_REPLICATES, simulations: int = 2000, n_agents: int = 10,
+                n_turns: int = 15, price_in: float = 0.0, price_out: float = 0.0,
                 seed: int = 0) -> tuple[list[PowerRow], float]:
-    """Power per replicate count; ``effect=None`` uses the planted effect. Returns the rows and the effect
-    (the planted one is estimated from the pools as Hedges' g)."""
+    """Power per replicate count from a pool of runs (``aligned_share`` and ``cpi`` columns, as
+    ``marts.run_metrics`` measures them). ``effect=None`` uses the pool's own effect (planted mode: arms at
+    aligned share 0 and 1, estimated as Hedges' g); otherwise the pool is one arm and ``effect`` is added as a
+    shift. Returns the rows and the effect."""
     rng = np.random.default_rng(seed)
-    columns = ["monologue_ratio", "pathology_rate", "protective_rate"]
+    cpi = pool["cpi"].to_numpy(float)
     if effect is None:
-        pool = simulate_pool(language, model, shares=(0.0, 1.0), runs_per_share=pool_runs, n_agents=n_agents,
-                             n_turns=n_turns, seed=seed)
-        n_low = int((pool.aligned_share == 0.0).sum())
-        cpi = pool_cpi(pool[columns].to_numpy(float))  # rows ordered by share: the low arm first
-        low, high = cpi[:n_low], cpi[n_low:]
+        low_arm = (pool["aligned_share"] == pool["aligned_share"].min()).to_numpy()
+        low, high = cpi[low_arm], cpi[~low_arm]
         pooled = np.sqrt(((len(low) - 1) * low.var(ddof=1) + (len(high) - 1) * high.var(ddof=1))
                          / (len(low) + len(high) - 2))
         size = float((high.mean() - low.mean()) / pooled) if pooled > 0 else 0.0
         shift = 0.0
     else:
-        pool = simulate_pool(language, model, shares=(0.0,), runs_per_share=2 * pool_runs, n_agents=n_agents,
-                             n_turns=n_turns, seed=seed)
-        low = high = pool_cpi(pool[columns].to_numpy(float))
+        low = high = cpi
         size, shift = effect, effect * float(low.std(ddof=1))
     rows = []
     for n in replicates:

@@ -56,6 +56,7 @@ def handle(args: argparse.Namespace) -> int:
     from analysis.power import DEFAULT_REPLICATES, power_table
     from analysis.tables import render_table
     from core.errors import StudyConfigError
+    from orchestration.power_pool import simulate_pool
 
     if not 0 < args.alpha < 1:
         raise StudyConfigError(f"--alpha {args.alpha} is not between 0 and 1", field="--alpha", fix="e.g. 0.05")
@@ -65,10 +66,13 @@ def handle(args: argparse.Namespace) -> int:
         raise StudyConfigError("prices cannot be negative", field="--price-in/--price-out",
                                fix="give USD per 1k tokens, e.g. --price-in 0.00015")
     started = time.perf_counter()
-    rows, size = power_table(args.language, args.model, effect=args.effect, alpha=args.alpha,
-                             replicates=args.replicates or DEFAULT_REPLICATES, pool_runs=args.pool_runs,
-                             simulations=args.simulations, n_agents=args.n_agents, n_turns=args.n_turns,
-                             price_in=args.price_in, price_out=args.price_out, seed=args.seed)
+    shares, runs_per_share = ((0.0, 1.0), args.pool_runs) if args.planted else ((0.0,), 2 * args.pool_runs)
+    pool = simulate_pool(args.language, args.model, shares=shares, runs_per_share=runs_per_share,
+                         n_agents=args.n_agents, n_turns=args.n_turns, seed=args.seed)
+    rows, size = power_table(pool, args.language, effect=args.effect, alpha=args.alpha,
+                             replicates=args.replicates or DEFAULT_REPLICATES, simulations=args.simulations,
+                             n_agents=args.n_agents, n_turns=args.n_turns, price_in=args.price_in,
+                             price_out=args.price_out, seed=args.seed)
     source = "planted by the synthetic backend, estimated" if args.planted else "target"
     print(f"power to detect g = {size:+.3f} ({source}) in {args.language}, alpha {args.alpha}, "
           f"{args.simulations} resampled studies per row from {args.pool_runs}-run synthetic pools, seed {args.seed}")

@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from analysis.power import analytic_power, detection_rates, pool_cpi, power_table, simulate_pool
+from analysis.power import analytic_power, detection_rates, power_table
 from cli.main import main
+from orchestration.power_pool import simulate_pool
 
 pytestmark = pytest.mark.slow
 COLUMNS = ["monologue_ratio", "pathology_rate", "protective_rate"]
 
 
 @pytest.fixture(scope="module")
-def null_pool() -> np.ndarray:
-    pool = simulate_pool("en", "synthetic-power", shares=(0.0,), runs_per_share=60, n_agents=10, n_turns=6, seed=1)
-    return pool_cpi(pool[COLUMNS].to_numpy(float))
+def null_pool_runs() -> pd.DataFrame:
+    return simulate_pool("en", "synthetic-power", shares=(0.0,), runs_per_share=60, n_agents=10, n_turns=6, seed=1)
+
+
+@pytest.fixture(scope="module")
+def null_pool(null_pool_runs: pd.DataFrame) -> np.ndarray:
+    return null_pool_runs["cpi"].to_numpy(float)
+
+
+def test_the_pool_cpi_is_the_marts_z_sum_over_the_pool(null_pool_runs: pd.DataFrame) -> None:
+    """The pool is measured by marts.run_metrics: CPI = z(mono) + z(path) - z(prot) over the pool's runs."""
+    rates = null_pool_runs[COLUMNS].to_numpy(float)
+    z = (rates - rates.mean(axis=0)) / rates.std(axis=0, ddof=1)
+    assert len(null_pool_runs) == 60 and set(null_pool_runs.aligned_share) == {0.0}
+    np.testing.assert_allclose(null_pool_runs["cpi"].to_numpy(float), z[:, 0] + z[:, 1] - z[:, 2], rtol=1e-9,
+                               atol=1e-12)
 
 
 def test_simulated_power_tracks_the_analytic_t_test_and_rises_with_n(null_pool: np.ndarray) -> None:
@@ -44,8 +59,9 @@ def test_the_paper_study1_design_had_about_even_odds_for_g_077() -> None:
 
 
 def test_planted_mode_estimates_the_planted_effect_and_its_power() -> None:
-    rows, size = power_table("en", "synthetic-power", effect=None, replicates=(4, 12), pool_runs=30,
-                             simulations=500, n_turns=6, seed=3)
+    pool = simulate_pool("en", "synthetic-power", shares=(0.0, 1.0), runs_per_share=30, n_agents=10, n_turns=6,
+                         seed=3)
+    rows, size = power_table(pool, "en", effect=None, replicates=(4, 12), simulations=500, n_turns=6, seed=3)
     assert size < -1.0  # alignment reduces CPI in English, strongly (planted)
     assert rows[1].power_ci > rows[0].power_ci and rows[1].power_ci > 0.8
     assert rows[1].calls_per_cell == 2 * 12 * 10 * 6

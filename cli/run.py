@@ -38,7 +38,7 @@ def run_and_report(study_path: str, *, db: str | None, overrides: RunOverrides |
     import time
 
     from analysis.tables import backfire_table
-    from core.study import load_study
+    from core.study import RunOverrides, load_study
     from orchestration.launch import materialize_study, raise_for_failure
     from simulation.stages import check_endpoints, load_study_content
     from warehouse.connection import connect

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+import logging
+import sys
+from typing import TYPE_CHECKING, Any
 
 from cli._common import add_db_argument, add_instance_argument, comma_list, positive_int
 
@@ -59,16 +61,25 @@ def run_and_report(study_path: str, *, db: str | None, overrides: RunOverrides |
     return 0
 
 
+class _CurrentStderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a line is emitted: the handler outlives one command in a
+    process that runs several (tests, notebooks), and a stream captured by an earlier one may be closed."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def _show_progress() -> None:
     """Print the simulation's progress lines on stderr, also when Dagster's own log is silenced."""
-    import logging
-    import sys
-
     logger = logging.getLogger("simulation.progress")
-    if not any(getattr(h, "_backfire_progress", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(h, _CurrentStderrHandler) for h in logger.handlers):
+        handler = _CurrentStderrHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
-        handler._backfire_progress = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False

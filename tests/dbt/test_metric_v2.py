@@ -78,7 +78,7 @@ def test_run_means_match_a_recomputation_from_raw_scores(built: Path) -> None:
     mart = query(built, f"select run_id, {', '.join(V2_COLUMNS)} from marts.run_metrics "
                         f"where {IN_STUDY} and language = '{SCORED}'")
     expected = expected_run_means(built)
-    frame = mart.set_index("run_id").join(expected, rsuffix="_expected")
+    frame = mart.set_index("run_id").join(expected.add_suffix("_expected"))
     assert len(frame) == len(DESIGN["aligned_shares"]) * DESIGN["replicates"]
     for column in expected.columns:
         np.testing.assert_allclose(frame[column], frame[f"{column}_expected"], atol=1e-12, err_msg=column)

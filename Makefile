@@ -31,8 +31,9 @@ install-hf: $(HF_STAMP)
 demo: install
 	$(VENV)/bin/backfire demo
 
+# Two workers; tests that share a session warehouse (xdist_group) run on one worker, which builds it once.
 test: install-hf
-	$(PY) -m pytest -m "not gpu and not browser" -p no:cacheprovider
+	$(PY) -m pytest -m "not gpu and not browser" -p no:cacheprovider -n 2 --dist loadgroup
 
 test-fast: install-hf
 	$(PY) -m pytest

@@ -39,10 +39,12 @@ def dbt_env() -> dict[str, str]:
 
 def ensure_manifest() -> Path:
     """Run ``dbt parse`` when the manifest is missing or older than the project (4-8 s); headless runs,
-    tests and CI need it because ``prepare_if_dev`` only parses under ``dagster dev``."""
+    tests and CI need it because ``prepare_if_dev`` only parses under ``dagster dev``. The manifest goes to
+    MANIFEST_PATH, where DbtProject reads it, even when DBT_TARGET_PATH sends other dbt artifacts elsewhere."""
     if manifest_is_stale():
         subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(PROJECT_DIR), "--profiles-dir",
-                        str(PROJECT_DIR)], check=True, env=dbt_env(), cwd=PROJECT_DIR)
+                        str(PROJECT_DIR), "--target-path", str(MANIFEST_PATH.parent)], check=True, env=dbt_env(),
+                       cwd=PROJECT_DIR)
     return MANIFEST_PATH
 
 

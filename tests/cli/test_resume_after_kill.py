@@ -14,9 +14,10 @@ import duckdb
 import pytest
 import yaml
 
+from core.study import parse_study
 from tests.conftest import REPO_ROOT
 from tests.test_helpers.openai_server import serve_openai
-from tests.test_helpers.studies import small_study_dict
+from tests.test_helpers.studies import CHANNELS, n_calls, n_utterances, small_study_dict
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -27,12 +28,14 @@ def test_sigkill_mid_study_then_resume(tmp_path: Path) -> None:
     path = tmp_path / "study.yaml"
     path.write_text(yaml.safe_dump(study), encoding="utf-8")
     db = tmp_path / "w.duckdb"
-    expected_calls = 6 * 4 * 10
+    parsed = parse_study(study, str(path))
+    expected_calls = n_calls(parsed)
+    concurrency = 8
     env = {**os.environ, "BACKFIRE_KILL_KEY": "sk-kill-test", "BACKFIRE_DB": str(db)}
     with serve_openai() as (fake, url):
         fake.delay_s = 0.05
         command = [sys.executable, "-m", "cli.main", "run", str(path), "--model", "tiny-chat", "--base-url", url,
-                   "--api-key-env", "BACKFIRE_KILL_KEY", "--concurrency", "8"]
+                   "--api-key-env", "BACKFIRE_KILL_KEY", "--concurrency", str(concurrency)]
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE)
         deadline = time.monotonic() + 120
@@ -54,13 +57,13 @@ def test_sigkill_mid_study_then_resume(tmp_path: Path) -> None:
         total, distinct = con.execute("select count(*), count(distinct (run_id, turn, agent_idx, channel)) "
                                       "from raw.utterances").fetchone()
         cached = con.execute("select count(*) from raw.llm_calls").fetchone()[0]
-    assert total == distinct == expected_calls * 2
-    assert stored_before % 20 == 0  # whole turns only (10 agents x talk + monologue)
+    assert total == distinct == n_utterances(parsed)
+    assert stored_before % (study["design"]["n_agents"] * len(CHANNELS)) == 0  # whole turns only
     assert cached == expected_calls and (not journal.exists() or journal.stat().st_size == 0)
     # Never paid twice: every answer received before the kill (stored in a turn, in DuckDB's cache, or only in
     # the journal: {journaled} of them here) is replayed; only the calls in flight at the kill, which had no
     # answer yet, are asked again: at most the concurrency.
     requests = [json.dumps(body, sort_keys=True) for body in fake.requests]
     asked_twice = len(requests) - len(set(requests))
-    assert asked_twice <= 8, f"{asked_twice} calls asked twice ({journaled} were journaled at the kill)"
+    assert asked_twice <= concurrency, f"{asked_twice} calls asked twice ({journaled} were journaled at the kill)"
     assert len(set(requests)) == expected_calls

@@ -11,33 +11,21 @@ from scipy import stats
 
 from analysis.effects import hedges_g
 from orchestration.dbt.project import PROJECT_DIR
-from tests.test_helpers.studies import small_study_dict
-from tests.test_helpers.warehouses import build_warehouse
+from tests.test_helpers.warehouses import MARTS_STUDY, dbt_test_design
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
+pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.xdist_group("dbt_warehouse")]
+DESIGN = dbt_test_design(MARTS_STUDY)
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    def drop_last_turn_of_one_run(con: duckdb.DuckDBPyConnection) -> None:
-        partial = con.execute("select run_id from raw.runs where aligned_share = 0.5 and language = 'en' "
-                              "order by run_id limit 1").fetchone()[0]
-        con.execute("delete from raw.utterances where run_id = ? and turn = 5", [partial])
-        con.execute("create table main.partial_run as select ? as run_id", [partial])
-
-    path = build_warehouse(tmp_path_factory.mktemp("dbt") / "warehouse.duckdb",
-                           [small_study_dict(aligned_shares=[0.0, 0.5, 1.0], replicates=4, n_turns=5)],
-                           before_scoring=drop_last_turn_of_one_run)
-    from analysis.stats_models import build_stats_models
-
-    with duckdb.connect(str(path)) as con:  # the Python mart the pipeline builds after dbt
-        build_stats_models(con, n_permutations=199)
-    return path
+def built(dbt_warehouse: Path) -> Path:
+    return dbt_warehouse
 
 
 def test_run_metrics_recompute_from_raw_tables(built: Path) -> None:
     with duckdb.connect(str(built), read_only=True) as con:
-        mart = con.sql("select run_id, monologue_ratio, pathology_rate, cpi, di from marts.run_metrics").df()
+        mart = con.execute("select run_id, monologue_ratio, pathology_rate, cpi, di from marts.run_metrics "
+                           "where study = ?", [MARTS_STUDY]).df()
         raw = con.sql("""
             select u.run_id,
                    sum(s.value) filter (where s.dimension = 'characters' and u.channel = 'monologue') as mono,
@@ -60,21 +48,23 @@ def test_partially_simulated_runs_stay_out_of_the_marts(built: Path) -> None:
     with duckdb.connect(str(built), read_only=True) as con:
         missing = con.execute("select count(*) from marts.run_metrics where run_id in "
                               "(select run_id from main.partial_run)").fetchone()[0]
-        total = con.execute("select count(*) from marts.run_metrics").fetchone()[0]
-    assert missing == 0 and total == 2 * 3 * 4 - 1
+        total = con.execute("select count(*) from marts.run_metrics where study = ?", [MARTS_STUDY]).fetchone()[0]
+    runs = len(DESIGN["languages"]) * len(DESIGN["aligned_shares"]) * DESIGN["replicates"]
+    assert missing == 0 and total == runs - 1
 
 
 @pytest.mark.parametrize(("mart", "metric"), [("backfire_by_language", "cpi"), ("dissociation_by_language", "di")])
 def test_effect_tables_match_scipy(built: Path, mart: str, metric: str) -> None:
     with duckdb.connect(str(built), read_only=True) as con:
-        runs = con.sql(f"select language, aligned_share, {metric} as y from marts.run_metrics").df()
-        table = con.sql(f"select * from marts.{mart}").df().set_index("language")
-    assert sorted(table.index) == ["en", "ja"]
+        runs = con.execute(f"select language, aligned_share, {metric} as y from marts.run_metrics where study = ?",
+                           [MARTS_STUDY]).df()
+        table = con.execute(f"select * from marts.{mart} where study = ?", [MARTS_STUDY]).df().set_index("language")
+    assert sorted(table.index) == sorted(DESIGN["languages"])
     for language, cell in runs.groupby("language"):
         high, low = cell[cell.aligned_share == 1.0]["y"], cell[cell.aligned_share == 0.0]["y"]
         expected = hedges_g(list(high), list(low))
         row = table.loc[language]
-        assert (row.n_low, row.n_high) == (4, 4)
+        assert (row.n_low, row.n_high) == (DESIGN["replicates"], DESIGN["replicates"])
         assert row.hedges_g == pytest.approx(expected.hedges_g, abs=1e-9)
         assert (row.g_ci_low, row.g_ci_high) == pytest.approx((expected.ci_low, expected.ci_high), abs=1e-9)
         assert row.p_value == pytest.approx(stats.ttest_ind(high, low).pvalue, abs=1e-9)

@@ -3,9 +3,6 @@ utterances, abstentions for the Japanese ones, against a pandas recomputation an
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -14,98 +11,34 @@ import pandas as pd
 import pytest
 
 from analysis.effects import hedges_g
-from tests.test_helpers.studies import small_study_dict
-from tests.test_helpers.warehouses import build_warehouse
+from tests.test_helpers import warehouses as shared
+from tests.test_helpers.warehouses import CLASSIFIER_A, CLASSIFIER_B, EMBEDDING, LANGID, V2_STUDY, copy_warehouse
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
+pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.xdist_group("dbt_warehouse")]
 
-SCORED, ABSTAINED = "en", "ja"
-CLASSIFIER_A = ("1+aaaa", "org/classifier-a@rev1")  # pathology, protective and labels
-CLASSIFIER_B = ("1+bbbb", "org/classifier-b@rev1")  # pathology only: no protective labels
-LANGID = ("1+llll", "org/langid@rev1")
-EMBEDDING = ("1+eeee", "org/embedding@rev1")
+SCORED, ABSTAINED = shared.V2_SCORED, shared.V2_ABSTAINED
+IN_STUDY = f"study = '{V2_STUDY}'"
+DESIGN = shared.dbt_test_design(V2_STUDY)
 V1_COLUMNS = ["run_id", "monologue_ratio", "pathology_rate", "protective_rate", "conformity_share", "cpi", "di",
               "n_replies", "n_errors"]
 V2_COLUMNS = ["pathology_prob", "protective_prob", "cpi_v2", "di_v2", "semantic_conformity", "semantic_dissociation",
               "language_fidelity"]
 
 
-def unit(utterance_id: str, salt: str) -> float:
-    """A deterministic value in [0, 1) from the utterance id."""
-    return int(hashlib.sha256(f"{salt}:{utterance_id}".encode()).hexdigest()[:8], 16) / 2**32
-
-
-def model_score_rows(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    utterances = con.execute("""select u.utterance_id, u.channel, r.language from raw.utterances u
-                                join raw.runs r using (run_id) where u.channel in ('talk', 'monologue')""").fetchall()
-    now = dt.datetime.now(dt.UTC)
-    rows: list[dict] = []
-
-    def add(utterance_id: str, scorer: tuple[str, str], name: str, values: dict[str, float | None],
-            abstained_model_id: str = "none") -> None:
-        version, model_id = scorer
-        for dimension, value in values.items():
-            rows.append({"utterance_id": utterance_id, "scorer": name, "scorer_version": version,
-                         "model_id": model_id if value is not None else abstained_model_id, "dimension": dimension,
-                         "value": value, "abstained": value is None, "created_at": now})
-
-    for utterance_id, channel, language in utterances:
-        if language == ABSTAINED:
-            add(utterance_id, LANGID, "langid", dict.fromkeys(["in_language", "confidence"]))
-            add(utterance_id, CLASSIFIER_A, "classifier", dict.fromkeys(["pathology", "protective"]))
-            add(utterance_id, CLASSIFIER_B, "classifier", dict.fromkeys(["pathology"]))
-            if channel == "talk":
-                add(utterance_id, EMBEDDING, "embedding",
-                    dict.fromkeys(["semantic_conformity", "semantic_dissociation"]))
-            continue
-        confidence = 0.5 + unit(utterance_id, "confidence") / 2
-        add(utterance_id, LANGID, "langid", {"in_language": float(unit(utterance_id, "in") > 0.1),
-                                             "confidence": confidence, f"detected.{SCORED}": confidence})
-        add(utterance_id, CLASSIFIER_A, "classifier", {"pathology": unit(utterance_id, "pa"),
-                                                       "protective": unit(utterance_id, "qa"),
-                                                       "label.coercion": unit(utterance_id, "pa")})
-        add(utterance_id, CLASSIFIER_B, "classifier", {"pathology": unit(utterance_id, "pb"),
-                                                       "label.exclusion": unit(utterance_id, "pb")})
-        if channel == "talk":
-            dissociation = unit(utterance_id, "d") if unit(utterance_id, "no-monologue") > 0.15 else None
-            # a one-dimension abstention (no monologue) keeps its model
-            add(utterance_id, EMBEDDING, "embedding", {"semantic_conformity": 2 * unit(utterance_id, "c") - 1,
-                                                       "semantic_dissociation": dissociation},
-                abstained_model_id=EMBEDDING[1])
-    return pd.DataFrame(rows)
-
-
-def add_model_scores(con: duckdb.DuckDBPyConnection) -> None:
-    # One failed English call: its scores must stay out of the means.
-    con.execute("""update raw.utterances set status = 'error' where utterance_id = (
-                       select min(u.utterance_id) from raw.utterances u join raw.runs r using (run_id)
-                       where r.language = ? and u.channel = 'talk')""", [SCORED])
-    frame = model_score_rows(con)  # noqa: F841 (read by DuckDB's replacement scan)
-    con.execute("insert into raw.scores by name select * from frame")
-
-
-def dbt_build(path: Path) -> None:
-    from orchestration.dbt.project import run_dbt
-
-    done = run_dbt(["build"], path)
-    assert done.returncode == 0, done.stdout[-4000:]
-    assert "WARN=0" in done.stdout, done.stdout[-4000:]
-
-
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_warehouse(tmp_path_factory.mktemp("v2") / "warehouse.duckdb",
-                           [small_study_dict(replicates=3, n_turns=3)], before_scoring=add_model_scores)
+def built(dbt_warehouse: Path) -> Path:
+    """V2_STUDY has synthetic model scores (langid, two classifiers, embedding) for its English utterances and
+    abstentions for its Japanese ones (tests.test_helpers.warehouses.add_model_scores)."""
+    return dbt_warehouse
 
 
 @pytest.fixture(scope="module")
 def lexicon_only(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The same warehouse without the model scores, rebuilt."""
-    path = tmp_path_factory.mktemp("v1") / "warehouse.duckdb"
-    shutil.copy(built, path)
+    """The same warehouse without the model scores, its marts rebuilt."""
+    path = copy_warehouse(built, tmp_path_factory.mktemp("v1"))
     with duckdb.connect(str(path)) as con:
         con.execute("delete from raw.scores where scorer <> 'lexicon'")
-    dbt_build(path)
+    shared.run_models(path)
     return path
 
 
@@ -134,7 +67,7 @@ def expected_run_means(path: Path) -> pd.DataFrame:
 
 def test_v2_columns_are_filled_for_the_scored_language_only(built: Path) -> None:
     for mart in ("run_metrics", "agent_metrics"):
-        frame = query(built, f"select language, {', '.join(V2_COLUMNS)} from marts.{mart}")
+        frame = query(built, f"select language, {', '.join(V2_COLUMNS)} from marts.{mart} where {IN_STUDY}")
         scored, abstained = frame[frame.language == SCORED], frame[frame.language == ABSTAINED]
         assert len(scored) and len(abstained)
         assert scored[V2_COLUMNS].notna().all().all(), mart
@@ -142,10 +75,11 @@ def test_v2_columns_are_filled_for_the_scored_language_only(built: Path) -> None
 
 
 def test_run_means_match_a_recomputation_from_raw_scores(built: Path) -> None:
-    mart = query(built, f"select run_id, {', '.join(V2_COLUMNS)} from marts.run_metrics where language = '{SCORED}'")
+    mart = query(built, f"select run_id, {', '.join(V2_COLUMNS)} from marts.run_metrics "
+                        f"where {IN_STUDY} and language = '{SCORED}'")
     expected = expected_run_means(built)
-    frame = mart.set_index("run_id").join(expected, rsuffix="_expected")
-    assert len(frame) == 6
+    frame = mart.set_index("run_id").join(expected.add_suffix("_expected"))
+    assert len(frame) == len(DESIGN["aligned_shares"]) * DESIGN["replicates"]
     for column in expected.columns:
         np.testing.assert_allclose(frame[column], frame[f"{column}_expected"], atol=1e-12, err_msg=column)
     # the classifier's two models are averaged: the mean differs from model A's alone
@@ -157,7 +91,7 @@ def test_run_means_match_a_recomputation_from_raw_scores(built: Path) -> None:
 
 
 def test_composite_indices_v2_follow_the_formula(built: Path) -> None:
-    runs = query(built, "select * from marts.run_metrics")
+    runs = query(built, f"select * from marts.run_metrics where {IN_STUDY}")
     scored = runs[runs.cpi_v2.notna()]
     assert set(scored.language) == {SCORED}  # one population (zscore_reference study); v2 over its scored runs
 
@@ -168,7 +102,7 @@ def test_composite_indices_v2_follow_the_formula(built: Path) -> None:
     np.testing.assert_allclose(scored.cpi_v2, zm + zp - zq, atol=1e-9)
     np.testing.assert_allclose(scored.di_v2, zm + zq - zp, atol=1e-9)
 
-    agents = query(built, "select language, cpi_v2, di_v2 from marts.agent_metrics")
+    agents = query(built, f"select language, cpi_v2, di_v2 from marts.agent_metrics where {IN_STUDY}")
     assert agents[agents.language == SCORED].cpi_v2.mean() == pytest.approx(0, abs=1e-9)
     assert agents[agents.language == SCORED].di_v2.mean() == pytest.approx(0, abs=1e-9)
 
@@ -177,20 +111,23 @@ def test_composite_indices_v2_follow_the_formula(built: Path) -> None:
                                               ("dissociation_by_language_v2", "di_v2")])
 def test_v2_effect_tables_have_the_scored_language_only(built: Path, mart: str, metric: str) -> None:
     table = query(built, f"select * from marts.{mart}")
-    assert list(table.language) == [SCORED]
+    assert list(table.study) == [V2_STUDY] and list(table.language) == [SCORED]
     row = table.iloc[0]
-    runs = query(built, f"select aligned_share, {metric} as y from marts.run_metrics where language = '{SCORED}'")
+    runs = query(built, f"select aligned_share, {metric} as y from marts.run_metrics "
+                        f"where {IN_STUDY} and language = '{SCORED}'")
     expected = hedges_g(list(runs[runs.aligned_share == 1.0].y), list(runs[runs.aligned_share == 0.0].y))
-    assert (row.n_low, row.n_high, row.metric_spec) == (3, 3, "v2")
+    assert (row.n_low, row.n_high, row.metric_spec) == (DESIGN["replicates"], DESIGN["replicates"], "v2")
     assert row[f"mean_{metric}_low"] == pytest.approx(runs[runs.aligned_share == 0.0].y.mean(), abs=1e-12)
     assert row.hedges_g == pytest.approx(expected.hedges_g, abs=1e-9)
     assert (row.g_ci_low, row.g_ci_high) == pytest.approx((expected.ci_low, expected.ci_high), abs=1e-9)
 
 
 def test_scorer_coverage_counts_utterances(built: Path) -> None:
-    coverage = query(built, "select * from marts.scorer_coverage")
-    counts = query(built, """select r.language, u.channel, count(*) as n from raw.utterances u
-                             join raw.runs r using (run_id) group by all""").set_index(["language", "channel"])["n"]
+    coverage = query(built, "select * from marts.scorer_coverage")  # over every study: it has no study column
+    counts = query(built, f"""select r.language, u.channel, count(*) as n from raw.utterances u
+                              join raw.runs r using (run_id) where r.{IN_STUDY} group by all""").set_index(
+        ["language", "channel"])["n"]
+    languages = set(query(built, "select distinct language from raw.runs").language)
     both = {lang: counts[lang, "talk"] + counts[lang, "monologue"] for lang in (SCORED, ABSTAINED)}
     talk = {lang: counts[lang, "talk"] for lang in (SCORED, ABSTAINED)}
     expected = [("langid", LANGID, both), ("classifier", CLASSIFIER_A, both), ("classifier", CLASSIFIER_B, both),
@@ -202,8 +139,10 @@ def test_scorer_coverage_counts_utterances(built: Path) -> None:
         assert (abstained.model_id, abstained.covered, abstained.n_scored, abstained.n_abstained) == (
             "none", False, 0, n[ABSTAINED])
     lexicon = coverage[coverage.scorer == "lexicon"].set_index("language")
-    assert lexicon.covered.all() and set(lexicon.index) == {SCORED, ABSTAINED}
-    assert len(coverage) == 2 * 5  # one row per scorer version and language
+    assert lexicon.covered.all() and set(lexicon.index) == languages
+    # one row per scorer version and language: 4 model-scorer versions x V2_STUDY's 2 languages, the lexicon's
+    # version x every language of the warehouse
+    assert len(coverage) == len(expected) * 2 + len(languages)
 
 
 def test_v1_columns_are_unchanged_by_model_scores(built: Path, lexicon_only: Path) -> None:
@@ -213,5 +152,6 @@ def test_v1_columns_are_unchanged_by_model_scores(built: Path, lexicon_only: Pat
     pd.testing.assert_frame_equal(with_v2, without[V1_COLUMNS])
     assert without[V2_COLUMNS].isna().all().all()
     assert query(lexicon_only, "select count(*) as n from marts.backfire_by_language_v2").n[0] == 0
-    v1_effects = "select language, hedges_g, g_ci_low, g_ci_high, direction from marts.backfire_by_language order by 1"
+    v1_effects = (f"select language, hedges_g, g_ci_low, g_ci_high, direction from marts.backfire_by_language "
+                  f"where {IN_STUDY} order by 1")
     pd.testing.assert_frame_equal(query(built, v1_effects), query(lexicon_only, v1_effects))

@@ -8,25 +8,16 @@ import duckdb
 import pytest
 
 from simulation.backends.synthetic import resolve_profile
-from tests.test_helpers.studies import small_study_dict
-from tests.test_helpers.warehouses import build_warehouse
+from tests.test_helpers.warehouses import REAL_STUDY, SCORECARD_STUDY, dbt_test_design
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
+pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.xdist_group("dbt_warehouse")]
+SYNTHETIC_LANGUAGES = dbt_test_design(SCORECARD_STUDY)["languages"]
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    synthetic = small_study_dict(languages=["en", "ja", "de"], replicates=10, n_turns=8)
-    stand_in = small_study_dict(languages=["en", "ja"], replicates=4, n_turns=4)
-    stand_in["name"] = "study1"
-
-    def make_study1_real(con: duckdb.DuckDBPyConnection) -> None:
-        # Stand-in for a real study1: the scorecard must compare it with the paper, not with planted effects.
-        con.execute("update raw.runs set synthetic = false, planted_cpi_direction = null, "
-                    "planted_di_direction = null where study = 'study1'")
-
-    return build_warehouse(tmp_path_factory.mktemp("dbt") / "warehouse.duckdb", [synthetic, stand_in],
-                           before_scoring=make_study1_real)
+def built(dbt_warehouse: Path) -> Path:
+    """SCORECARD_STUDY is synthetic; REAL_STUDY (study1) is marked real, so it is compared with the paper."""
+    return dbt_warehouse
 
 
 def _rows(path: Path, where: str) -> list[dict]:
@@ -36,13 +27,14 @@ def _rows(path: Path, where: str) -> list[dict]:
 
 
 def test_synthetic_runs_are_scored_against_the_planted_truth(built: Path) -> None:
-    rows = _rows(built, "reference = 'planted'")
-    assert len(rows) == 3 * 2  # languages x (cpi, di) for the synthetic study only
+    rows = _rows(built, f"reference = 'planted' and study = '{SCORECARD_STUDY}'")
+    assert len(rows) == len(SYNTHETIC_LANGUAGES) * 2  # languages x (cpi, di)
+    assert not _rows(built, f"reference = 'planted' and study = '{REAL_STUDY}'")  # the real study is not planted
     for row in rows:
         profile = resolve_profile(row["model"], row["language"])
         metric = row["figure_id"].split(":")[1]
         planted = profile.planted_direction if metric == "cpi" else profile.planted_di_direction
-        assert row["study"] == "small" and row["synthetic"] and row["published_text"] == planted
+        assert row["study"] == SCORECARD_STUDY and row["synthetic"] and row["published_text"] == planted
         assert row["agrees"] == (row["our_text"] == planted)
         assert "planted truth" in row["note"]
     cpi = {r["language"]: r for r in rows if ":cpi:" in r["figure_id"]}
@@ -52,9 +44,10 @@ def test_synthetic_runs_are_scored_against_the_planted_truth(built: Path) -> Non
 def test_real_runs_are_compared_with_the_published_figures(built: Path) -> None:
     with duckdb.connect(str(built), read_only=True) as con:
         ours = dict(con.execute("select language, hedges_g from marts.backfire_by_language "
-                                "where study = 'study1'").fetchall())
+                                "where study = ?", [REAL_STUDY]).fetchall())
         ci = {lang: (low, high) for lang, low, high in con.execute(
-            "select language, g_ci_low, g_ci_high from marts.backfire_by_language where study = 'study1'").fetchall()}
+            "select language, g_ci_low, g_ci_high from marts.backfire_by_language where study = ?",
+            [REAL_STUDY]).fetchall()}
     rows = {r["figure_id"]: r for r in _rows(built, "reference = 'published'")}
     assert len(rows) == 11 and not any(r["synthetic"] for r in rows.values())
     for figure, language, published in (("s1_g_en", "en", -1.844), ("s1_g_ja", "ja", 0.771)):

@@ -11,20 +11,18 @@ import pytest
 from scipy import stats
 
 from analysis.effects import t_two_sided_p
-from tests.test_helpers.studies import small_study_dict
-from tests.test_helpers.warehouses import build_warehouse
+from tests.test_helpers.warehouses import STUDY_MARTS_LANGUAGES, STUDY_MARTS_MODELS, STUDY_MARTS_STUDY, dbt_test_design
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
-LANGUAGES = ["en", "ja", "de", "ko", "fr", "ru"]
+pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.xdist_group("dbt_warehouse")]
+LANGUAGES = STUDY_MARTS_LANGUAGES
+DESIGN = dbt_test_design(STUDY_MARTS_STUDY)
+IN_STUDY = f"study = '{STUDY_MARTS_STUDY}'"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = small_study_dict(languages=LANGUAGES, aligned_shares=[0.0, 1.0], replicates=3, n_turns=3,
-                            individuation=[False, True], individuated_agents=3)
-    data["models"] = [{"name": "llama-3.3-70b-instruct", "backend": "synthetic"},
-                      {"name": "gpt-4o-mini", "backend": "synthetic"}]
-    return build_warehouse(tmp_path_factory.mktemp("dbt") / "warehouse.duckdb", [data])
+def built(dbt_warehouse: Path) -> Path:
+    """STUDY_MARTS_STUDY: six languages, two models, individuation on and off."""
+    return dbt_warehouse
 
 
 def _frame(path: Path, sql: str) -> pd.DataFrame:
@@ -42,10 +40,10 @@ def _g_ci_p(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, float]:
 
 
 def test_individuation_effects_match_scipy(built: Path) -> None:
-    agents = _frame(built, "select * from marts.agent_metrics where individuation")
-    mart = _frame(built, "select * from marts.individuation_effects")
+    agents = _frame(built, f"select * from marts.agent_metrics where individuation and {IN_STUDY}")
+    mart = _frame(built, f"select * from marts.individuation_effects where {IN_STUDY}")
     assert set(mart["metric"]) == {"cpi", "di", "conformity_share"}
-    assert len(mart) == len(LANGUAGES) * 2 * 2 * 3  # languages x models x shares x metrics
+    assert len(mart) == len(LANGUAGES) * len(STUDY_MARTS_MODELS) * len(DESIGN["aligned_shares"]) * 3  # x metrics
     checked = 0
     for row in mart.itertuples():
         cell = agents[(agents.language == row.language) & (agents.model == row.model)
@@ -66,23 +64,23 @@ def test_individuation_effects_match_scipy(built: Path) -> None:
 
 
 def test_model_consistency_counts_each_languages_directions(built: Path) -> None:
-    effects = _frame(built, "select language, model, direction from marts.backfire_by_language")
-    mart = _frame(built, "select * from marts.model_consistency")
-    assert len(mart) == len(effects) == len(LANGUAGES) * 2
+    effects = _frame(built, f"select language, model, direction from marts.backfire_by_language where {IN_STUDY}")
+    mart = _frame(built, f"select * from marts.model_consistency where {IN_STUDY}")
+    assert len(mart) == len(effects) == len(LANGUAGES) * len(STUDY_MARTS_MODELS)
     for language, group in effects.groupby("language"):
         rows = mart[mart.language == language]
         directions = set(group.direction)
         expected = directions.pop() if len(set(group.direction)) == 1 else "model-specific"
         assert set(rows.language_direction) == {expected}
-        assert set(rows.n_models) == {2}
+        assert set(rows.n_models) == {len(STUDY_MARTS_MODELS)}
         assert set(rows.direction_holds_across_models) == {expected in ("amplified", "reduced")}
         assert rows.set_index("model").direction.to_dict() == group.set_index("model").direction.to_dict()
 
 
 def test_pdi_correlation_matches_scipy_pearson_and_spearman(built: Path) -> None:
-    points = _frame(built, "select * from marts.language_pdi_effects where hedges_g is not null")
-    mart = _frame(built, "select * from marts.pdi_correlation")
-    assert len(mart) == 2 * 2  # models x metrics
+    points = _frame(built, f"select * from marts.language_pdi_effects where hedges_g is not null and {IN_STUDY}")
+    mart = _frame(built, f"select * from marts.pdi_correlation where {IN_STUDY}")
+    assert len(mart) == len(STUDY_MARTS_MODELS) * 2  # models x metrics (cpi, di)
     for row in mart.itertuples():
         cell = points[(points.model == row.model) & (points.metric == row.metric)]
         assert row.n_languages == len(cell) == len(LANGUAGES)
@@ -95,21 +93,6 @@ def test_pdi_correlation_matches_scipy_pearson_and_spearman(built: Path) -> None
             atol=1e-6)
 
 
-def test_spearman_ranks_ties_like_scipy() -> None:
-    """Average ranks for ties, as scipy does (the PDI seed has ties: 80 for ar, bn, zh)."""
-    g = [0.5, -0.2, 0.5, 1.1, 0.0, -0.7, 0.3]
-    pdi = [80, 40, 80, 93, 54, 35, 80]
-    with duckdb.connect() as con:
-        con.register("frame", pd.DataFrame({"g": g, "pdi": pdi}))
-        rho = con.execute("""
-            with ranked as (
-                select rank() over (order by g) + (count(*) over (partition by g) - 1) / 2.0 as gr,
-                       rank() over (order by pdi) + (count(*) over (partition by pdi) - 1) / 2.0 as pr
-                from frame)
-            select corr(gr, pr) from ranked""").fetchone()[0]
-    assert rho == pytest.approx(stats.spearmanr(g, pdi).statistic, abs=1e-12)
-
-
 def test_paper_pdi_correlation_gives_p_064() -> None:
     r, n = 0.474, 16
     assert t_two_sided_p(r * np.sqrt((n - 2) / (1 - r**2)), n - 2) == pytest.approx(0.064, abs=5e-4)
@@ -118,13 +101,10 @@ def test_paper_pdi_correlation_gives_p_064() -> None:
 def test_report_has_every_panel_and_valid_svg(built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import xml.etree.ElementTree as ET
 
-    from analysis.stats_models import build_stats_models
     from cli.main import main
 
-    with duckdb.connect(str(built)) as con:
-        build_stats_models(con, n_permutations=99)
-    assert main(["report", "--out", str(tmp_path / "out"), "--db", str(built)]) == 0
-    assert "small: 5 figures (synthetic)" in capsys.readouterr().out
+    assert main(["report", "--out", str(tmp_path / "out"), "--db", str(built), "--studies", STUDY_MARTS_STUDY]) == 0
+    assert f"{STUDY_MARTS_STUDY}: 5 figures (synthetic)" in capsys.readouterr().out
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     svgs = [part.split("</svg>")[0] + "</svg>" for part in html.split("<svg")[1:]]
     assert len(svgs) == 5

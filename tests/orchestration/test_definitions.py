@@ -59,8 +59,10 @@ def test_every_python_stage_has_a_blocking_contract_check_and_dbt_tests_are_chec
 
 
 def test_pipeline_job_and_nightly_schedule(defs) -> None:
-    job = defs.resolve_job_def("backfire_pipeline_job")
-    assert job is not None
+    from simulation.content import available_languages
+
+    job = defs.resolve_job_def("backfire_pipeline_job")  # raises when it is missing
+    assert job.partitions_def.get_partition_keys() == sorted(available_languages())  # a run spans a range
     schedule = defs.resolve_schedule_def("nightly_evaluation_schedule")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.job_name == "backfire_pipeline_job"
@@ -70,7 +72,8 @@ def test_the_nightly_marts_have_freshness_checks_and_a_sensor(defs) -> None:
     graph = defs.resolve_asset_graph()
     fresh = {k.asset_key.to_user_string() for k in graph.asset_check_keys if "freshness" in k.name}
     assert {"marts/backfire_by_language", "marts/backfire_drift"} <= fresh
-    assert defs.resolve_sensor_def("freshness_checks_sensor") is not None
+    sensor = defs.resolve_sensor_def("freshness_checks_sensor")  # raises when it is missing
+    assert sensor.asset_selection.resolve_checks(graph) == {k for k in graph.asset_check_keys if "freshness" in k.name}
 
 
 def test_nightly_schedule_dates_the_evaluation(defs) -> None:

@@ -7,10 +7,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.launch import materialize_study
-from tests.conftest import REPO_ROOT
+from core.study import load_study
+from orchestration.launch import LaunchResult, materialize_study
+from tests.conftest import DEMO_STUDY
+from tests.test_helpers.studies import n_runs, n_utterances
+from tests.test_helpers.warehouses import copy_warehouse
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
+pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.xdist_group("demo")]
 
 TABLES = ["raw.runs", "raw.agents", "raw.utterances", "raw.scores", "marts.run_metrics", "marts.agent_metrics",
           "marts.backfire_by_language", "marts.dissociation_by_language"]
@@ -21,10 +24,9 @@ def _counts(path: Path) -> dict[str, int]:
         return {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in TABLES}  # type: ignore[index]
 
 
-def test_demo_recovers_planted_directions_and_reruns_without_duplicates(tmp_path: Path) -> None:
-    db = tmp_path / "demo.duckdb"
-    first = materialize_study(REPO_ROOT / "studies" / "demo.yaml", db=db)
-    assert first.success, first.failures
+def test_demo_recovers_planted_directions(demo_run: LaunchResult) -> None:
+    assert demo_run.success, demo_run.failures
+    db = demo_run.db_path
     with duckdb.connect(str(db), read_only=True) as con:
         directions = dict(con.execute("select language, direction from marts.backfire_by_language "
                                       "where study = 'demo'").fetchall())
@@ -36,11 +38,18 @@ def test_demo_recovers_planted_directions_and_reruns_without_duplicates(tmp_path
     assert synthetic is True
     assert fidelity is not None and fidelity >= 0.8  # the demo study runs the langid scorer (metric v2)
     assert covered is True
+    study = load_study(DEMO_STUDY)
     counts = _counts(db)
-    assert counts["raw.runs"] == 96 and counts["raw.utterances"] == 96 * 10 * 15 * 2
+    assert counts["raw.runs"] == n_runs(study) and counts["raw.utterances"] == n_utterances(study)
     assert (db.parent / "reports" / "demo_backfire.md").is_file()
 
-    second = materialize_study(REPO_ROOT / "studies" / "demo.yaml", db=db)
+
+def test_demo_reruns_without_duplicates(demo_run: LaunchResult, tmp_path: Path) -> None:
+    db = copy_warehouse(demo_run.db_path, tmp_path)
+    counts = _counts(db)
+
+    second = materialize_study(DEMO_STUDY, db=db)
+
     assert second.success, second.failures
     assert _counts(db) == counts
     with duckdb.connect(str(db), read_only=True) as con:

@@ -6,27 +6,28 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
-from orchestration.launch import materialize_study
-from tests.test_helpers.studies import small_study_dict
+from core.study import load_study
+from orchestration.launch import LaunchResult, materialize_study
+from tests.conftest import DEMO_STUDY
+from tests.test_helpers.warehouses import copy_warehouse
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
+pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.xdist_group("demo")]
 
 
-def test_a_corrupted_transcript_table_is_stopped_by_its_gate_before_the_marts(tmp_path: Path) -> None:
-    study = tmp_path / "gated.yaml"
-    study.write_text(yaml.safe_dump(small_study_dict(languages=["en", "ja"], replicates=2, n_turns=3)),
-                     encoding="utf-8")
-    db = tmp_path / "w.duckdb"
-    assert materialize_study(study, db=db).success
+def test_a_corrupted_transcript_table_is_stopped_by_its_gate_before_the_marts(demo_run: LaunchResult,
+                                                                             tmp_path: Path) -> None:
+    assert demo_run.success, demo_run.failures
+    db = copy_warehouse(demo_run.db_path, tmp_path)  # never write into the shared demo warehouse
+    first_language = load_study(DEMO_STUDY).design.languages[0]  # its run is the first the gate stops
     with duckdb.connect(str(db)) as con:
         con.execute("drop schema marts cascade")
-        con.execute("""update raw.utterances set status = 'garbled'
-                       where utterance_id = (select min(utterance_id) from raw.utterances)""")
+        con.execute("""update raw.utterances set status = 'garbled' where utterance_id = (
+                           select min(u.utterance_id) from raw.utterances u join raw.runs r using (run_id)
+                           where r.language = ?)""", [first_language])
         scores_before = con.execute("select count(*) from raw.scores").fetchone()
 
-    result = materialize_study(study, db=db)
+    result = materialize_study(DEMO_STUDY, db=db)
 
     assert not result.success
     report = "\n".join(result.failures)

@@ -18,7 +18,6 @@ pytest.importorskip("openai")
 
 def test_a_call_budget_spans_the_languages_of_one_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BACKFIRE_TEST_KEY", "sk-test-budget-0000")
-    monkeypatch.setattr("simulation.backends.retry.BASE_DELAY_S", 0.0)
     with serve_openai() as (fake, url):
         data = small_study_dict(languages=["en", "ja"], replicates=1, aligned_shares=[0.0, 1.0], n_turns=2)
         data["models"] = [{"name": "tiny-chat", "backend": "openai", "base_url": url,

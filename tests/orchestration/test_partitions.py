@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO_ROOT
+from tests.test_helpers.studies import n_utterances
 
 pytestmark = pytest.mark.slow
 
@@ -38,8 +39,9 @@ def test_simulation_and_scoring_have_one_partition_per_language(defs) -> None:
         assert partitions is not None and partitions.get_partition_keys() == SIXTEEN
     assert graph.get(dg_key("raw/runs")).partitions_def is None
     assert graph.get(dg_key("marts/backfire_by_language")).partitions_def is None
-    for job in ("study_setup_job", "simulate_language_job", "marts_job", "backfire_pipeline_job"):
-        assert defs.resolve_job_def(job) is not None
+    jobs = {job.name: job for job in defs.resolve_all_job_defs()}
+    assert {"study_setup_job", "simulate_language_job", "marts_job", "backfire_pipeline_job"} <= set(jobs)
+    assert jobs["simulate_language_job"].partitions_def.get_partition_keys() == SIXTEEN
 
 
 def test_the_nightly_run_covers_every_language_of_its_study(defs) -> None:
@@ -59,33 +61,55 @@ def dg_key(path: str):
     return dg.AssetKey(path.split("/"))
 
 
+def test_every_step_of_a_language_run_takes_the_duckdb_writer_pool(defs) -> None:
+    """Writers and the contract checks that read the warehouse alike: a reader holding the file fails a writer."""
+    job = defs.resolve_job_def("simulate_language_job")
+    pools = {node.name: node.pool for node in job.graph.node_defs}
+    assert set(pools) == {"raw__utterances", "raw__utterances_utterances_contract", "raw__scores",
+                          "raw__scores_scores_contract"}
+    assert set(pools.values()) == {"duckdb_writer"}
+
+
 @pytest.mark.integration
 def test_language_partitions_run_side_by_side_with_the_multiprocess_executor(tmp_path: Path) -> None:
+    """Two language runs in separate processes, each step in a subprocess, on an instance whose pools allow one
+    step at a time: the DuckDB writers take turns, and every row is written exactly once."""
+    import dagster as dg
+
+    from core.study import parse_study
+    from simulation.stages import record_content, record_design
+    from warehouse.schema import ensure_raw_schema
+
     home = tmp_path / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text(yaml.safe_dump({
         "telemetry": {"enabled": False}, "concurrency": {"pools": {"default_limit": 1}}}), encoding="utf-8")
-    study = tmp_path / "three.yaml"
-    study.write_text(yaml.safe_dump({
-        "name": "three", "seed": 3,
-        "design": {"languages": ["en", "ja", "ko"], "aligned_shares": [0.0, 1.0], "replicates": 2, "n_turns": 4},
-        "models": [{"name": "synthetic-test", "backend": "synthetic"}]}), encoding="utf-8")
+    with dg.DagsterInstance.from_config(str(home)):  # its SQLite storage, created before two runs race to it
+        pass
+    data = {"name": "two", "seed": 3, "models": [{"name": "synthetic-test", "backend": "synthetic"}],
+            "design": {"languages": ["en", "ja"], "aligned_shares": [0.0, 1.0], "replicates": 1, "n_agents": 4,
+                       "n_turns": 2}}
+    study = tmp_path / "two.yaml"
+    study.write_text(yaml.safe_dump(data), encoding="utf-8")
+    spec = parse_study(data, str(study))
     db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as con:  # what the setup job writes: the packs and the design the runs read
+        ensure_raw_schema(con)
+        record_content(con, spec)
+        record_design(con, spec)
     config = tmp_path / "run_config.json"
+    # Each step runs in a process of its own, forked from a server that has imported the definitions once
+    # (a spawned step pays ~5 s of imports; the pool and the separate processes are what this test is about).
+    forkserver = {"start_method": {"forkserver": {"preload_modules": ["orchestration.definitions"]}}}
     config.write_text(json.dumps({"resources": {"study": {"config": {"study_path": str(study)}},
-                                                "warehouse": {"config": {"db_path": str(db)}}}}), encoding="utf-8")
+                                                "warehouse": {"config": {"db_path": str(db)}}},
+                                  "execution": {"config": forkserver}}), encoding="utf-8")
     env = {**os.environ, "DAGSTER_HOME": str(home), "BACKFIRE_EXECUTOR": "multiprocess",
            "PYTHONPATH": str(REPO_ROOT)}
 
-    def launch(*args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([sys.executable, "-m", "tests.test_helpers.partition_runs", args[0], str(config),
-                                 *args[1:]], cwd=REPO_ROOT, env=env, text=True, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
-
-    setup = launch("setup")
-    out, err = setup.communicate(timeout=300)
-    assert setup.returncode == 0, out + err[-3000:]
-    runs = [launch("language", language) for language in ("en", "ja", "ko")]
+    runs = [subprocess.Popen([sys.executable, "-m", "tests.test_helpers.partition_runs", str(config), language],
+                             cwd=REPO_ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for language in spec.design.languages]
     outcomes = [run.communicate(timeout=600) for run in runs]
     for run, (out, err) in zip(runs, outcomes, strict=True):
         assert run.returncode == 0, out + err[-3000:]
@@ -96,5 +120,5 @@ def test_language_partitions_run_side_by_side_with_the_multiprocess_executor(tmp
         per_language = dict(con.execute("""
             select r.language, count(*) from raw.utterances u join raw.runs r using (run_id) group by 1""").fetchall())
         scored = con.execute("select count(distinct utterance_id) from raw.scores").fetchone()[0]  # type: ignore[index]
-    assert per_language == {lang: 4 * 10 * 4 * 2 for lang in ("en", "ja", "ko")}
+    assert per_language == dict.fromkeys(spec.design.languages, n_utterances(spec) // len(spec.design.languages))
     assert scored == sum(per_language.values())

@@ -39,13 +39,11 @@ def test_changed_content_hash_changes_run_ids() -> None:
 
 
 def test_generation_settings_and_planted_effects_enter_the_run_id(monkeypatch) -> None:
-    from simulation.backends import registry
-
     base = small_study_dict()
     runs = {r.run_id for r in build_design(parse_study(base, "s"))[0]}
     warmer = {**base, "models": [{"name": "synthetic-test", "backend": "synthetic", "temperature": 1.0}]}
     assert runs.isdisjoint(r.run_id for r in build_design(parse_study(warmer, "s"))[0])
-    monkeypatch.setattr(registry, "backend_fingerprint", lambda *args: "other-effects")
+    # simulation.design holds its own reference to the function, so that is the name to patch
     monkeypatch.setattr("simulation.design.backend_fingerprint", lambda *args: "other-effects")
     assert runs.isdisjoint(r.run_id for r in build_design(parse_study(base, "s"))[0])
 

@@ -1,4 +1,4 @@
-"""Small synthetic studies and warehouses for tests."""
+"""Small synthetic studies and warehouses for tests, and the sizes a study's design implies."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import duckdb
 
+    from core.study import Study
+
+CHANNELS = ("talk", "monologue")
+"""Each agent's turn stores one utterance per channel (probe answers are a third, on probe turns only)."""
+
 
 def small_study_dict(**design: object) -> dict:
     """A quick synthetic study: two languages, two shares, few turns."""
@@ -14,6 +19,23 @@ def small_study_dict(**design: object) -> dict:
             "n_turns": 4}
     base.update(design)
     return {"name": "small", "seed": 7, "design": base, "models": [{"name": "synthetic-test", "backend": "synthetic"}]}
+
+
+def n_runs(study: Study) -> int:
+    """Runs of the grid: languages x models x aligned shares x individuation conditions x replicates."""
+    d = study.design
+    return len(d.languages) * len(study.models) * len(d.aligned_shares) * len(d.individuation) * d.replicates
+
+
+def n_calls(study: Study) -> int:
+    """Model calls of a complete study: one per agent and turn, plus one per agent and probe turn."""
+    return n_runs(study) * study.design.n_agents * (study.design.n_turns + len(study.design.probe_turns))
+
+
+def n_utterances(study: Study) -> int:
+    """raw.utterances rows of a complete study: runs x agents x (turns x channels + probe turns)."""
+    d = study.design
+    return n_runs(study) * d.n_agents * (d.n_turns * len(CHANNELS) + len(d.probe_turns))
 
 
 def fill_warehouse(con: duckdb.DuckDBPyConnection, **design: object) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -33,7 +34,49 @@ def test_journaled_replies_survive_a_kill_even_with_unicode_line_separators(tmp_
     assert con.execute("select sum(cost_usd) from raw.llm_calls").fetchone()[0] == pytest.approx(0.005)
 
 
-def test_a_miss_costs_no_query_and_errors_are_not_cached() -> None:
+class CountingConnection:
+    """A DuckDB connection that records every statement sent through it (DuckDB's own class cannot be patched)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self.statements: list[str] = []
+
+    def execute(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        self.statements.append(query)
+        return self._con.execute(query, *args, **kwargs)
+
+    def executemany(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        self.statements.append(query)
+        return self._con.executemany(query, *args, **kwargs)
+
+    def sql(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        self.statements.append(query)
+        return self._con.sql(query, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+def test_a_miss_costs_no_query_and_a_hit_costs_one() -> None:
+    con = duckdb.connect()
+    ensure_raw_schema(con)
+    stored = DuckDBResponseCache(con)
+    stored.put("stored", "m", "e", Reply(text="ok"))
+    stored.flush()
+    counted = CountingConnection(con)
+    cache = DuckDBResponseCache(counted)  # type: ignore[arg-type]
+    opened = len(counted.statements)  # reading the stored keys once
+    assert opened > 0
+
+    assert [cache.get(f"missing-{i}") for i in range(100)] == [None] * 100
+    assert len(counted.statements) == opened  # a miss is a set lookup, not a query
+
+    hit = cache.get("stored")
+    assert hit is not None and hit.text == "ok" and hit.cache_hit
+    assert len(counted.statements) == opened + 1  # only a hit reads its row
+
+
+def test_errors_are_not_cached() -> None:
     con = duckdb.connect()
     ensure_raw_schema(con)
     cache = DuckDBResponseCache(con)

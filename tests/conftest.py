@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.test_helpers.env import preserved_environ
-
-if TYPE_CHECKING:
-    from orchestration.launch import LaunchResult
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -115,15 +112,45 @@ def write_study(tmp_path: Path):
     return _write
 
 
-@pytest.fixture(scope="session")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> LaunchResult:
-    """studies/demo.yaml materialized once through the Dagster definitions, as ``backfire demo`` does. Session
-    fixtures live per xdist worker: the tests that use it share ``xdist_group("demo")``. Read only: a test that
-    writes works on ``copy_warehouse(demo_run.db_path, tmp_path)``."""
-    from orchestration.launch import materialize_study
+@dataclass(frozen=True)
+class DemoRun:
+    """What ``backfire demo`` left: its exit code and output, the warehouse, and the Dagster home it used."""
 
-    with preserved_environ():  # materialize_study exports BACKFIRE_DB for dbt
-        return materialize_study(DEMO_STUDY, db=tmp_path_factory.mktemp("demo") / "demo.duckdb")
+    exit_code: int
+    stdout: str
+    stderr: str
+    db_path: Path
+    dagster_home: Path
+
+    @property
+    def success(self) -> bool:
+        return self.exit_code == 0
+
+    @property
+    def failures(self) -> str:
+        return self.stderr
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """``backfire demo`` run once, as a user runs it: through the CLI on the project's persistent Dagster
+    instance (a scratch ``DAGSTER_HOME``), so the tests can check what the UI will show. Session fixtures live
+    per xdist worker: the tests that use it share ``xdist_group("demo")``. Read only: a test that writes works
+    on ``copy_warehouse(demo_run.db_path, tmp_path)``."""
+    import contextlib
+    import io
+
+    from cli.main import main
+
+    folder = tmp_path_factory.mktemp("demo")
+    db, home = folder / "demo.duckdb", folder / "dagster_home"
+    out, err = io.StringIO(), io.StringIO()
+    with preserved_environ():
+        os.environ["DAGSTER_HOME"] = str(home)
+        os.environ.pop("BACKFIRE_INSTANCE", None)  # the CLI's default: persistent
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["demo", "--db", str(db)])
+    return DemoRun(code, out.getvalue(), err.getvalue(), db, home)
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,8 @@ import duckdb
 import pytest
 
 from core.study import load_study
-from orchestration.launch import LaunchResult, materialize_study
-from tests.conftest import DEMO_STUDY
+from orchestration.launch import materialize_study
+from tests.conftest import DEMO_STUDY, DemoRun
 from tests.test_helpers.studies import n_runs, n_utterances
 from tests.test_helpers.warehouses import copy_warehouse
 
@@ -24,7 +24,7 @@ def _counts(path: Path) -> dict[str, int]:
         return {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in TABLES}  # type: ignore[index]
 
 
-def test_demo_recovers_planted_directions(demo_run: LaunchResult) -> None:
+def test_demo_recovers_planted_directions(demo_run: DemoRun) -> None:
     assert demo_run.success, demo_run.failures
     db = demo_run.db_path
     with duckdb.connect(str(db), read_only=True) as con:
@@ -42,9 +42,32 @@ def test_demo_recovers_planted_directions(demo_run: LaunchResult) -> None:
     counts = _counts(db)
     assert counts["raw.runs"] == n_runs(study) and counts["raw.utterances"] == n_utterances(study)
     assert (db.parent / "reports" / "demo_backfire.md").is_file()
+    assert "SYNTHETIC DATA" in demo_run.stdout and all(f"\n{lang} " in demo_run.stdout for lang in directions)
 
 
-def test_demo_reruns_without_duplicates(demo_run: LaunchResult, tmp_path: Path) -> None:
+def test_the_cli_demo_shows_in_the_dagster_instance_the_ui_reads(demo_run: DemoRun) -> None:
+    """``make demo`` then ``make dev``: the CLI ran on the persistent instance, so its runs, every language
+    partition's materializations and the blocking checks' results are what the UI lists."""
+    import dagster as dg
+
+    study = load_study(DEMO_STUDY)
+    with dg.DagsterInstance.from_config(str(demo_run.dagster_home)) as instance:
+        runs = instance.get_runs()
+        assert sorted(r.job_name for r in runs) == sorted(
+            ["study_setup_job", "marts_job", *["simulate_language_job"] * len(study.design.languages)])
+        assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+        utterances = instance.fetch_materializations(dg.AssetKey(["raw", "utterances"]), limit=50).records
+        assert sorted(r.partition_key for r in utterances) == sorted(study.design.languages)
+        effects = instance.get_latest_materialization_event(dg.AssetKey(["marts", "backfire_by_language"]))
+        assert effects is not None and "forest_plot" in effects.asset_materialization.metadata
+        for key, check in ((["marts", "backfire_by_language"], "backfire_by_language_contract"),
+                           (["raw", "utterances"], "utterances_contract")):
+            history = instance.event_log_storage.get_asset_check_execution_history(
+                dg.AssetCheckKey(dg.AssetKey(key), check), limit=50)
+            assert history and all(c.status.value == "SUCCEEDED" for c in history), (check, history)
+
+
+def test_demo_reruns_without_duplicates(demo_run: DemoRun, tmp_path: Path) -> None:
     db = copy_warehouse(demo_run.db_path, tmp_path)
     counts = _counts(db)
 

@@ -8,14 +8,14 @@ import duckdb
 import pytest
 
 from core.study import load_study
-from orchestration.launch import LaunchResult, materialize_study
-from tests.conftest import DEMO_STUDY
+from orchestration.launch import materialize_study
+from tests.conftest import DEMO_STUDY, DemoRun
 from tests.test_helpers.warehouses import copy_warehouse
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.xdist_group("demo")]
 
 
-def test_a_corrupted_transcript_table_is_stopped_by_its_gate_before_the_marts(demo_run: LaunchResult,
+def test_a_corrupted_transcript_table_is_stopped_by_its_gate_before_the_marts(demo_run: DemoRun,
                                                                              tmp_path: Path) -> None:
     assert demo_run.success, demo_run.failures
     db = copy_warehouse(demo_run.db_path, tmp_path)  # never write into the shared demo warehouse

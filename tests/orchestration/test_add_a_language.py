@@ -19,6 +19,10 @@ ITALIAN = FIXTURES / "packs"
 
 @pytest.fixture
 def italian(monkeypatch: pytest.MonkeyPatch):
+    # orchestration.definitions builds its module-level defs from the packs found at import: import it before
+    # the Italian pack is on the path, so no later test of the process sees a 17th partition
+    import orchestration.definitions  # noqa: F401
+
     monkeypatch.setenv("BACKFIRE_PACK_PATH", str(ITALIAN))
     _load_cached.cache_clear()
     yield

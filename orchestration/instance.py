@@ -60,8 +60,10 @@ def open_instance(kind: InstanceKind) -> Any:
 
 
 def run_tags() -> dict[str, str]:
-    """Tags that let a later launch tell whether this run's process still lives."""
-    return {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
+    """Tags that let a later launch tell whether this run's process still lives. A CLI run is not retried by
+    a daemon that may serve the same instance (``dagster dev``): the command already reported the failure and
+    its user reruns it."""
+    return {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid()), "dagster/max_retries": "0"}
 
 
 def _alive(pid: int) -> bool:

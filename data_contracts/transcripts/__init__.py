@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 UTTERANCES_COLUMNS = ("utterance_id", "run_id", "turn", "agent_idx", "channel", "text", "status", "tokens_in",
                       "tokens_out", "latency_ms", "cache_hit", "model", "backend")
 CHANNELS = ("talk", "monologue", "probe")
-STATUSES = ("ok", "parse_error", "error", "refused")
+STATUSES = ("ok", "parse_error", "error", "refused", "truncated")
 MAX_FAILED_SHARE = 0.2
 """Above this share of calls that failed after every retry, the transcripts are not results."""
 

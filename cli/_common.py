@@ -31,6 +31,17 @@ def positive_int(value: str) -> int:
     return number
 
 
+def share(value: str) -> float:
+    """A share in [0, 1], e.g. 0.8."""
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from exc
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value} must be a share between 0 and 1, e.g. 0.8")
+    return number
+
+
 def add_instance_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ephemeral", action="store_true",
                         help="run on an in-memory Dagster instance instead of the project's persistent one "

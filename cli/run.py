@@ -7,7 +7,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
-from cli._common import add_db_argument, add_instance_argument, comma_list, positive_int
+from cli._common import add_db_argument, add_instance_argument, comma_list, positive_int, share
 
 if TYPE_CHECKING:
     from core.study import RunOverrides
@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--keep-failed-turns", action="store_true",
                         help="do not play again turns whose calls finally failed (status error); by default a "
                              "rerun retries them and the turns after them, superseding the stored ones")
+    parser.add_argument("--min-language-fidelity", type=share, metavar="SHARE",
+                        help="override the study's quality.min_language_fidelity (default 0.8): the scores "
+                             "contract fails when a language's replies detected in its language are under it")
     add_db_argument(parser)
     add_instance_argument(parser)
     parser.set_defaults(handler=handle)
@@ -91,6 +94,7 @@ def handle(args: argparse.Namespace) -> int:
     overrides = parse_overrides({
         "languages": args.languages, "replicates": args.replicates, "backend": args.backend, "model": args.model,
         "base_url": args.base_url, "api_key_env": args.api_key_env, "concurrency": args.concurrency,
-        "no_cache": args.no_cache, "keep_failed_turns": args.keep_failed_turns}, source=args.study)
+        "no_cache": args.no_cache, "keep_failed_turns": args.keep_failed_turns,
+        "min_language_fidelity": args.min_language_fidelity}, source=args.study)
     return run_and_report(args.study, db=args.db, overrides=overrides, verbose=args.verbose,
                           ephemeral=args.ephemeral)

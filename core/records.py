@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ReplyStatus = Literal["ok", "refused", "error"]
+ReplyStatus = Literal["ok", "refused", "truncated", "error"]
+"""``truncated``: the completion was cut off at ``max_tokens`` (OpenAI ``finish_reason == "length"``)."""
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,8 @@ class Message:
 
 @dataclass(frozen=True)
 class Reply:
-    """The raw completion and its accounting; ``status`` is ``error`` when every retry failed."""
+    """The raw completion and its accounting; ``status`` is ``error`` when every retry failed, ``truncated`` when
+    the completion stopped at ``max_tokens`` (its text is kept as far as it got)."""
 
     text: str
     status: ReplyStatus = "ok"

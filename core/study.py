@@ -174,6 +174,48 @@ class ScorerEntry(BaseModel):
         return dict(self.model_extra or {})
 
 
+ExcludableStatus = Literal["truncated", "parse_error", "error", "refused"]
+"""Reply statuses an exclusion rule may name (``ok`` replies are always measured)."""
+
+DEFAULT_EXCLUDE_STATUSES: tuple[ExcludableStatus, ...] = ("error", "parse_error", "truncated")
+DEFAULT_MAX_EXCLUSION_DIFFERENCE = 0.05
+DEFAULT_MAX_TRUNCATED_SHARE = 0.05
+DEFAULT_MIN_LANGUAGE_FIDELITY = 0.8
+
+
+class Analysis(_Strict):
+    """Analysis choices fixed before the results are seen, recorded with the study (``raw.studies``) and applied
+    by the marts to every arm alike (docs/metrics.md, Exclusions)."""
+
+    exclude_statuses: list[ExcludableStatus] = Field(default_factory=lambda: list(DEFAULT_EXCLUDE_STATUSES))
+    """Replies with these statuses stay stored but enter no measure (``truncated``: cut off at ``max_tokens``;
+    ``parse_error``: no readable talk/monologue; ``error``: no reply; ``refused``: a refusal, kept by default
+    since refusing is itself a protective behaviour). ``error`` must be listed: a failed call has no text."""
+    max_exclusion_difference: float = Field(default=DEFAULT_MAX_EXCLUSION_DIFFERENCE, ge=0, le=1)
+    """The effect tables flag ``differential_exclusion`` when the excluded shares of the lowest and highest
+    aligned-share arms differ by more than this (absolute difference of proportions, 0.05 = 5 points)."""
+
+    @field_validator("exclude_statuses")
+    @classmethod
+    def _error_is_excluded(cls, statuses: list[ExcludableStatus]) -> list[ExcludableStatus]:
+        if "error" not in statuses:
+            raise ValueError("exclude_statuses must list error: a failed call stored no text to measure")
+        if len(set(statuses)) != len(statuses):
+            raise ValueError("exclude_statuses must be unique")
+        return sorted(statuses)
+
+
+class Quality(_Strict):
+    """Data-quality floors the blocking contracts hold the study to (recorded in ``raw.studies``)."""
+
+    max_truncated_share: float = Field(default=DEFAULT_MAX_TRUNCATED_SHARE, ge=0, le=1)
+    """The utterances contract fails when more than this share of a language's calls in the study were cut off
+    at ``max_tokens`` (status ``truncated``); the fix is a larger ``models[].max_tokens``."""
+    min_language_fidelity: float = Field(default=DEFAULT_MIN_LANGUAGE_FIDELITY, ge=0, le=1)
+    """The scores contract fails when a language's share of replies detected in the run's language (``langid``
+    scores) is under this; ``--min-language-fidelity`` on ``backfire run`` overrides it."""
+
+
 class Study(_Strict):
     """A study file under ``studies/``."""
 
@@ -193,6 +235,10 @@ class Study(_Strict):
     budget: Budget = Field(default_factory=Budget)
     scorers: list[ScorerEntry] = Field(default_factory=list)
     """Model-based scorers (metric v2) run after the lexicon scorer, which always runs."""
+    analysis: Analysis = Field(default_factory=Analysis)
+    """Which replies the metrics exclude, and the margin of the differential-exclusion flag."""
+    quality: Quality = Field(default_factory=Quality)
+    """Floors of the blocking contracts: truncated share of calls, language fidelity."""
 
     @field_validator("models")
     @classmethod
@@ -321,6 +367,8 @@ class RunOverrides(_Strict):
                            "written to it).")
     keep_failed_turns: bool = Field(default=False, description="Do not play again turns whose calls finally "
                                     "failed; by default they (and the turns after them) are retried.")
+    min_language_fidelity: float | None = Field(default=None, ge=0, le=1, description="Override "
+                                                "quality.min_language_fidelity (the scores contract's floor).")
 
     @field_validator("api_key_env")
     @classmethod
@@ -365,6 +413,8 @@ class RunOverrides(_Strict):
             data["evaluation_date"] = self.evaluation_date
         limits = {"max_cost_usd": self.max_cost_usd, "max_calls": self.max_calls}
         data["budget"].update({key: value for key, value in limits.items() if value is not None})
+        if self.min_language_fidelity is not None:
+            data["quality"]["min_language_fidelity"] = self.min_language_fidelity
         return parse_study(data, source)
 
 

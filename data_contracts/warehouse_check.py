@@ -43,10 +43,15 @@ def table_contracts() -> list[TableContract]:
     return [
         TableContract("runs_contract", f"select * from raw.runs where run_id in ({STUDY_RUNS})", validate_runs),
         TableContract("agents_contract", f"select * from raw.agents where run_id in ({STUDY_RUNS})", validate_agents),
-        TableContract("utterances_contract", f"select * from raw.utterances where run_id in ({STUDY_RUNS})",
-                      validate_utterances),
-        TableContract("scores_contract", "select s.*, r.language from raw.scores s join raw.utterances u "
-                                         "using (utterance_id) join raw.runs r using (run_id) "
+        # Each row carries its study's language and the study's recorded floors (raw.studies).
+        TableContract("utterances_contract", "select u.*, r.study, r.language, st.max_truncated_share "
+                                             "from raw.utterances u join raw.runs r using (run_id) "
+                                             "left join raw.studies st on st.study = r.study "
+                                             f"where u.run_id in ({STUDY_RUNS})", validate_utterances),
+        TableContract("scores_contract", "select s.*, r.study, r.language, st.min_language_fidelity "
+                                         "from raw.scores s join raw.utterances u using (utterance_id) "
+                                         "join raw.runs r using (run_id) "
+                                         "left join raw.studies st on st.study = r.study "
                                          f"where u.run_id in ({STUDY_RUNS})", validate_scores),
     ]
 

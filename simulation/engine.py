@@ -27,7 +27,7 @@ from simulation.backends.retry import add_note_once, generate_with_retries
 from simulation.budget import Spending, call_cost_usd
 from simulation.content import load_language
 from simulation.design import AgentSpec, RunSpec
-from simulation.parsing import parse_reply
+from simulation.parsing import parse_reply, parse_truncated_reply
 from simulation.progress import ProgressReporter
 from simulation.prompts import probe_messages, system_prompt, turn_messages
 
@@ -99,6 +99,8 @@ class SimulationStats:
     calls: int = 0
     errors: int = 0
     parse_errors: int = 0
+    truncated: int = 0
+    """Turn replies cut off at ``max_tokens`` (stored with status ``truncated``)."""
     tokens_in: int = 0
     tokens_out: int = 0
     cache_hits: int = 0
@@ -156,10 +158,17 @@ async def _ask_until_readable(gate: CallGate, output_format: str, messages: list
     The re-ask shows the model its own reply and repeats the pack's output-format instruction (native text, so
     no language switches), with a seed of its own. The returned reply is the last one, carrying the tokens
     and latency of every attempt, so cost and accounting count each call once.
+
+    Only an ``ok`` reply is asked again. A refusal is kept as it is, never argued with. A ``truncated`` reply
+    (cut off at ``max_tokens``) is kept, not asked again: its format is not what failed but its length, and
+    the same budget would cut the next attempt too, paying for a loop that cannot succeed; it is stored as
+    ``truncated`` and left to the study's exclusion rule (``analysis.exclude_statuses``) and truncation gate
+    (``quality.max_truncated_share``), whose fix is a larger ``max_tokens``. A re-ask that is cut off ends the
+    re-asking the same way.
     """
     reasks = 0
     final = reply
-    while (final.status == "ok" and reasks < max_reasks  # a refusal is kept as it is, never argued with
+    while (final.status == "ok" and reasks < max_reasks  # refused and truncated replies are kept as they are
            and parse_reply(final.text).status == "parse_error"):
         reasks += 1
         seed = None if config.seed is None else derive_seed(config.seed, "reask", reasks) % (2**31)
@@ -249,11 +258,14 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
                 talk, monologue, status = "", "", "error"
                 stats.errors += 1
             else:
-                parsed = parse_reply(reply.text)
+                truncated = reply.status == "truncated"
+                parsed = parse_truncated_reply(reply.text) if truncated else parse_reply(reply.text)
                 talk, monologue = parsed.talk, parsed.monologue
-                # A refusal stays a refusal (its text is kept whatever its format); otherwise the parse decides.
-                status = "refused" if reply.status == "refused" else parsed.status
+                # A refusal stays a refusal and a cut-off reply stays truncated (their text is kept whatever its
+                # format, both channels as far as they got); otherwise the parse decides.
+                status = reply.status if reply.status in ("refused", "truncated") else parsed.status
                 stats.parse_errors += status == "parse_error"
+                stats.truncated += truncated
             rows += _utterance_rows(run, turn, idx, reply, talk, monologue, status, now, reasks)
             records.append(TurnRecord(turn, idx, talk, monologue))
             stats.calls += reasks

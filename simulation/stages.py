@@ -110,7 +110,11 @@ def record_design(con: duckdb.DuckDBPyConnection, study: Study) -> DesignResult:
         upsert(con, "raw.studies", [dict(study=study.name, config_json=config_json,
                                          config_hash=stable_hash(config_json),
                                          replication_target=study.replication_target,
-                                         zscore_reference=study.zscore_reference, updated_at=now)])
+                                         zscore_reference=study.zscore_reference, updated_at=now,
+                                         exclude_statuses=list(study.analysis.exclude_statuses),
+                                         max_exclusion_difference=study.analysis.max_exclusion_difference,
+                                         max_truncated_share=study.quality.max_truncated_share,
+                                         min_language_fidelity=study.quality.min_language_fidelity)])
         n_runs = insert_ignore(con, "raw.runs", [dict(r.model_dump(), created_at=now, **_planted(r)) for r in runs])
         n_agents = insert_ignore(con, "raw.agents", [a.model_dump() for a in agents])
         _fill_planted(con, runs)

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from core.study import (
+    DEFAULT_EXCLUDE_STATUSES,
+    DEFAULT_MAX_EXCLUSION_DIFFERENCE,
+    DEFAULT_MAX_TRUNCATED_SHARE,
+    DEFAULT_MIN_LANGUAGE_FIDELITY,
+)
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -32,7 +39,11 @@ RAW_TABLES: dict[str, str] = {
         config_hash VARCHAR NOT NULL,
         replication_target VARCHAR,
         zscore_reference VARCHAR NOT NULL,
-        updated_at TIMESTAMPTZ NOT NULL""",
+        updated_at TIMESTAMPTZ NOT NULL,
+        exclude_statuses VARCHAR[] NOT NULL,
+        max_exclusion_difference DOUBLE NOT NULL,
+        max_truncated_share DOUBLE NOT NULL,
+        min_language_fidelity DOUBLE NOT NULL""",
     "content_packs": """
         language VARCHAR NOT NULL,
         content_hash VARCHAR NOT NULL,
@@ -111,7 +122,12 @@ RAW_TABLES: dict[str, str] = {
 
 
 # Columns added after a table first shipped: (table, column, type with default). Older warehouses gain them.
+# A study recorded before its analysis and quality settings were gets the defaults until it is run again.
 ADDED_COLUMNS: list[tuple[str, str, str]] = [
+    ("studies", "exclude_statuses", f"VARCHAR[] DEFAULT {list(DEFAULT_EXCLUDE_STATUSES)!r}"),
+    ("studies", "max_exclusion_difference", f"DOUBLE DEFAULT {DEFAULT_MAX_EXCLUSION_DIFFERENCE!r}"),
+    ("studies", "max_truncated_share", f"DOUBLE DEFAULT {DEFAULT_MAX_TRUNCATED_SHARE!r}"),
+    ("studies", "min_language_fidelity", f"DOUBLE DEFAULT {DEFAULT_MIN_LANGUAGE_FIDELITY!r}"),
     ("runs", "probe_turns", "INTEGER[] DEFAULT []"),
     ("runs", "planted_cpi_direction", "VARCHAR"),
     ("runs", "planted_di_direction", "VARCHAR"),

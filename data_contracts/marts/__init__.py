@@ -34,7 +34,10 @@ def validate_run_metrics(frame: pd.DataFrame) -> ContractResult:
     ])
     if frame.empty or not {"run_id", "n_errors", "n_replies"} <= set(frame.columns):
         return result
-    share = frame["n_errors"] / (frame["n_errors"] + frame["n_replies"]).where(lambda n: n > 0)
+    # Agent turns: the measured replies plus the excluded ones (errors among them); n_errors + n_replies where
+    # the exclusion counts are missing (a frame built without them).
+    turns = frame["n_replies"] + (frame["n_excluded"] if "n_excluded" in frame.columns else frame["n_errors"])
+    share = frame["n_errors"] / turns.where(lambda n: n > 0)
     bad = frame.loc[share > MAX_ERROR_SHARE, "run_id"]
     result.n_expectations += 1
     if len(bad):

@@ -1,14 +1,18 @@
 """Transcript contract: ``raw.utterances``.
 
 Beyond the schema: few failed calls (a broken endpoint must not reach a mart), every stored turn complete
-(the engine writes a turn at once, so a turn with fewer replies than its run's others is corruption).
+(the engine writes a turn at once, so a turn with fewer replies than its run's others is corruption), and few
+replies cut off at ``max_tokens``: at most the study's ``quality.max_truncated_share`` of each language's calls
+(the rows carry ``study``, ``language`` and ``max_truncated_share`` from ``raw.runs`` and ``raw.studies``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from core.study import DEFAULT_MAX_TRUNCATED_SHARE
 from data_contracts._gx import ContractResult, Expectation, validate_frame
+from data_contracts._recorded import recorded_setting
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -16,7 +20,7 @@ if TYPE_CHECKING:
 UTTERANCES_COLUMNS = ("utterance_id", "run_id", "turn", "agent_idx", "channel", "text", "status", "tokens_in",
                       "tokens_out", "latency_ms", "cache_hit", "model", "backend")
 CHANNELS = ("talk", "monologue", "probe")
-STATUSES = ("ok", "parse_error", "error", "refused")
+STATUSES = ("ok", "parse_error", "error", "refused", "truncated")
 MAX_FAILED_SHARE = 0.2
 """Above this share of calls that failed after every retry, the transcripts are not results."""
 
@@ -37,7 +41,40 @@ def validate_utterances(frame: pd.DataFrame) -> ContractResult:
     if result.success:
         result.n_expectations += 1
         result.failures += _incomplete_turns(frame)
+    result.n_expectations += 1
+    result.failures += _truncation_gate(frame)
     return result
+
+
+def _truncation_gate(frame: pd.DataFrame) -> list[str]:
+    """Per (study, language): the share of calls (talk and probe rows; a monologue shares its talk row's call)
+    cut off at ``max_tokens``, against the study's ``max_truncated_share`` (the default where not recorded).
+
+    Truncated replies are excluded from the metrics by default, so a high share is a large exclusion that
+    falls hardest on token-heavy scripts (hi, bn, th): better to stop than to measure what is left.
+    """
+    if not {"channel", "status"} <= set(frame.columns):
+        return []
+    calls = frame[frame["channel"] != "monologue"]
+    keys = [key for key in ("study", "language") if key in calls.columns]
+    failures = []
+    for key, group in (calls.groupby(keys, sort=True) if keys else [((), calls)]):
+        if group.empty:
+            continue
+        limit = recorded_setting(group, "max_truncated_share", DEFAULT_MAX_TRUNCATED_SHARE)
+        truncated = int((group["status"] == "truncated").sum())
+        share = truncated / len(group)
+        if share > limit:
+            values = key if isinstance(key, tuple) else (key,)
+            named = ", ".join(f"{name} {value}" for name, value in zip(keys, values, strict=True))
+            where = f" ({named})" if named else ""
+            failures.append(
+                f"transcripts/utterances: {truncated} of {len(group)} calls{where} ({share:.1%}) were cut off "
+                f"at max_tokens (status truncated), over the study file's quality.max_truncated_share of "
+                f"{limit:.1%}: truncated replies are excluded from the metrics, and excluding that many biases "
+                "them. Fix: raise models[].max_tokens in the study file and rerun (max_tokens is part of the run "
+                "id: the runs are played again), or raise quality.max_truncated_share if you accept the exclusion")
+    return failures
 
 
 def _incomplete_turns(frame: pd.DataFrame) -> list[str]:

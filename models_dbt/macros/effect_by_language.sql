@@ -5,6 +5,11 @@
     p from the two-sided pooled-variance t test; slope = OLS slope of the metric on aligned_share.
     Only runs without individuation and with a value of the metric enter: individuation is a second treatment,
     analysed on its own, and a run without the metric (no model scores yet, for a v2 metric) makes no cell.
+    Exclusions per arm: n_excluded_low/high = talk replies the study's rule (analysis.exclude_statuses)
+    kept out of the metrics in every complete run of the arm without individuation (runs whose every reply was
+    excluded included: they are missing from run_metrics), excluded_share_low/high = those over the arm's agent
+    turns; differential_exclusion = |excluded_share_high - excluded_share_low| > the study's
+    analysis.max_exclusion_difference (default 0.05).
     metric_spec: what the rows' metric_spec column says (default: the dbt var metric_spec).
 -#}
 {% macro effect_by_language(metric, metric_spec=none) %}
@@ -48,6 +53,32 @@ arms as (
     group by all
 ),
 
+exclusions as (
+    select
+        cells.study, cells.language, cells.model, cells.evaluation_date, cells.synthetic,
+        cast(sum(counted.n_excluded) filter (where arm_runs.aligned_share = cells.low_share) as bigint)
+            as n_excluded_low,
+        cast(sum(counted.n_excluded) filter (where arm_runs.aligned_share = cells.high_share) as bigint)
+            as n_excluded_high,
+        sum(counted.n_excluded) filter (where arm_runs.aligned_share = cells.low_share)
+            / sum(counted.n_talk) filter (where arm_runs.aligned_share = cells.low_share) as excluded_share_low,
+        sum(counted.n_excluded) filter (where arm_runs.aligned_share = cells.high_share)
+            / sum(counted.n_talk) filter (where arm_runs.aligned_share = cells.high_share) as excluded_share_high,
+        any_value(arm_runs.max_exclusion_difference) as max_exclusion_difference,
+        any_value(array_to_string(arm_runs.exclude_statuses, ',')) as exclude_statuses
+    from cells
+    inner join {{ ref('stg_runs') }} as arm_runs
+        on arm_runs.study = cells.study
+        and arm_runs.language = cells.language
+        and arm_runs.model = cells.model
+        and arm_runs.evaluation_date is not distinct from cells.evaluation_date
+        and arm_runs.synthetic = cells.synthetic
+        and not arm_runs.individuation
+    -- complete runs only
+    inner join {{ ref('int_runs_exclusions_counted') }} as counted on counted.run_id = arm_runs.run_id
+    group by cells.study, cells.language, cells.model, cells.evaluation_date, cells.synthetic
+),
+
 pooled as (
     select
         *,
@@ -89,6 +120,16 @@ final as (
         t_two_sided_p(intervals.t_statistic, intervals.n_high + intervals.n_low - 2) as p_value,
         {{ direction('intervals.hedges_g', 'intervals.g_half_width') }} as direction,
         coalesce(intervals.hedges_g - intervals.g_half_width > 0, false) as backfire,
+        exclusions.n_excluded_low,
+        exclusions.n_excluded_high,
+        exclusions.excluded_share_low,
+        exclusions.excluded_share_high,
+        coalesce(
+            abs(exclusions.excluded_share_high - exclusions.excluded_share_low)
+                > exclusions.max_exclusion_difference,
+            false
+        ) as differential_exclusion,
+        exclusions.exclude_statuses,
         cells.synthetic,
         '{{ metric_spec or var("metric_spec") }}' as metric_spec
     from cells
@@ -98,6 +139,12 @@ final as (
         and intervals.model = cells.model
         and intervals.evaluation_date is not distinct from cells.evaluation_date
         and intervals.synthetic = cells.synthetic
+    left join exclusions
+        on exclusions.study = cells.study
+        and exclusions.language = cells.language
+        and exclusions.model = cells.model
+        and exclusions.evaluation_date is not distinct from cells.evaluation_date
+        and exclusions.synthetic = cells.synthetic
 )
 
 select * from final

@@ -4,6 +4,7 @@
         count(*) filter (where status = 'error') as errors,
         count(*) filter (where status = 'parse_error') as parse_errors,
         count(*) filter (where status = 'refused') as refusals,
+        count(*) filter (where status = 'truncated') as truncated_calls,
         sum(reasks) as reasks,
         count(*) filter (where cache_hit) as cache_hits,
         sum(tokens_in) as tokens_in,

@@ -50,6 +50,7 @@ def build_utterances_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefi
                 select r.language, count(distinct r.run_id) as runs, count(u.utterance_id) as utterances,
                        count(*) filter (u.status = 'error') as failed_calls,
                        count(*) filter (u.status = 'parse_error') as unparsed,
+                       count(*) filter (u.status = 'truncated' and u.channel <> 'monologue') as truncated_calls,
                        round(sum(u.cost_usd), 4) as cost_usd
                 from raw.runs r left join raw.utterances u using (run_id)
                 where r.study = ? and r.language in (select unnest(?)) and r.model in (select unnest(?))
@@ -60,11 +61,13 @@ def build_utterances_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefi
             **common, "runs": stats.runs_total, "runs_already_complete": stats.runs_skipped_complete,
             "runs_resumed": len(stats.turns_resumed_from), "calls": stats.calls,
             "turns_written": stats.turns_written, "errors": stats.errors, "parse_errors": stats.parse_errors,
+            "truncated": stats.truncated,
             "tokens_in": stats.tokens_in, "tokens_out": stats.tokens_out, "cost_usd": round(stats.cost_usd, 6),
             "cache_hits": stats.cache_hits, "utterances_superseded": stats.utterances_superseded,
             "rows": sum(row[2] for row in per_language),
             "by_language": dg.MetadataValue.md(render_table(
-                ["language", "runs", "utterances", "failed calls", "unparsed", "cost (USD, all time)"], per_language,
+                ["language", "runs", "utterances", "failed calls", "unparsed", "truncated calls",
+                 "cost (USD, all time)"], per_language,
                 markdown=True)),
         })
 

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from core.errors import StudyConfigError
 from core.extras import require
+from core.records import ReplyStatus
 from simulation.backends.base import Backend, EndpointError, GenerationConfig, Message, Reply, RetryDecision
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "0.0.0.0")
@@ -146,6 +147,9 @@ def _retry_after(error: Any) -> float | None:
 def reply_from_completion(body: dict[str, Any], *, latency_ms: float) -> Reply:
     """Text, refusal and token usage of a chat completion body (the OpenAI wire format).
 
+    A completion stopped by ``max_tokens`` (``finish_reason == "length"``) is ``truncated``, its partial text
+    kept; a content-filter stop or a ``refusal`` is ``refused`` (whatever its finish reason).
+
     Raises:
         EndpointError: the body breaks the wire format (``choices``, ``message`` or ``usage`` of the wrong type,
             content that is not text, token counts that are not numbers): the endpoint's failure, retried.
@@ -163,7 +167,8 @@ def reply_from_completion(body: dict[str, Any], *, latency_ms: float) -> Reply:
         raise EndpointError("the endpoint's reply has a message content that is not text")
     finish_reason = choice.get("finish_reason")
     refused = finish_reason == "content_filter" or bool(message.get("refusal"))
-    return Reply(text=content, status="refused" if refused else "ok",
+    status: ReplyStatus = "refused" if refused else "truncated" if finish_reason == "length" else "ok"
+    return Reply(text=content, status=status,
                  tokens_in=_token_count(usage, "prompt_tokens"), tokens_out=_token_count(usage, "completion_tokens"),
                  latency_ms=latency_ms,
                  error=f"finish_reason={finish_reason}" if finish_reason not in (None, "stop") else None)

@@ -185,9 +185,10 @@ class TransformersBackend(Backend):
                 end = next((i for i, token in enumerate(tokens) if token in stops), None)
                 if end is not None:  # stopped by itself; what follows is the batch's padding
                     tokens, finish = tokens[:end], None
-                else:
+                else:  # cut off at max_tokens: OpenAI's finish_reason "length", stored as truncated
                     finish = "finish_reason=length" if len(tokens) >= config.max_tokens else None
                 replies.append(Reply(text=tokenizer.decode(tokens, skip_special_tokens=True),
+                                     status="truncated" if finish else "ok",
                                      tokens_in=int(encoded["attention_mask"][row].sum()), tokens_out=len(tokens),
                                      latency_ms=latency_ms, error=finish))
             return replies

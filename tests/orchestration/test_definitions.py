@@ -18,6 +18,8 @@ EXPECTED_KEYS = {
     "reference/published_results": "dbt_seeds", "marts/stats_models": "analysis",
     "marts/backfire_drift": "dbt_marts", "drift_alerts": "analysis",
     "intermediate/int_calls": "dbt_intermediate",
+    "intermediate/int_utterances_exclusion_flagged": "dbt_intermediate",
+    "intermediate/int_runs_exclusions_counted": "dbt_intermediate",
     "intermediate/int_utterances_lexicon_pivoted": "dbt_intermediate",
     "intermediate/int_utterances_model_scores_pivoted": "dbt_intermediate",
     "intermediate/int_agents_measured": "dbt_intermediate", "intermediate/int_runs_measured": "dbt_intermediate",

@@ -156,6 +156,32 @@ def test_a_refusal_is_stored_as_refused_and_not_asked_again(server) -> None:
     assert row == [("I can't take part in this.", 0)]
 
 
+def test_a_reply_cut_off_at_max_tokens_is_stored_as_truncated_with_its_text_and_not_asked_again(server) -> None:
+    from tests.test_helpers.openai_server import TRUNCATED_MONOLOGUE
+
+    fake, url = server
+    fake.faults.extend(["length"])
+    con, study = _warehouse(_study(url, max_concurrency=1, max_reasks=2))
+    stats = simulate_study(con, study)
+    assert fake.completions == 40 and stats.calls == 40 and stats.truncated == 1  # no re-ask for a cut-off reply
+    rows = dict(con.execute("select channel, (text, status, reasks, error) from raw.utterances "
+                            "where status = 'truncated'").fetchall())
+    talk, status, reasks, error = rows["talk"]
+    assert talk.startswith("I hear you (") and (status, reasks, error) == ("truncated", 0, "finish_reason=length")
+    assert rows["monologue"][:2] == (TRUNCATED_MONOLOGUE, "truncated")  # the partial monologue is kept, not ""
+
+
+def test_a_re_ask_that_is_cut_off_ends_the_re_asking_and_is_stored_as_truncated(server) -> None:
+    fake, url = server
+    fake.faults.extend(["prose"])
+    fake.reask_fault = "length"
+    con, study = _warehouse(_study(url, max_reasks=2))
+    stats = simulate_study(con, study)
+    assert fake.completions == 41 and stats.truncated == 1 and stats.parse_errors == 0
+    assert con.execute("select status, reasks from raw.utterances where channel = 'talk' and reasks > 0"
+                       ).fetchall() == [("truncated", 1)]
+
+
 def test_retry_after_is_read_like_the_sdk_reads_it() -> None:
     import email.utils
     import time

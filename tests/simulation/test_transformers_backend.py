@@ -52,8 +52,9 @@ def test_concurrent_calls_share_one_generate_and_a_draw_depends_on_its_seed_not_
     assert backend.batches == [10, 1]
     assert alone[0].text == together[0].text  # same seed, same draw, whatever else shared the batch
     assert len({r.text for r in together}) > 1  # different seeds, different draws
-    for reply in together:
-        assert reply.status == "ok" and 0 < reply.tokens_out <= 12 and reply.tokens_in > 5
+    for reply in together:  # a reply that reached max_tokens was cut off there: truncated, its text kept
+        assert reply.status == ("truncated" if reply.tokens_out == 12 else "ok")
+        assert 0 < reply.tokens_out <= 12 and reply.tokens_in > 5 and reply.text
 
 
 def test_batches_are_capped_at_the_models_concurrency(tiny_llama) -> None:
@@ -77,9 +78,11 @@ def test_a_study_runs_end_to_end_on_the_local_model(tiny_llama) -> None:
     stats = simulate_study(con, study)
     assert stats.calls == 4 * 2 * 10 and stats.errors == 0
     rows = con.execute("select count(*), count(distinct utterance_id), bool_and(tokens_out > 0), "
-                       "bool_and(status in ('ok', 'parse_error')) from raw.utterances where channel = 'talk'"
-                       ).fetchone()
-    assert rows == (80, 80, True, True)  # random weights write no JSON: kept verbatim as parse_error
+                       "bool_and((status = 'truncated') = (tokens_out >= 8)), "
+                       "bool_and(status in ('ok', 'parse_error', 'truncated')) "
+                       "from raw.utterances where channel = 'talk'").fetchone()
+    # random weights write no JSON: kept verbatim as parse_error, or as truncated when cut off at max_tokens
+    assert rows == (80, 80, True, True, True)
     again = simulate_study(con, study)
     assert again.calls == 0  # complete runs are not generated again
 

@@ -2,8 +2,9 @@
 
 Faults are consumed in order, one per request: ``"429"`` (with Retry-After: 0), ``"500"``, ``"400"``,
 ``"garbage"`` (a non-JSON body), ``"drop"`` (the connection closes without an answer), ``"prose"`` (a valid
-completion whose content is not JSON), ``"refuse"`` (a content-filter stop) and ``"slow"`` (sleeps past the
-client's timeout). Without a fault it answers with a JSON talk/monologue reply.
+completion whose content is not JSON), ``"refuse"`` (a content-filter stop), ``"length"`` (a reply cut off at
+``max_tokens``: ``finish_reason`` ``"length"``, the JSON broken off inside the monologue, ``TRUNCATED_MONOLOGUE``)
+and ``"slow"`` (sleeps past the client's timeout). Without a fault it answers with a JSON talk/monologue reply.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+TRUNCATED_MONOLOGUE = "I am une"
+"""What a ``"length"`` answer's monologue got to before the cut ("I am uneasy." in a complete answer)."""
 
 
 class FakeOpenAI:
@@ -32,6 +36,8 @@ class FakeOpenAI:
         """Every answer is prose instead of JSON (a model that ignores the output format)."""
         self.responder: Callable[[dict[str, Any]], str] | None = None
         """Answers a request's payload with this content instead (e.g. a judge's JSON)."""
+        self.reask_fault: str | None = None
+        """The fault every re-ask gets (a request that shows the model its own reply), whatever the queue holds."""
 
     @property
     def completions(self) -> int:
@@ -56,8 +62,12 @@ class FakeOpenAI:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 payload = json.loads(self.rfile.read(length) or b"{}")
+                is_reask = len(payload.get("messages", [])) > 1 and payload["messages"][-2]["role"] == "assistant"
                 with server.lock:
-                    fault = server.faults.popleft() if server.faults else None
+                    if is_reask and server.reask_fault is not None:
+                        fault: str | None = server.reask_fault
+                    else:
+                        fault = server.faults.popleft() if server.faults else None
                     server.requests.append(payload)
                     server.authorizations.append(self.headers.get("Authorization", ""))
                     server.headers.append({k.lower(): v for k, v in self.headers.items()})
@@ -84,6 +94,14 @@ class FakeOpenAI:
                             "choices": [{"index": 0, "finish_reason": "content_filter",
                                          "message": {"role": "assistant", "content": "I can't take part in this."}}],
                             "usage": {"prompt_tokens": 10, "completion_tokens": 7, "total_tokens": 17}}
+                    return self._send(200, json.dumps(body).encode())
+                if fault == "length":
+                    cut = json.dumps({"talk": f"I hear you ({len(last)} chars).", "monologue": TRUNCATED_MONOLOGUE})
+                    body = {"id": "cmpl-test", "object": "chat.completion", "created": 0, "model": payload["model"],
+                            "choices": [{"index": 0, "finish_reason": "length",
+                                         "message": {"role": "assistant", "content": cut[:-2]}}],  # no '"}'
+                            "usage": {"prompt_tokens": len(last) // 4 + 1, "completion_tokens": 12,
+                                      "total_tokens": len(last) // 4 + 13}}
                     return self._send(200, json.dumps(body).encode())
                 content = ("I would rather just talk normally." if fault == "prose" or server.always_prose else
                            json.dumps({"talk": f"I hear you ({len(last)} chars).", "monologue": "I am uneasy."}))

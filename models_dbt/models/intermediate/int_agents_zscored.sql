@@ -22,6 +22,7 @@ joined as (
         runs.evaluation_date,
         runs.synthetic,
         runs.zscore_reference,
+        runs.exclude_statuses,
         {{ reference_population('runs.study', 'runs.language', 'runs.evaluation_date', 'runs.synthetic',
                                 'runs.zscore_reference') }} as reference_population
     from agents

@@ -1,16 +1,12 @@
 -- One row per complete run (every agent's talk stored for every turn): measures pooled over the group's
--- utterances (ratios of sums, not means of ratios), and the metric-v2 means over all the group's scored utterances.
+-- utterances that the study's exclusion rule keeps (ratios of sums, not means of ratios), the metric-v2 means
+-- over all the group's kept scored utterances, and how many talk replies the rule excluded.
 -- Partially simulated runs wait until they are resumed.
 with
 
-talk_rows as (
-    select
-        run_id,
-        count(*) as n_talk,
-        count(*) filter (where status = 'error') as n_errors
-    from {{ ref('stg_utterances') }}
-    where channel = 'talk'
-    group by run_id
+counted as (
+    -- complete runs only
+    select * from {{ ref('int_runs_exclusions_counted') }}
 ),
 
 agents as (
@@ -52,7 +48,8 @@ final as (
     select
         runs.*,
         pooled.n_replies,
-        talk_rows.n_errors,
+        counted.n_errors,
+        counted.n_excluded,
         pooled.monologue_characters / nullif(pooled.talk_characters + pooled.monologue_characters, 0)
             as monologue_ratio,
         100.0 * pooled.pathology_hits / nullif(pooled.talk_units, 0) as pathology_rate,
@@ -65,10 +62,9 @@ final as (
         model_means.language_fidelity
     from runs
     inner join pooled using (run_id)
-    inner join talk_rows using (run_id)
+    inner join counted using (run_id)
     left join model_means using (run_id)
     where pooled.n_replies > 0
-        and talk_rows.n_talk = runs.n_agents * runs.n_turns
 )
 
 select * from final

@@ -1,8 +1,10 @@
--- One row per utterance scored by the lexicon scorer: marker counts and units side by side.
+-- One row per utterance scored by the lexicon scorer that the study's exclusion rule keeps (by default not an
+-- error, parse_error or truncated reply): marker counts and units side by side.
 with
 
 utterances as (
-    select * from {{ ref('stg_utterances') }}
+    select * from {{ ref('int_utterances_exclusion_flagged') }}
+    where not is_excluded
 ),
 
 scores as (
@@ -41,7 +43,6 @@ final as (
         pivoted.characters
     from utterances
     inner join pivoted using (utterance_id)
-    where utterances.status <> 'error'
 )
 
 select * from final

@@ -1,12 +1,13 @@
--- One row per utterance that is not an error: the metric-v2 model scores side by side. Every version of a model
+-- One row per utterance the study's exclusion rule keeps (by default not an error, parse_error or truncated
+-- reply): the metric-v2 model scores side by side. Every version of a model
 -- scorer is read (a model scorer's version names its model); a value is first averaged per model_id, then over
 -- the model_ids. pathology_prob and protective_prob come from the classifier when it has a value for the
 -- utterance, else from the zero-shot scorer. Abstained rows never enter: NULL where nothing scored the value.
 with
 
 utterances as (
-    select * from {{ ref('stg_utterances') }}
-    where status <> 'error'
+    select * from {{ ref('int_utterances_exclusion_flagged') }}
+    where not is_excluded
 ),
 
 scores as (

@@ -25,6 +25,7 @@ final as (
         synthetic,
         evaluation_date,
         n_replies,
+        array_to_string(exclude_statuses, ',') as exclude_statuses,
         zscore_reference,
         pathology_prob,
         protective_prob,

@@ -27,6 +27,8 @@ final as (
         evaluation_date,
         n_replies,
         n_errors,
+        n_excluded,
+        array_to_string(exclude_statuses, ',') as exclude_statuses,
         zscore_reference,
         pathology_prob,
         protective_prob,

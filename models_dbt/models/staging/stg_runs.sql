@@ -30,7 +30,9 @@ renamed as (
         source.synthetic,
         source.planted_cpi_direction,
         source.planted_di_direction,
-        studies.zscore_reference
+        studies.zscore_reference,
+        studies.exclude_statuses,
+        studies.max_exclusion_difference
     from source
     left join studies on studies.study = source.study
 )

@@ -45,11 +45,7 @@ arms as (
         var_samp(runs.{{ metric }}) filter (where runs.aligned_share = cells.high_share) as var_high
     from cells
     inner join runs
-        on runs.study = cells.study
-        and runs.language = cells.language
-        and runs.model = cells.model
-        and runs.evaluation_date is not distinct from cells.evaluation_date
-        and runs.synthetic = cells.synthetic
+        on {{ same_cell('runs', 'cells') }}
     group by all
 ),
 
@@ -68,11 +64,7 @@ exclusions as (
         any_value(array_to_string(arm_runs.exclude_statuses, ',')) as exclude_statuses
     from cells
     inner join {{ ref('stg_runs') }} as arm_runs
-        on arm_runs.study = cells.study
-        and arm_runs.language = cells.language
-        and arm_runs.model = cells.model
-        and arm_runs.evaluation_date is not distinct from cells.evaluation_date
-        and arm_runs.synthetic = cells.synthetic
+        on {{ same_cell('arm_runs', 'cells') }}
         and not arm_runs.individuation
     -- complete runs only
     inner join {{ ref('int_runs_exclusions_counted') }} as counted on counted.run_id = arm_runs.run_id
@@ -134,17 +126,9 @@ final as (
         '{{ metric_spec or var("metric_spec") }}' as metric_spec
     from cells
     inner join intervals
-        on intervals.study = cells.study
-        and intervals.language = cells.language
-        and intervals.model = cells.model
-        and intervals.evaluation_date is not distinct from cells.evaluation_date
-        and intervals.synthetic = cells.synthetic
+        on {{ same_cell('intervals', 'cells') }}
     left join exclusions
-        on exclusions.study = cells.study
-        and exclusions.language = cells.language
-        and exclusions.model = cells.model
-        and exclusions.evaluation_date is not distinct from cells.evaluation_date
-        and exclusions.synthetic = cells.synthetic
+        on {{ same_cell('exclusions', 'cells') }}
 )
 
 select * from final

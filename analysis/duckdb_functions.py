@@ -1,4 +1,4 @@
-"""DuckDB functions the marts need (DuckDB has no t distribution), and the dbt-duckdb plugin that adds them.
+"""DuckDB functions the marts need (DuckDB has no t or F distribution), and the dbt-duckdb plugin that adds them.
 
 Registered on dbt's connection through ``plugins: [{module: analysis.duckdb_functions}]`` in profiles.yml.
 """
@@ -7,19 +7,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from analysis.effects import t_two_sided_p
+from analysis.effects import f_upper_p, t_quantile, t_two_sided_p
 
 
 def register_functions(conn: Any) -> None:
-    """Add ``t_two_sided_p(t, df)`` to a DuckDB connection."""
+    """Add ``t_two_sided_p(t, df)``, ``t_quantile(p, df)`` and ``f_upper_p(f, df1, df2)`` to a connection."""
     from duckdb import sqltypes
 
-    try:
-        conn.create_function("t_two_sided_p", t_two_sided_p, [sqltypes.DOUBLE, sqltypes.DOUBLE], sqltypes.DOUBLE,
-                             side_effects=False)
-    except Exception as exc:  # already registered on this connection
-        if "already exists" not in str(exc):
-            raise
+    double = sqltypes.DOUBLE
+    for name, function, arity in (("t_two_sided_p", t_two_sided_p, 2), ("t_quantile", t_quantile, 2),
+                                   ("f_upper_p", f_upper_p, 3)):
+        try:
+            conn.create_function(name, function, [double] * arity, double, side_effects=False)
+        except Exception as exc:  # already registered on this connection
+            if "already exists" not in str(exc):
+                raise
 
 
 try:

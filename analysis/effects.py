@@ -19,6 +19,24 @@ def t_two_sided_p(t: float | None, df: float | None) -> float | None:
     return float(2.0 * stats.t.sf(abs(t), df))
 
 
+def f_upper_p(f: float | None, df1: float | None, df2: float | None) -> float | None:
+    """Upper-tail p of Fisher's F (an interaction F test); ``None`` when undefined."""
+    if f is None or df1 is None or df2 is None or df1 <= 0 or df2 <= 0 or math.isnan(f):
+        return None
+    from scipy import stats
+
+    return float(stats.f.sf(f, df1, df2))
+
+
+def t_quantile(probability: float | None, df: float | None) -> float | None:
+    """Student's t quantile (a run-clustered CI's critical value); ``None`` when undefined."""
+    if probability is None or df is None or df <= 0 or not 0 < probability < 1:
+        return None
+    from scipy import stats
+
+    return float(stats.t.ppf(probability, df))
+
+
 @dataclass(frozen=True)
 class EffectSize:
     n_low: int

@@ -8,8 +8,22 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import duckdb
 
-BACKFIRE_COLUMNS = ("language", "model", "evaluation_date", "n_low", "n_high", "mean_cpi_low", "mean_cpi_high", "slope",
-                    "hedges_g", "g_ci_low", "g_ci_high", "p_value", "direction", "synthetic")
+BACKFIRE_COLUMNS = ("language", "model", "evaluation_date", "n_low", "n_high", "cpi_g", "cpi_ci", "p_value",
+                    "p_adjusted", "direction", "di_g", "di_p_adjusted", "di_direction", "g_monologue",
+                    "g_pathology", "g_protective", "synthetic")
+"""CPI's effect with its raw and adjusted p, DI's, and the g of each component (the reader sees which component
+moved: CPI + DI = 2 z(monologue_ratio))."""
+
+_QUERY = """
+    select cpi.language, cpi.model, cpi.evaluation_date, cpi.n_low, cpi.n_high, cpi.hedges_g, cpi.g_ci_low,
+           cpi.g_ci_high, cpi.p_value, cpi.p_adjusted, cpi.direction, di.hedges_g, di.p_adjusted, di.direction,
+           cpi.g_monologue_ratio, cpi.g_pathology_rate, cpi.g_protective_rate, cpi.synthetic
+    from marts.backfire_by_language cpi
+    left join marts.dissociation_by_language di
+        on di.study = cpi.study and di.language = cpi.language and di.model = cpi.model
+        and di.evaluation_date is not distinct from cpi.evaluation_date and di.synthetic = cpi.synthetic
+    where cpi.study = ?
+    order by cpi.language, cpi.model, cpi.evaluation_date, cpi.synthetic"""
 
 
 def _cell(value: Any) -> str:
@@ -18,6 +32,10 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.2e}" if 0 < abs(value) < 1e-3 else f"{value:.3f}"
     return str(value)
+
+
+def _interval(low: float | None, high: float | None) -> str:
+    return "-" if low is None or high is None else f"[{low:.2f}, {high:.2f}]"
 
 
 def render_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, markdown: bool = False) -> str:
@@ -34,13 +52,30 @@ def render_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, markd
 
 
 def backfire_rows(con: duckdb.DuckDBPyConnection, study: str) -> list[tuple[Any, ...]]:
-    return con.execute(f"select {', '.join(BACKFIRE_COLUMNS)} from marts.backfire_by_language "
-                       "where study = ? order by language, model, evaluation_date, synthetic", [study]).fetchall()
+    """One row per (language, model, date) in BACKFIRE_COLUMNS order (the CPI CI as one ``[low, high]`` cell)."""
+    rows = []
+    for row in con.execute(_QUERY, [study]).fetchall():
+        rows.append((*row[:6], _interval(row[6], row[7]), *row[8:]))
+    return rows
+
+
+def reference_dependent(con: duckdb.DuckDBPyConnection, study: str) -> list[str]:
+    """``language (METRIC[, model])`` for every effect whose direction changes with the z reference."""
+    from warehouse.connection import table_exists
+
+    if not table_exists(con, "marts", "reference_sensitivity"):
+        return []
+    found = con.execute("""select language, upper(metric), model from marts.reference_sensitivity
+                           where study = ? and direction_depends_on_reference
+                           order by language, metric, model""", [study]).fetchall()
+    several_models = len({model for *_, model in found}) > 1
+    return [f"{language} ({metric}{', ' + model if several_models else ''})" for language, metric, model in found]
 
 
 def backfire_table(con: duckdb.DuckDBPyConnection, study: str, *, markdown: bool = False) -> str:
     """The study's per-language backfire table. Undated studies drop the date column; any synthetic row
-    puts a banner on top and every row carries its own synthetic flag."""
+    puts a banner on top and every row carries its own synthetic flag; a footnote names the effects whose
+    direction depends on the z reference."""
     rows = backfire_rows(con, study)
     columns = list(BACKFIRE_COLUMNS)
     if all(row[2] is None for row in rows):
@@ -50,4 +85,9 @@ def backfire_table(con: duckdb.DuckDBPyConnection, study: str, *, markdown: bool
     if any(row[-1] for row in rows):
         banner = "SYNTHETIC DATA (planted effects, not a finding)\n\n" if all(row[-1] for row in rows) else \
             "CONTAINS SYNTHETIC ROWS (synthetic = True: planted effects, not findings)\n\n"
-    return banner + render_table(columns, rows, markdown=markdown)
+    text = banner + render_table(columns, rows, markdown=markdown)
+    dependent = reference_dependent(con, study)
+    if dependent:
+        text += ("\n\nDirection depends on the z reference (language / study / baseline; "
+                 f"marts.reference_sensitivity): {', '.join(dependent)}")
+    return text

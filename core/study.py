@@ -181,6 +181,17 @@ DEFAULT_EXCLUDE_STATUSES: tuple[ExcludableStatus, ...] = ("error", "parse_error"
 DEFAULT_MAX_EXCLUSION_DIFFERENCE = 0.05
 DEFAULT_MAX_TRUNCATED_SHARE = 0.05
 DEFAULT_MIN_LANGUAGE_FIDELITY = 0.8
+DEFAULT_P_ADJUST = "holm"
+DEFAULT_ALPHA = 0.05
+
+ZscoreReference = Literal["language", "study", "baseline"]
+"""Population of the CPI/DI z-scores (docs/metrics.md, Reference population): ``language`` = the runs of the
+same study x language x model x date; ``study`` = every language of the study x model x date pooled;
+``baseline`` = the aligned-share-0 runs (without individuation) of the same study x language x model x date."""
+
+PAdjust = Literal["holm", "bh", "none"]
+"""Multiplicity adjustment of the effect tables' p-values within a study x metric family: Holm (family-wise
+error), Benjamini-Hochberg (false discovery rate), or none (raw p; for sensitivity checks only)."""
 
 
 class Analysis(_Strict):
@@ -194,6 +205,11 @@ class Analysis(_Strict):
     max_exclusion_difference: float = Field(default=DEFAULT_MAX_EXCLUSION_DIFFERENCE, ge=0, le=1)
     """The effect tables flag ``differential_exclusion`` when the excluded shares of the lowest and highest
     aligned-share arms differ by more than this (absolute difference of proportions, 0.05 = 5 points)."""
+    p_adjust: PAdjust = DEFAULT_P_ADJUST
+    """How the effect tables adjust p-values across a study x metric family (every language and model of one
+    metric): ``direction`` and the scorecard's counts read the adjusted p, ``p_value`` keeps the raw one."""
+    alpha: float = Field(default=DEFAULT_ALPHA, gt=0, lt=1)
+    """Significance level of ``direction`` (on the adjusted p) and of the scorecard's interaction test."""
 
     @field_validator("exclude_statuses")
     @classmethod
@@ -228,8 +244,9 @@ class Study(_Strict):
     models: list[ModelSpec] = Field(min_length=1)
     evaluation_date: dt.date | None = None
     """Set for dated evaluations (the nightly job); it then enters every run_id."""
-    zscore_reference: Literal["study", "study_language"] = "study"
-    """Population over which CPI/DI z-scores are taken (recorded in the marts)."""
+    zscore_reference: ZscoreReference = "language"
+    """Population over which CPI/DI z-scores are taken (recorded in the marts; ``marts.reference_sensitivity``
+    shows the effects under all three). ``study_language``, the former name of ``language``, is still read."""
     replication_target: str | None = None
     """Which published study this reproduces (study1..study4), for the replication scorecard."""
     budget: Budget = Field(default_factory=Budget)
@@ -239,6 +256,11 @@ class Study(_Strict):
     """Which replies the metrics exclude, and the margin of the differential-exclusion flag."""
     quality: Quality = Field(default_factory=Quality)
     """Floors of the blocking contracts: truncated share of calls, language fidelity."""
+
+    @field_validator("zscore_reference", mode="before")
+    @classmethod
+    def _renamed_reference(cls, value: Any) -> Any:
+        return "language" if value == "study_language" else value
 
     @field_validator("models")
     @classmethod

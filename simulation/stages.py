@@ -113,6 +113,7 @@ def record_design(con: duckdb.DuckDBPyConnection, study: Study) -> DesignResult:
                                          zscore_reference=study.zscore_reference, updated_at=now,
                                          exclude_statuses=list(study.analysis.exclude_statuses),
                                          max_exclusion_difference=study.analysis.max_exclusion_difference,
+                                         p_adjust=study.analysis.p_adjust, alpha=study.analysis.alpha,
                                          max_truncated_share=study.quality.max_truncated_share,
                                          min_language_fidelity=study.quality.min_language_fidelity)])
         n_runs = insert_ignore(con, "raw.runs", [dict(r.model_dump(), created_at=now, **_planted(r)) for r in runs])

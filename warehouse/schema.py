@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core.study import (
+    DEFAULT_ALPHA,
     DEFAULT_EXCLUDE_STATUSES,
     DEFAULT_MAX_EXCLUSION_DIFFERENCE,
     DEFAULT_MAX_TRUNCATED_SHARE,
     DEFAULT_MIN_LANGUAGE_FIDELITY,
+    DEFAULT_P_ADJUST,
 )
 
 if TYPE_CHECKING:
@@ -43,7 +45,9 @@ RAW_TABLES: dict[str, str] = {
         exclude_statuses VARCHAR[] NOT NULL,
         max_exclusion_difference DOUBLE NOT NULL,
         max_truncated_share DOUBLE NOT NULL,
-        min_language_fidelity DOUBLE NOT NULL""",
+        min_language_fidelity DOUBLE NOT NULL,
+        p_adjust VARCHAR NOT NULL,
+        alpha DOUBLE NOT NULL""",
     "content_packs": """
         language VARCHAR NOT NULL,
         content_hash VARCHAR NOT NULL,
@@ -128,6 +132,8 @@ ADDED_COLUMNS: list[tuple[str, str, str]] = [
     ("studies", "max_exclusion_difference", f"DOUBLE DEFAULT {DEFAULT_MAX_EXCLUSION_DIFFERENCE!r}"),
     ("studies", "max_truncated_share", f"DOUBLE DEFAULT {DEFAULT_MAX_TRUNCATED_SHARE!r}"),
     ("studies", "min_language_fidelity", f"DOUBLE DEFAULT {DEFAULT_MIN_LANGUAGE_FIDELITY!r}"),
+    ("studies", "p_adjust", f"VARCHAR DEFAULT '{DEFAULT_P_ADJUST}'"),
+    ("studies", "alpha", f"DOUBLE DEFAULT {DEFAULT_ALPHA!r}"),
     ("runs", "probe_turns", "INTEGER[] DEFAULT []"),
     ("runs", "planted_cpi_direction", "VARCHAR"),
     ("runs", "planted_di_direction", "VARCHAR"),

@@ -41,3 +41,12 @@
         var_samp({{ value }}) filter (where not {{ in_b }}) as var_{{ a }},
         var_samp({{ value }}) filter (where {{ in_b }}) as var_{{ b }}
 {%- endmacro %}
+
+{#- The direction label of an effect: its sign where the (adjusted) p is under alpha, else 'null'. -#}
+{% macro direction_by_p(g, p, alpha) -%}
+    case
+        when {{ p }} < {{ alpha }} and {{ g }} > 0 then 'amplified'
+        when {{ p }} < {{ alpha }} and {{ g }} < 0 then 'reduced'
+        else 'null'
+    end
+{%- endmacro %}

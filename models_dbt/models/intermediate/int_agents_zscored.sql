@@ -1,5 +1,7 @@
--- One row per (run_id, agent_idx) of a complete run: agent-level z-scores within the study's reference population, CPI and DI
--- (metric v1), and the v2 z-scores, CPI v2 and DI v2 over the population's agents with model scores.
+-- One row per (run_id, agent_idx) of a complete run: agent-level z-scores under each reference population (over
+-- agents: the baseline reference is the agents of the cell's aligned-share-0 runs), CPI and DI (metric v1) under
+-- each and under the study's zscore_reference, and the v2 z-scores, CPI v2 and DI v2 over the configured
+-- population's agents with model scores.
 with
 
 agents as (
@@ -22,9 +24,7 @@ joined as (
         runs.evaluation_date,
         runs.synthetic,
         runs.zscore_reference,
-        runs.exclude_statuses,
-        {{ reference_population('runs.study', 'runs.language', 'runs.evaluation_date', 'runs.synthetic',
-                                'runs.zscore_reference') }} as reference_population
+        runs.exclude_statuses
     from agents
     inner join runs using (run_id)
     where agents.n_replies > 0

@@ -1,13 +1,10 @@
--- One row per run: z-scores of the three measures within the study's reference population, CPI and DI (metric
--- v1), and the v2 z-scores, CPI v2 and DI v2 over the population's runs with model scores.
+-- One row per run: z-scores of the three measures under each reference population (language, study, baseline),
+-- CPI and DI (metric v1) under each and under the study's zscore_reference, and the v2 z-scores, CPI v2 and DI v2
+-- over the configured population's runs with model scores.
 with
 
 runs as (
-    select
-        *,
-        {{ reference_population('study', 'language', 'evaluation_date', 'synthetic', 'zscore_reference') }}
-            as reference_population
-    from {{ ref('int_runs_measured') }}
+    select * from {{ ref('int_runs_measured') }}
 ),
 
 {{ composite_indices('runs') }},

@@ -1,1 +1,1 @@
-{{ effect_by_language('cpi_v2', metric_spec='v2') }}
+{{ effect_by_language('cpi_v2', components=['monologue_ratio', 'pathology_prob', 'protective_prob']) }}

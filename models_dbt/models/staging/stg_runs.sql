@@ -30,9 +30,14 @@ renamed as (
         source.synthetic,
         source.planted_cpi_direction,
         source.planted_di_direction,
-        studies.zscore_reference,
+        -- 'study_language' is the former name of 'language' (warehouses written before the rename)
+        case studies.zscore_reference when 'study_language' then 'language'
+            else coalesce(studies.zscore_reference, 'language') end as zscore_reference,
+        studies.replication_target,
         studies.exclude_statuses,
-        studies.max_exclusion_difference
+        studies.max_exclusion_difference,
+        coalesce(studies.p_adjust, 'holm') as p_adjust,
+        coalesce(studies.alpha, 0.05) as alpha
     from source
     left join studies on studies.study = source.study
 )

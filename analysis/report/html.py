@@ -111,8 +111,11 @@ def study_section(con: duckdb.DuckDBPyConnection, study: str) -> StudyReport:
                  "Index, highest vs lowest aligned share, with 95% CI; red = amplified (backfire), blue = "
                  "reduced, grey = CI includes 0. Languages ordered by Hofstede's PDI.</figcaption></figure>")
     parts.append(html_table(effects, ["language", "model", "evaluation_date", "n_low", "n_high", "mean_cpi_low",
-                                      "mean_cpi_high", "slope", "hedges_g", "g_ci_low", "g_ci_high", "p_value",
-                                      "direction", "synthetic"]))
+                                      "mean_cpi_high", "hedges_g", "g_ci_low", "g_ci_high", "p_value",
+                                      "p_adjusted", "direction", "direction_unadjusted", "synthetic"]))
+    parts.append(_components(effects, dissociation))
+    parts += _reference_sensitivity(con, study)
+    parts += _exclusions(effects)
 
     dose = _rows(con, """
         select language, model, aligned_share, avg(cpi) as mean_cpi, count(*) as runs from marts.run_metrics
@@ -161,21 +164,77 @@ def study_section(con: duckdb.DuckDBPyConnection, study: str) -> StudyReport:
                       r["direction"], r["language_direction"]) for r in consistency],
             title=f"{study}: direction per model and language")
         parts.append(f"<h3>Models</h3><figure>{report.figures['models']}<figcaption>The note after each row is the "
-                     "language's direction across models (model-specific when they disagree).</figcaption></figure>")
+                     "language's direction across models: model-specific when at least one model is amplified and the "
+                     "model x alignment interaction is significant, mixed when the labels differ without "
+                     "that.</figcaption></figure>")
 
     parts += _statistics(con, study)
     scorecard = _rows(con, """
         select reference, figure_id, model, claim, published_value, published_text, our_value, our_text,
-               our_ci_low, our_ci_high, agrees, note
-        from marts.replication_scorecard where study = ? and (our_value is not null or our_text is not null
-                                                             or reference = 'published')
+               our_ci_low, our_ci_high, verdict, agrees, rule, note
+        from marts.replication_scorecard where study = ?
         order by reference, figure_id, model""", [study])
     parts.append("<h3>Replication scorecard</h3>")
+    parts.append("<p class='meta'>Each row states its rule; not_computed = the comparison needs a CI or a model "
+                 "we do not have (never a pass). Figures marked secondary come from secondary coverage of the "
+                 "paper.</p>")
     parts.append(html_table(scorecard, ["reference", "figure_id", "model", "claim", "published_value",
                                         "published_text", "our_value", "our_text", "our_ci_low", "our_ci_high",
-                                        "agrees", "note"]))
+                                        "verdict", "agrees", "rule", "note"]))
     report.html = "\n".join(parts)
     return report
+
+
+def _components(effects: Sequence[dict[str, Any]], dissociation: Sequence[dict[str, Any]]) -> str:
+    """CPI and DI beside their components: CPI + DI = 2 z(monologue_ratio), so a shared component can move both."""
+    di = {(r["language"], r["model"], r["evaluation_date"]): r for r in dissociation}
+    rows = [{"language": r["language"], "model": r["model"], "cpi_g": r["hedges_g"], "cpi_direction": r["direction"],
+             "di_g": di.get((r["language"], r["model"], r["evaluation_date"]), {}).get("hedges_g"),
+             "di_direction": di.get((r["language"], r["model"], r["evaluation_date"]), {}).get("direction"),
+             **{f"{name} g [95% CI]": _g_with_ci(r, f"g_{name}")
+                for name in ("monologue_ratio", "pathology_rate", "protective_rate")}} for r in effects]
+    return ("<h3>Components</h3><p class='meta'>Hedges' g of each component of CPI and DI (highest vs lowest "
+            "aligned share); CPI = z(monologue) + z(pathology) - z(protective), DI = z(monologue) + "
+            "z(protective) - z(pathology).</p>"
+            + html_table(rows, ["language", "model", "cpi_g", "cpi_direction", "di_g", "di_direction",
+                                "monologue_ratio g [95% CI]", "pathology_rate g [95% CI]",
+                                "protective_rate g [95% CI]"]))
+
+
+def _g_with_ci(row: dict[str, Any], column: str) -> str:
+    if row.get(column) is None:
+        return "-"
+    return f"{row[column]:.2f} [{row[column + '_ci_low']:.2f}, {row[column + '_ci_high']:.2f}]"
+
+
+def _reference_sensitivity(con: duckdb.DuckDBPyConnection, study: str) -> list[str]:
+    if not table_exists(con, "marts", "reference_sensitivity"):
+        return []
+    rows = _rows(con, """
+        select language, model, upper(metric) as metric, configured_reference, g_language, direction_language,
+               g_study, direction_study, g_baseline, direction_baseline, direction_depends_on_reference
+        from marts.reference_sensitivity where study = ? order by metric, language, model""", [study])
+    dependent = sorted({f"{r['language']} ({r['metric']})" for r in rows if r["direction_depends_on_reference"]})
+    note = (f"<p class='disagree'>Direction depends on the z reference: {escape(', '.join(dependent))}. "
+            "Read these results as a property of the analysis choice, not of the data alone.</p>"
+            if dependent else "<p class='meta'>No direction depends on the z reference.</p>")
+    return ["<h3>Sensitivity to the z reference</h3>",
+            "<p class='meta'>g and direction of CPI and DI with z-scores taken within language (study x language "
+            "x model x date), within study (languages pooled) and against the aligned-share-0 arm (baseline). "
+            "The paper's choice is unknown.</p>", note,
+            html_table(rows, ["language", "model", "metric", "configured_reference", "g_language",
+                              "direction_language", "g_study", "direction_study", "g_baseline",
+                              "direction_baseline", "direction_depends_on_reference"])]
+
+
+def _exclusions(effects: Sequence[dict[str, Any]]) -> list[str]:
+    flagged = [f"{r['language']} ({r['model']})" for r in effects if r.get("differential_exclusion")]
+    note = (f"<p class='disagree'>Differential exclusion (aligned vs. not) in: {escape(', '.join(flagged))}. "
+            "The arms lost different shares of replies; the effect may reflect who was excluded.</p>"
+            if flagged else "<p class='meta'>No differential exclusion between the arms.</p>")
+    return ["<h3>Exclusions</h3>", note,
+            html_table(list(effects), ["language", "model", "exclude_statuses", "n_excluded_low", "n_excluded_high",
+                                       "excluded_share_low", "excluded_share_high", "differential_exclusion"])]
 
 
 def _statistics(con: duckdb.DuckDBPyConnection, study: str) -> list[str]:

@@ -104,7 +104,7 @@ def test_report_has_every_panel_and_valid_svg(built: Path, tmp_path: Path, capsy
     from cli.main import main
 
     assert main(["report", "--out", str(tmp_path / "out"), "--db", str(built), "--studies", STUDY_MARTS_STUDY]) == 0
-    assert f"{STUDY_MARTS_STUDY}: 5 figures (synthetic)" in capsys.readouterr().out
+    assert f"{STUDY_MARTS_STUDY}: 5 figures" in capsys.readouterr().out
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     svgs = [part.split("</svg>")[0] + "</svg>" for part in html.split("<svg")[1:]]
     assert len(svgs) == 5

@@ -20,7 +20,7 @@ DRIFT_STUDY = "nightly_drift"
 V2_STUDY = "metric_v2"
 SCORECARD_STUDY = "scorecard"
 REAL_STUDY = "study1"  # stand-in for a real Study 1: the scorecard compares it with the paper, not planted effects
-STUDY_MARTS_STUDY = "study_marts"
+STUDY_MARTS_STUDY = "study_marts"  # marked real too, with replication_target study3 (individuation, two models)
 STUDY_MARTS_LANGUAGES = ["en", "ja", "de", "ko", "fr", "ru"]
 STUDY_MARTS_MODELS = ["llama-3.3-70b-instruct", "gpt-4o-mini"]
 DRIFT_NIGHTS = (dt.date(2026, 11, 1), dt.date(2026, 11, 2))
@@ -42,6 +42,8 @@ def dbt_test_studies() -> list[dict]:
     study_marts = _named(STUDY_MARTS_STUDY, languages=STUDY_MARTS_LANGUAGES, aligned_shares=[0.0, 1.0],
                          replicates=3, n_turns=3, individuation=[False, True], individuated_agents=3)
     study_marts["models"] = [{"name": name, "backend": "synthetic"} for name in STUDY_MARTS_MODELS]
+    study_marts["analysis"] = {"p_adjust": "bh"}  # the other studies keep the default, Holm
+    study_marts["replication_target"] = "study3"
     first_night = {**_named(DRIFT_STUDY, languages=["en", "ja"], replicates=8, n_turns=8),
                    "evaluation_date": DRIFT_NIGHTS[0].isoformat()}
     return [
@@ -49,7 +51,7 @@ def dbt_test_studies() -> list[dict]:
         first_night,
         _named(V2_STUDY, replicates=3, n_turns=3),
         _named(SCORECARD_STUDY, languages=["en", "ja", "de"], replicates=10, n_turns=8),
-        _named(REAL_STUDY, languages=["en", "ja"], replicates=4, n_turns=4),
+        {**_named(REAL_STUDY, languages=["en", "ja"], replicates=4, n_turns=4), "replication_target": "study1"},
         study_marts,
     ]
 
@@ -88,8 +90,10 @@ def simulate_second_night_with_japanese_flipped(con: duckdb.DuckDBPyConnection) 
 
 
 def make_study1_real(con: duckdb.DuckDBPyConnection) -> None:
+    """REAL_STUDY and STUDY_MARTS_STUDY stand in for real studies 1 and 3: the scorecard compares them with
+    the paper."""
     con.execute("update raw.runs set synthetic = false, planted_cpi_direction = null, "
-                "planted_di_direction = null where study = ?", [REAL_STUDY])
+                "planted_di_direction = null where study in (?, ?)", [REAL_STUDY, STUDY_MARTS_STUDY])
 
 
 def unit(utterance_id: str, salt: str) -> float:

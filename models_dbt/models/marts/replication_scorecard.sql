@@ -157,9 +157,9 @@ published_rows as (
         false as synthetic,
         case published.comparison
             when 'sign_and_ci' then 'agrees when our estimate has the sign of ' || published.published_value
-                || ' and our 95% CI covers it; not_computed without a CI'
+                || ' and our 95% CI covers it (not_computed without a CI)'
             when 'ci_covers' then 'agrees when our run-clustered 95% CI covers ' || published.published_value
-                || '; not_computed without a CI'
+                || ' (not_computed without a CI)'
             when 'equal' then 'agrees when our count equals ' || cast(published.published_value as integer)
                 || ' (directions on ' || coalesce(ours.p_adjust, 'holm') || '-adjusted p < '
                 || coalesce(ours.alpha, 0.05) || ', within the study x metric family)'
@@ -174,7 +174,7 @@ published_rows as (
         end as rule,
         case
             when published.comparison = 'not_computed' then 'not compared: the paper does not give its model '
-                || 'precisely enough to compute the same beta; our models are in marts.stats_models'
+                || 'precisely enough to compute the same beta (our models are in marts.stats_models)'
             when ours.quantity is null then 'no complete real (non-synthetic) runs of a study whose '
                 || 'replication_target is ' || published.study
             when published.secondary then 'secondary coverage of the paper, not the paper itself'

@@ -19,7 +19,7 @@ _QUERY = """
            cpi.g_ci_high, cpi.p_value, cpi.p_adjusted, cpi.direction, di.hedges_g, di.p_adjusted, di.direction,
            cpi.g_monologue_ratio, cpi.g_pathology_rate, cpi.g_protective_rate, cpi.synthetic
     from marts.backfire_by_language cpi
-    left join marts.dissociation_by_language di
+    left join {dissociation} di
         on di.study = cpi.study and di.language = cpi.language and di.model = cpi.model
         and di.evaluation_date is not distinct from cpi.evaluation_date and di.synthetic = cpi.synthetic
     where cpi.study = ?
@@ -53,8 +53,13 @@ def render_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, markd
 
 def backfire_rows(con: duckdb.DuckDBPyConnection, study: str) -> list[tuple[Any, ...]]:
     """One row per (language, model, date) in BACKFIRE_COLUMNS order (the CPI CI as one ``[low, high]`` cell)."""
+    from warehouse.connection import table_exists
+
+    # dbt materializes the CPI table first: its metadata is written before the DI table exists on a new warehouse
+    dissociation = "marts.dissociation_by_language" if table_exists(con, "marts", "dissociation_by_language") else (
+        "(select * from marts.backfire_by_language where false)")
     rows = []
-    for row in con.execute(_QUERY, [study]).fetchall():
+    for row in con.execute(_QUERY.format(dissociation=dissociation), [study]).fetchall():
         rows.append((*row[:6], _interval(row[6], row[7]), *row[8:]))
     return rows
 

@@ -24,7 +24,7 @@ def built(dbt_warehouse: Path) -> Path:
 
 def test_run_metrics_recompute_from_raw_tables(built: Path) -> None:
     with duckdb.connect(str(built), read_only=True) as con:
-        mart = con.execute("select run_id, monologue_ratio, pathology_rate, cpi, di from marts.run_metrics "
+        mart = con.execute("select run_id, language, monologue_ratio, pathology_rate, cpi, di from marts.run_metrics "
                            "where study = ?", [MARTS_STUDY]).df()
         raw = con.sql("""
             select u.run_id,
@@ -37,9 +37,11 @@ def test_run_metrics_recompute_from_raw_tables(built: Path) -> None:
     frame = mart.merge(raw, on="run_id")
     np.testing.assert_allclose(frame["monologue_ratio"], frame["mono"] / frame["chars"], atol=1e-12)
     np.testing.assert_allclose(frame["pathology_rate"], 100 * frame["path"] / frame["units"], atol=1e-12)
-    z = {name: (col - col.mean()) / col.std(ddof=1) for name, col in {
-        "m": frame["mono"] / frame["chars"], "p": 100 * frame["path"] / frame["units"],
-        "q": 100 * frame["prot"] / frame["units"]}.items()}
+    by_language = frame.groupby("language")  # the default reference: within study x language x model x date
+    z = {name: (col - col.groupby(frame.language).transform("mean")) / col.groupby(frame.language).transform("std")
+         for name, col in {"m": frame["mono"] / frame["chars"], "p": 100 * frame["path"] / frame["units"],
+                           "q": 100 * frame["prot"] / frame["units"]}.items()}
+    assert len(by_language) > 1
     np.testing.assert_allclose(frame["cpi"], z["m"] + z["p"] - z["q"], atol=1e-9)
     np.testing.assert_allclose(frame["di"], z["m"] + z["q"] - z["p"], atol=1e-9)
 
@@ -60,6 +62,12 @@ def test_effect_tables_match_scipy(built: Path, mart: str, metric: str) -> None:
                            [MARTS_STUDY]).df()
         table = con.execute(f"select * from marts.{mart} where study = ?", [MARTS_STUDY]).df().set_index("language")
     assert sorted(table.index) == sorted(DESIGN["languages"])
+    from statsmodels.stats.multitest import multipletests
+
+    p_raw = {language: stats.ttest_ind(cell[cell.aligned_share == 1.0]["y"],
+                                       cell[cell.aligned_share == 0.0]["y"]).pvalue
+             for language, cell in runs.groupby("language")}
+    holm = dict(zip(p_raw, multipletests(list(p_raw.values()), method="holm")[1], strict=True))
     for language, cell in runs.groupby("language"):
         high, low = cell[cell.aligned_share == 1.0]["y"], cell[cell.aligned_share == 0.0]["y"]
         expected = hedges_g(list(high), list(low))
@@ -69,8 +77,10 @@ def test_effect_tables_match_scipy(built: Path, mart: str, metric: str) -> None:
         assert (row.g_ci_low, row.g_ci_high) == pytest.approx((expected.ci_low, expected.ci_high), abs=1e-9)
         assert row.p_value == pytest.approx(stats.ttest_ind(high, low).pvalue, abs=1e-9)
         assert row.slope == pytest.approx(stats.linregress(cell.aligned_share, cell.y).slope, abs=1e-9)
-        assert row.direction == expected.direction
-        assert bool(row.backfire) == (expected.direction == "amplified")
+        assert row.p_adjusted == pytest.approx(holm[language], abs=1e-9)
+        direction = "null" if holm[language] >= 0.05 else "amplified" if expected.hedges_g > 0 else "reduced"
+        assert row.direction == direction
+        assert bool(row.backfire) == (direction == "amplified")
         assert row[f"mean_{metric}_high"] == pytest.approx(high.mean(), abs=1e-12)
 
 

@@ -70,11 +70,33 @@ def test_model_consistency_counts_each_languages_directions(built: Path) -> None
     for language, group in effects.groupby("language"):
         rows = mart[mart.language == language]
         directions = set(group.direction)
-        expected = directions.pop() if len(set(group.direction)) == 1 else "model-specific"
+        if len(directions) == 1:
+            expected = directions.pop()
+        else:  # model-specific needs a backfiring model and a significant model x alignment interaction
+            (interaction_p,) = set(rows.interaction_p)
+            expected = "model-specific" if "amplified" in directions and interaction_p < 0.05 else "mixed"
         assert set(rows.language_direction) == {expected}
         assert set(rows.n_models) == {len(STUDY_MARTS_MODELS)}
         assert set(rows.direction_holds_across_models) == {expected in ("amplified", "reduced")}
         assert rows.set_index("model").direction.to_dict() == group.set_index("model").direction.to_dict()
+
+
+def test_model_interaction_matches_statsmodels_anova(built: Path) -> None:
+    import statsmodels.formula.api as smf
+    from statsmodels.stats.anova import anova_lm
+
+    runs = _frame(built, f"select language, model, aligned_share, cpi from marts.run_metrics "
+                         f"where {IN_STUDY} and not individuation")
+    mart = _frame(built, f"select distinct language, interaction_f, interaction_df1, interaction_df2, interaction_p "
+                         f"from marts.model_consistency where {IN_STUDY}").set_index("language")
+    for language, frame in runs.groupby("language"):
+        full = smf.ols("cpi ~ aligned_share * C(model)", frame).fit()
+        reduced = smf.ols("cpi ~ aligned_share + C(model)", frame).fit()
+        table = anova_lm(reduced, full)
+        row = mart.loc[language]
+        assert (row.interaction_df1, row.interaction_df2) == (table.df_diff[1], full.df_resid)
+        np.testing.assert_allclose([row.interaction_f, row.interaction_p], [table.F[1], table["Pr(>F)"][1]],
+                                   rtol=1e-9)
 
 
 def test_pdi_correlation_matches_scipy_pearson_and_spearman(built: Path) -> None:
@@ -110,7 +132,8 @@ def test_report_has_every_panel_and_valid_svg(built: Path, tmp_path: Path, capsy
     assert len(svgs) == 5
     for svg in svgs:
         ET.fromstring("<svg" + svg)  # well-formed: a browser will draw it
-    assert "SYNTHETIC DATA" in html and "Replication scorecard" in html and "Cross-language statistics" in html
+    assert "SYNTHETIC DATA" not in html and "Replication scorecard" in html and "Cross-language statistics" in html
+    assert "Sensitivity to the z reference" in html and "<h3>Components</h3>" in html and "Exclusions" in html
     for language in LANGUAGES:
         assert f">{language} · PDI" in html
     assert main(["report", "--out", str(tmp_path / "x"), "--db", str(built), "--studies", "nope"]) == 2

@@ -24,6 +24,9 @@ STUDY_MARTS_STUDY = "study_marts"  # marked real too, with replication_target st
 STUDY_MARTS_LANGUAGES = ["en", "ja", "de", "ko", "fr", "ru"]
 STUDY_MARTS_MODELS = ["llama-3.3-70b-instruct", "gpt-4o-mini"]
 DRIFT_NIGHTS = (dt.date(2026, 11, 1), dt.date(2026, 11, 2))
+# Raw p for the drift study's directions: its small nights test the drift mechanics (a planted flip), not power,
+# and a study can choose p_adjust none.
+DRIFT_ANALYSIS = {"p_adjust": "none"}
 
 # Metric v2: synthetic model scores for the English utterances of V2_STUDY, abstentions for the Japanese ones.
 V2_SCORED, V2_ABSTAINED = "en", "ja"
@@ -45,7 +48,7 @@ def dbt_test_studies() -> list[dict]:
     study_marts["analysis"] = {"p_adjust": "bh"}  # the other studies keep the default, Holm
     study_marts["replication_target"] = "study3"
     first_night = {**_named(DRIFT_STUDY, languages=["en", "ja"], replicates=8, n_turns=8),
-                   "evaluation_date": DRIFT_NIGHTS[0].isoformat()}
+                   "evaluation_date": DRIFT_NIGHTS[0].isoformat(), "analysis": DRIFT_ANALYSIS}
     return [
         _named(MARTS_STUDY, aligned_shares=[0.0, 0.5, 1.0], replicates=4, n_turns=5),
         first_night,
@@ -81,7 +84,7 @@ def simulate_second_night_with_japanese_flipped(con: duckdb.DuckDBPyConnection) 
     effects = yaml.safe_load(synthetic.DEFAULT_EFFECTS_PATH.read_text(encoding="utf-8"))
     flipped = {**effects, "languages": {**effects["languages"], "ja": dict(effects["languages"]["en"])}}
     night2 = {**_named(DRIFT_STUDY, languages=["en", "ja"], replicates=8, n_turns=8),
-              "evaluation_date": DRIFT_NIGHTS[1].isoformat()}
+              "evaluation_date": DRIFT_NIGHTS[1].isoformat(), "analysis": DRIFT_ANALYSIS}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(synthetic, "load_effects", lambda *args: flipped)
         study = parse_study(night2, "nightly test")

@@ -74,7 +74,11 @@ ratios as (
                 / points.mean_x
         end as std_error
     from ratio_points as points
-    inner join ratio_inputs as inputs using (study, model, evaluation_date, quantity)
+    inner join ratio_inputs as inputs
+        on inputs.study = points.study
+        and inputs.model = points.model
+        and inputs.evaluation_date is not distinct from points.evaluation_date
+        and inputs.quantity = points.quantity
     group by points.study, points.model, points.evaluation_date, points.quantity, points.ratio, points.n_runs,
         points.mean_x
 ),

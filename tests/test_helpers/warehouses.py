@@ -24,9 +24,10 @@ STUDY_MARTS_STUDY = "study_marts"  # marked real too, with replication_target st
 STUDY_MARTS_LANGUAGES = ["en", "ja", "de", "ko", "fr", "ru"]
 STUDY_MARTS_MODELS = ["llama-3.3-70b-instruct", "gpt-4o-mini"]
 DRIFT_NIGHTS = (dt.date(2026, 11, 1), dt.date(2026, 11, 2))
-# Raw p for the drift study's directions: its small nights test the drift mechanics (a planted flip), not power,
-# and a study can choose p_adjust none.
+# The drift study's small nights test the drift mechanics (a planted flip), not power: raw p and languages pooled
+# in the z-scores (both study options) keep its planted directions clear of the 0.05 line.
 DRIFT_ANALYSIS = {"p_adjust": "none"}
+DRIFT_REFERENCE = "study"
 
 # Metric v2: synthetic model scores for the English utterances of V2_STUDY, abstentions for the Japanese ones.
 V2_SCORED, V2_ABSTAINED = "en", "ja"
@@ -48,7 +49,8 @@ def dbt_test_studies() -> list[dict]:
     study_marts["analysis"] = {"p_adjust": "bh"}  # the other studies keep the default, Holm
     study_marts["replication_target"] = "study3"
     first_night = {**_named(DRIFT_STUDY, languages=["en", "ja"], replicates=8, n_turns=8),
-                   "evaluation_date": DRIFT_NIGHTS[0].isoformat(), "analysis": DRIFT_ANALYSIS}
+                   "evaluation_date": DRIFT_NIGHTS[0].isoformat(), "analysis": DRIFT_ANALYSIS,
+                   "zscore_reference": DRIFT_REFERENCE}
     return [
         _named(MARTS_STUDY, aligned_shares=[0.0, 0.5, 1.0], replicates=4, n_turns=5),
         first_night,
@@ -84,7 +86,8 @@ def simulate_second_night_with_japanese_flipped(con: duckdb.DuckDBPyConnection) 
     effects = yaml.safe_load(synthetic.DEFAULT_EFFECTS_PATH.read_text(encoding="utf-8"))
     flipped = {**effects, "languages": {**effects["languages"], "ja": dict(effects["languages"]["en"])}}
     night2 = {**_named(DRIFT_STUDY, languages=["en", "ja"], replicates=8, n_turns=8),
-              "evaluation_date": DRIFT_NIGHTS[1].isoformat(), "analysis": DRIFT_ANALYSIS}
+              "evaluation_date": DRIFT_NIGHTS[1].isoformat(), "analysis": DRIFT_ANALYSIS,
+              "zscore_reference": DRIFT_REFERENCE}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(synthetic, "load_effects", lambda *args: flipped)
         study = parse_study(night2, "nightly test")

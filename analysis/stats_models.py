@@ -159,11 +159,14 @@ def run_level_ols(frame: Any, metric: str, languages: list[str]) -> list[Estimat
     import statsmodels.formula.api as smf
 
     data, rhs, note = _model_data(frame, languages)
+    if data.empty:
+        return [EstimateRow("run_level_ols", "fit", None, n_runs=len(frame), note=note)]
+    reference = data["language"].cat.categories[0]
     fit = smf.ols(f"{metric} ~ {rhs}", data).fit()
-    note = _join_notes(f"OLS, runs as units, reference level {languages[0]}", note)
+    note = _join_notes(f"OLS, runs as units, reference level {reference}", note)
     return [EstimateRow("run_level_ols", term, float(fit.params[term]), float(fit.bse[term]),
                         float(fit.tvalues[term]), float(fit.pvalues[term]), n_runs=len(data), note=note,
-                        language=term_language(term, languages[0]))
+                        language=term_language(term, reference))
             for term in fit.params.index]
 
 
@@ -214,13 +217,16 @@ def agent_mixed_model(frame: Any, metric: str, languages: list[str]) -> list[Est
     """REML fit of ``metric ~ aligned_share * C(language)`` on agents with a random intercept per run, or the
     cluster-robust OLS fallback when the fit cannot be trusted (see the module docstring for the rule)."""
     data, rhs, left_out = _model_data(frame, languages)
+    if data.empty:
+        return [EstimateRow("agent_mixed_model", "fit", None, n_runs=frame["run_id"].nunique(), note=left_out,
+                            n_agents=len(frame))]
     formula = f"{metric} ~ {rhs}"
-    n_runs, n_agents, reference = data["run_id"].nunique(), len(data), languages[0]
+    n_runs, n_agents, reference = data["run_id"].nunique(), len(data), data["language"].cat.categories[0]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             fit = _fit_mixed(formula, data)
-        except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError, RuntimeError) as exc:
             fit, failure = None, f"MixedLM failed: {str(exc).splitlines()[0][:160]}"
     messages = sorted({str(w.message).splitlines()[0][:160] for w in caught})
     if fit is not None:
@@ -234,7 +240,7 @@ def agent_mixed_model(frame: Any, metric: str, languages: list[str]) -> list[Est
     if failure is not None:
         return cluster_robust_ols(data, formula, reference, _join_notes(failure, *messages, left_out))
     kept = [m for m in messages if m not in (BOUNDARY_WARNING, SINGULAR_RE_WARNING, HESSIAN_WARNING)]
-    note = _join_notes("REML, random intercept per run, Wald z",
+    note = _join_notes(f"REML, random intercept per run, Wald z, reference level {reference}",
                        f"run variance at or near the boundary 0 ({run_variance:.3g}): the mixed fit is kept" if boundary
                        else None,
                        *kept, left_out)

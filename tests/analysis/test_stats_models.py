@@ -258,3 +258,12 @@ def test_build_writes_long_rows_per_study_model_and_metric() -> None:
                                  "where analysis = 'run_level_ols'").fetchall())
     assert languages["Intercept"] == "en" and languages["C(language)[T.de]"] == "de"
     assert con.execute("select evaluation_date from marts.stats_models limit 1").fetchone() == (None,)
+
+
+def test_a_language_with_one_aligned_share_is_left_out_of_the_models_and_named() -> None:
+    frame = _runs(3.0)
+    frame = frame[(frame.language != "en") | (frame.aligned_share == 0.0)]  # English: no slope to estimate
+    rows = {row.term: row for row in run_level_ols(frame, "cpi", LANGUAGES)}
+    assert set(rows) == {"Intercept", "aligned_share", "C(language)[T.ja]", "aligned_share:C(language)[T.ja]"}
+    assert rows["aligned_share"].language == "de"  # the reference level is now the first language kept
+    assert rows["Intercept"].n_runs == 36 and "left out (one aligned share): en" in rows["Intercept"].note

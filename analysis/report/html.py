@@ -248,8 +248,8 @@ def _statistics(con: duckdb.DuckDBPyConnection, study: str) -> list[str]:
         return []
     return ["<h3>Cross-language statistics</h3>",
             "<p class='meta'>Per-language OLS slopes on aligned share with Holm-corrected p, and the permutation "
-            "test of the language x alignment interaction (marts.stats_models; the mixed model's coefficients "
-            "are there too).</p>",
+            "test of the language x alignment interaction (marts.stats_models; the run-level CPI model and "
+            "the agent-level DI mixed model are there too).</p>",
             html_table(rows, ["model", "metric", "analysis", "term", "estimate", "statistic", "p_value", "p_holm"])]
 
 

@@ -1,4 +1,5 @@
-"""Cross-language statistics (mixed model, Holm, permutation test) into ``marts.stats_models``."""
+"""Cross-language statistics (run-level OLS, agent-level mixed model, Holm, permutation test) into
+``marts.stats_models``."""
 
 import dagster as dg
 
@@ -6,14 +7,16 @@ from analysis.tables import render_table
 from orchestration.resources import DUCKDB_WRITER_POOL, WarehouseResource
 
 RUN_METRICS = dg.AssetKey(["marts", "run_metrics"])
+AGENT_METRICS = dg.AssetKey(["marts", "agent_metrics"])
 STATS_MODELS = dg.AssetKey(["marts", "stats_models"])
 
 
-@dg.asset(key=STATS_MODELS, group_name="analysis", deps=[RUN_METRICS], pool=DUCKDB_WRITER_POOL,
+@dg.asset(key=STATS_MODELS, group_name="analysis", deps=[RUN_METRICS, AGENT_METRICS], pool=DUCKDB_WRITER_POOL,
           kinds={"python", "duckdb"},
-          description="Mixed model metric ~ aligned_share x language (random intercept per run group), "
-                      "Holm-corrected per-language slopes and a permutation test of the interaction, per "
-                      "(study, model, evaluation_date, synthetic, metric). See analysis/stats_models.py.")
+          description="CPI ~ aligned_share x language by OLS on runs; DI ~ aligned_share x language on agents "
+                      "with a random intercept per run (REML; cluster-robust OLS if it fails); Holm-corrected "
+                      "per-language slopes and a permutation test of the interaction, per (study, model, "
+                      "evaluation_date, synthetic, metric). See analysis/stats_models.py.")
 def stats_models(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     from analysis.stats_models import build_stats_models
 

@@ -289,8 +289,8 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
     Args:
         runs: the runs to bring to completion.
         agents: agents per run_id.
-        models: model settings per model name.
-        backends: a backend per model name; each has its own concurrency limit (``max_connections``).
+        models: model settings keyed by ``RunSpec.model`` (``ModelSpec.stored_name``).
+        backends: a backend keyed like ``models``; each has its own concurrency limit (``max_connections``).
         store: where turns are read from and written to.
         clock: returns the timestamp stored with each turn.
         max_concurrent_runs: runs in flight at once; each run's turn fans out to its n agents.

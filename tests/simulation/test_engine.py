@@ -89,8 +89,8 @@ def test_agents_of_a_turn_see_the_same_history_and_failures_are_stored(con: duck
     record_design(con, study)
     runs, agents = build_design(study)
     backend = RecordingBackend()
-    stats = asyncio.run(simulate(runs, {runs[0].run_id: agents}, {m.name: m for m in study.models},
-                                 {"synthetic-test": backend}, DuckDBTranscriptStore(con), clock=utc_now))
+    stats = asyncio.run(simulate(runs, {runs[0].run_id: agents}, {m.stored_name: m for m in study.models},
+                                 {"synthetic:synthetic-test": backend}, DuckDBTranscriptStore(con), clock=utc_now))
     assert stats.errors == 3
     turn3 = [backend.seen[(3, i)][1].content for i in range(10)]
     public = [[line for line in text.splitlines() if "talk 2-" in line or "talk 1-" in line] for text in turn3]
@@ -110,8 +110,8 @@ def test_aligned_agents_get_the_alignment_prefix_first(con: duckdb.DuckDBPyConne
     study = parse_study(small_study_dict(languages=["ja"], replicates=1, aligned_shares=[0.5], n_turns=1), "s")
     runs, agents = build_design(study)
     backend = RecordingBackend(failing_agent=-1)
-    asyncio.run(simulate(runs, {runs[0].run_id: agents}, {m.name: m for m in study.models}, {"synthetic-test": backend},
-                         DuckDBTranscriptStore(con), clock=utc_now))
+    asyncio.run(simulate(runs, {runs[0].run_id: agents}, {m.stored_name: m for m in study.models},
+                         {"synthetic:synthetic-test": backend}, DuckDBTranscriptStore(con), clock=utc_now))
     prefix = load_language("ja").pack.alignment_prefix.strip()
     for agent in agents:
         system = backend.seen[(1, agent.agent_idx)][0].content
@@ -163,8 +163,8 @@ def test_the_target_is_a_resident_outside_the_group_in_every_prompt(con: duckdb.
     for run in runs:
         agents = [a for a in all_agents if a.run_id == run.run_id]
         backend = RecordingBackend(failing_agent=-1)
-        asyncio.run(simulate([run], {run.run_id: agents}, {m.name: m for m in study.models},
-                             {"synthetic-test": backend}, DuckDBTranscriptStore(con), clock=utc_now))
+        asyncio.run(simulate([run], {run.run_id: agents}, {m.stored_name: m for m in study.models},
+                             {"synthetic:synthetic-test": backend}, DuckDBTranscriptStore(con), clock=utc_now))
         names = {personas[a.persona_id] for a in agents}
         assert target not in names and not any(part in name.split() for part in target.split() for name in names)
         prompts = [m.content for messages in backend.seen.values() for m in messages]

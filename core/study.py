@@ -27,6 +27,15 @@ class Options(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
+SYNTHETIC_MODEL_PREFIX = "synthetic:"
+"""Prefix of a synthetic-backend model in the ``model`` column, so no table row reads as the real model."""
+
+
+def bare_model_name(stored: str) -> str:
+    """The model name as the study wrote it (what the synthetic backend's effects file is keyed by)."""
+    return stored.removeprefix(SYNTHETIC_MODEL_PREFIX)
+
+
 class ModelSpec(BaseModel):
     """One model under evaluation: the settings every backend shares, plus its backend's own options.
 
@@ -61,6 +70,17 @@ class ModelSpec(BaseModel):
     def options(self) -> dict[str, Any]:
         """The backend's own options, as written (every key that is not a common setting above)."""
         return dict(self.model_extra or {})
+
+    @property
+    def stored_name(self) -> str:
+        """The ``model`` column of its runs and utterances (and so of every mart).
+
+        A synthetic-backend model is stored as ``synthetic:<name>``: ``synthetic:gpt-4o-mini`` can never be read
+        as a measurement of GPT-4o mini. ``name`` stays what the study wrote (the effects-file key).
+        """
+        if self.backend == "synthetic" and not self.name.startswith(SYNTHETIC_MODEL_PREFIX):
+            return SYNTHETIC_MODEL_PREFIX + self.name
+        return self.name
 
 
 def variable_name_only(name: str | None) -> str | None:

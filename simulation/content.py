@@ -57,6 +57,10 @@ class ScenarioEvent(_Strict):
 
 class Scenario(_Strict):
     id: str
+    target_name: str = Field(min_length=1)
+    """The resident the events single out (``{target}``): a scenario character in the facility who never
+    speaks, not one of the agents, so no agent is told it is silent while it talks, and every run of the
+    language names the same person (docs/language-packs.md)."""
     intro: str
     """Told to every agent before the first turn: the facility, the group, the situation."""
     events: list[ScenarioEvent]
@@ -98,7 +102,7 @@ class Probe(_Strict):
 
 
 class PhraseBanks(_Strict):
-    """Sentences the synthetic backend draws from; ``{target}`` is another group member's name."""
+    """Sentences the synthetic backend draws from; ``{target}`` is the scenario's target resident."""
 
     talk: dict[str, list[str]]
     monologue: dict[str, list[str]]

@@ -67,6 +67,9 @@ def assign_agents(run: RunSpec, persona_ids: list[str]) -> list[AgentSpec]:
 def expand_design(study: Study, content_hashes: Mapping[str, str]) -> list[RunSpec]:
     """Every run of the study's grid, in a stable order.
 
+    The ``model`` column is ``ModelSpec.stored_name`` (``synthetic:<name>`` for the synthetic backend), the one
+    place the prefix is applied; it enters the run_id like every other field.
+
     The run_id hashes every input that can change a transcript: the cell, the seed, the packs' content
     hash, the model's generation settings (temperature, max_tokens, the ``base_url`` option of endpoint backends,
     seed) and the fingerprint its backend registered (``register_backend(..., fingerprint=)``).
@@ -82,7 +85,7 @@ def expand_design(study: Study, content_hashes: Mapping[str, str]) -> list[RunSp
             d.languages, study.models, d.aligned_shares, d.individuation, range(d.replicates)):
         seed = derive_seed(study.seed, study.name, language, share, individuation, replicate, evaluation_date)
         fields = dict(
-            study=study.name, language=language, model=model.name, backend=model.backend,
+            study=study.name, language=language, model=model.stored_name, backend=model.backend,
             aligned_share=share, k_aligned=round(share * d.n_agents), n_agents=d.n_agents, n_turns=d.n_turns,
             individuation=individuation, n_individuated=d.individuated_agents if individuation else 0,
             replicate=replicate, seed=seed, scenario=study.scenario, content_hash=content_hashes[language],

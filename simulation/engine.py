@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
@@ -146,11 +145,6 @@ def call_seed(run_seed: int, model_seed: int | None, turn: int, agent_idx: int) 
     return derive_seed(*parts) % (2**31)
 
 
-def target_index(run: RunSpec) -> int:
-    """The member the scenario singles out (the silent one): a seeded draw per run."""
-    return random.Random(derive_seed(run.seed, "target")).randrange(run.n_agents)
-
-
 async def _ask_until_readable(gate: CallGate, output_format: str, messages: list[Message], config: GenerationConfig,
                               reply: Reply, max_reasks: int) -> tuple[Reply, int]:
     """Ask again, up to ``max_reasks`` times, when a reply cannot be read as talk/monologue.
@@ -216,7 +210,7 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
     personas = {p.id: p for p in pack.personas}
     members = [personas[a.persona_id] for a in sorted(agents, key=lambda a: a.agent_idx)]
     names = [p.name for p in members]
-    target_name = names[target_index(run)]
+    target_name = pack.scenario.target_name  # a scenario character, never one of the agents
     systems = [system_prompt(pack, members[a.agent_idx], aligned=a.aligned, individuated=a.individuated)
                for a in sorted(agents, key=lambda a: a.agent_idx)]
     by_idx = {a.agent_idx: a for a in agents}
@@ -228,7 +222,7 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
                        previous: tuple[str, ...] = previous_talk) -> tuple[Reply, int, Reply | None]:
             """The agent's turn, then (at probe turns, after a usable reply) its private interview."""
             messages = turn_messages(pack, systems[idx], agent_idx=idx, turn=turn, names=names, history=history,
-                                     window=run.history_window, target_name=target_name)
+                                     window=run.history_window)
             context = AgentContext(run_seed=run.seed, language=run.language, turn=turn, n_turns=run.n_turns,
                                    agent_idx=idx, aligned=by_idx[idx].aligned,
                                    individuated=by_idx[idx].individuated, event_pressure=pressure,
@@ -295,8 +289,8 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
     Args:
         runs: the runs to bring to completion.
         agents: agents per run_id.
-        models: model settings per model name.
-        backends: a backend per model name; each has its own concurrency limit (``max_connections``).
+        models: model settings keyed by ``RunSpec.model`` (``ModelSpec.stored_name``).
+        backends: a backend keyed like ``models``; each has its own concurrency limit (``max_connections``).
         store: where turns are read from and written to.
         clock: returns the timestamp stored with each turn.
         max_concurrent_runs: runs in flight at once; each run's turn fans out to its n agents.

@@ -35,8 +35,8 @@ class ModelEstimate:
 
 def estimate_study(study: Study) -> list[ModelEstimate]:
     runs, _ = build_design(study)
-    models = {m.name: m for m in study.models}
-    estimates = {m.name: ModelEstimate(m.name, m.backend) for m in study.models}
+    models = {m.stored_name: m for m in study.models}  # keyed like RunSpec.model
+    estimates = {m.stored_name: ModelEstimate(m.stored_name, m.backend) for m in study.models}
     for run in runs:
         pack = load_language(run.language).pack
         personas = {p.id: p for p in pack.personas}

@@ -14,11 +14,15 @@ def fill_target(text: str, target_name: str) -> str:
 
 
 def system_prompt(pack: LanguagePack, persona: Persona, *, aligned: bool, individuated: bool) -> str:
-    """Alignment prefix first (it is a prefix), then persona, scenario, individuation, output format."""
+    """Alignment prefix first (it is a prefix), then persona, scenario, individuation, output format.
+
+    The intro names the scenario's target resident (``{target}``), so the agents know that person is in the
+    facility but not among them.
+    """
     parts = [pack.alignment_prefix] if aligned else []
     parts.append(pack.labels.persona.format(name=persona.name, age=persona.age, role=persona.role,
                                             description=persona.description))
-    parts.append(pack.scenario.intro)
+    parts.append(fill_target(pack.scenario.intro, pack.scenario.target_name))
     if individuated:
         parts.append(pack.individuation_instruction)
     parts.append(pack.output_format)
@@ -26,12 +30,14 @@ def system_prompt(pack: LanguagePack, persona: Persona, *, aligned: bool, indivi
 
 
 def turn_messages(pack: LanguagePack, system: str, *, agent_idx: int, turn: int, names: Sequence[str],
-                  history: Sequence[Sequence[TurnRecord]], window: int, target_name: str) -> list[Message]:
+                  history: Sequence[Sequence[TurnRecord]], window: int) -> list[Message]:
     """Messages for one agent at one turn.
 
     Args:
         history: completed turns, oldest first; each is the list of the group's records of that turn.
         window: how many past turns of public talk the agent sees (its own monologues of those turns too).
+
+    The event's ``{target}`` is the pack's target resident, never one of ``names``.
     """
     lines: list[str] = []
     for records in history[-window:]:
@@ -42,7 +48,7 @@ def turn_messages(pack: LanguagePack, system: str, *, agent_idx: int, turn: int,
             lines.append(f"{pack.labels.your_monologue} {own.monologue}")
         lines.append("")
     event = pack.scenario.events[turn - 1]
-    lines.append(f"{pack.labels.event} {fill_target(event.text, target_name)}")
+    lines.append(f"{pack.labels.event} {fill_target(event.text, pack.scenario.target_name)}")
     return [Message("system", system), Message("user", "\n".join(lines).strip())]
 
 

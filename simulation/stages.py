@@ -170,7 +170,7 @@ def simulate_study(con: duckdb.DuckDBPyConnection, study: Study, *, max_concurre
     if len(stored) != len(runs):
         raise StudyConfigError(f"{len(runs) - len(stored)} runs of study '{study.name}' are not in raw.runs",
                                fix="materialize the design stage first")
-    models: dict[str, ModelSpec] = {m.name: m for m in study.models}
+    models: dict[str, ModelSpec] = {m.stored_name: m for m in study.models}  # keyed like raw.runs.model
     backends = {name: backend_for_model(models[name]) for name in sorted({r.model for r in stored})}
     store = DuckDBTranscriptStore(con, retry_errors=retry_errors)
     cache = DuckDBResponseCache(con, read=use_cache)

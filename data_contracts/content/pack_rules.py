@@ -71,14 +71,47 @@ def _unique_entries(content: LanguageContent) -> list[str]:
     return problems
 
 
+def check_target(content: LanguageContent) -> list[str]:
+    """The target resident is a scenario character, never one of the agents.
+
+    If ``scenario.target_name`` were a persona's name (or shared a name part with one, "Grace" and "Grace Kim"),
+    an agent would read that it "has stayed silent" while it speaks, and the events would single out an agent
+    in some runs only. A name the lexicon counts would add marker hits to every sentence that names it.
+    """
+    from scoring.lexicon import compile_lexicon
+
+    pack, lang = content.pack, content.pack.language
+    target = pack.scenario.target_name.strip()
+    if not target:
+        return [f"{lang}: scenario.target_name: empty; name the resident the events single out ({{target}})"]
+    problems = []
+    parts = set(target.casefold().split())
+    for persona in pack.personas:
+        if target.casefold() == persona.name.strip().casefold() or parts & set(persona.name.casefold().split()):
+            problems.append(f"{lang}: scenario.target_name: {target!r} is (part of) the name of persona {persona.id} "
+                            f"({persona.name!r}); the target must be a resident who is not one of the agents: "
+                            "choose a name no persona uses")
+    counts = compile_lexicon(content.lexicon, pack.segmentation).count(target)
+    hits = sorted(dim for dim, n in counts.items() if n and dim not in ("pathology", "protective", "units",
+                                                                         "characters"))
+    if hits:
+        problems.append(f"{lang}: scenario.target_name: {target!r} matches lexicon markers {hits}; choose a name "
+                        "the lexicon does not count")
+    return problems
+
+
 def _placeholders_match_reference(content: LanguageContent) -> list[str]:
-    """Placeholders survive translation: each event keeps every placeholder of the built-in English event."""
+    """Placeholders survive translation: the intro and each event keep every placeholder of the built-in English
+    text."""
     lang = content.pack.language
     reference_content = load_builtin_language(REFERENCE_LANGUAGE)
     if content.path == reference_content.path:
         return []
     reference = reference_content.pack
     problems = []
+    if _fields(reference.scenario.intro) - _fields(content.pack.scenario.intro):
+        lost = sorted(_fields(reference.scenario.intro) - _fields(content.pack.scenario.intro))
+        problems.append(f"{lang}: scenario.intro: lost placeholder {lost} that {REFERENCE_LANGUAGE} has")
     for event, ref in zip(content.pack.scenario.events, reference.scenario.events, strict=True):
         if event.id != ref.id or event.pressure != ref.pressure:
             problems.append(f"{lang}: scenario.events[{event.id}]: id/pressure differ from {REFERENCE_LANGUAGE} "
@@ -101,6 +134,7 @@ def check_content(content: LanguageContent) -> list[str]:
     problems += _minimum_counts(content)
     problems += _unique_entries(content)
     problems += _placeholders_match_reference(content)
+    problems += check_target(content)
     problems += check_text_rules(pack)
     problems += check_lexicon_quality(content)
     compiled = compile_lexicon(content.lexicon, pack.segmentation)
@@ -112,7 +146,7 @@ def check_content(content: LanguageContent) -> list[str]:
             unknown = _fields(sentence) - _PLACEHOLDERS
             if unknown:
                 problems.append(f"{lang}: phrases.talk.{category}[{i}]: unknown placeholder {sorted(unknown)}")
-            counts = compiled.count(sentence.replace("{target}", "X"))
+            counts = compiled.count(sentence.replace("{target}", pack.scenario.target_name))
             hit = {dim for dim, n in counts.items() if n and dim not in ("pathology", "protective")}
             if must and not (hit & must):
                 problems.append(f"{lang}: phrases.talk.{category}[{i}]: no {category} marker in {sentence!r}")
@@ -127,6 +161,8 @@ def check_content(content: LanguageContent) -> list[str]:
         have = _fields(getattr(pack.labels, label))
         if have != wanted:
             problems.append(f"{lang}: labels.{label}: placeholders {sorted(have)}, expected {sorted(wanted)}")
+    if _fields(pack.scenario.intro) - _PLACEHOLDERS:
+        problems.append(f"{lang}: scenario.intro: unknown placeholder")
     for i, event in enumerate(pack.scenario.events):
         if _fields(event.text) - _PLACEHOLDERS:
             problems.append(f"{lang}: scenario.events[{i}].text: unknown placeholder")

@@ -54,7 +54,7 @@ def build_utterances_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefi
                        round(sum(u.cost_usd), 4) as cost_usd
                 from raw.runs r left join raw.utterances u using (run_id)
                 where r.study = ? and r.language in (select unnest(?)) and r.model in (select unnest(?))
-                group by 1 order by 1""", [spec.name, languages, [m.name for m in spec.models]]).fetchall()
+                group by 1 order by 1""", [spec.name, languages, [m.stored_name for m in spec.models]]).fetchall()
         context.log.info("simulation %s [%s]: %d calls, %d turns written, %d runs already complete", spec.name,
                          ", ".join(languages), stats.calls, stats.turns_written, stats.runs_skipped_complete)
         return dg.MaterializeResult(metadata={

@@ -34,6 +34,7 @@ class AgentContext:
     individuated: bool
     event_pressure: str
     target_name: str
+    """The pack's target resident (``scenario.target_name``), written for ``{target}`` in the phrase banks."""
     previous_talk: tuple[str, ...] = ()
     """Last turn's public talk of the whole group (group pressure)."""
     is_probe: bool = False

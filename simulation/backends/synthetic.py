@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from core.ids import derive_seed
+from core.study import bare_model_name
 from simulation.backends.base import AgentContext, Backend, GenerationConfig, Message, Reply
 from simulation.content import PATHOLOGY_KINDS, load_language
 
@@ -62,7 +63,11 @@ def load_effects(path: str = str(DEFAULT_EFFECTS_PATH)) -> dict[str, Any]:
 
 
 def resolve_profile(model: str, language: str, effects: dict[str, Any] | None = None) -> BehaviourProfile:
-    """Merge defaults, language, model and model-language layers (later wins)."""
+    """Merge defaults, language, model and model-language layers (later wins).
+
+    ``model`` may be the stored ``synthetic:<name>`` of ``raw.runs.model``; the effects file is keyed by the bare name.
+    """
+    model = bare_model_name(model)
     effects = effects or load_effects()
     merged: dict[str, float] = dict(effects["defaults"])
     merged.update(effects.get("languages", {}).get(language, {}))

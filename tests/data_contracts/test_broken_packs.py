@@ -29,6 +29,22 @@ def _lost_placeholder(pack: dict, lexicon: dict, tests: dict) -> None:
     event["text"] = event["text"].replace("{target}", "Bob")
 
 
+def _target_is_a_persona(pack: dict, lexicon: dict, tests: dict) -> None:
+    pack["scenario"]["target_name"] = pack["personas"][2]["name"]
+
+
+def _target_is_a_persona_first_name(pack: dict, lexicon: dict, tests: dict) -> None:
+    pack["scenario"]["target_name"] = pack["personas"][4]["name"].split()[0]
+
+
+def _no_target(pack: dict, lexicon: dict, tests: dict) -> None:
+    del pack["scenario"]["target_name"]
+
+
+def _target_not_introduced(pack: dict, lexicon: dict, tests: dict) -> None:
+    pack["scenario"]["intro"] = pack["scenario"]["intro"].replace("{target}", "someone")
+
+
 def _wrong_label_placeholder(pack: dict, lexicon: dict, tests: dict) -> None:
     pack["labels"]["turn"] = "Turn {round}"
 
@@ -82,6 +98,11 @@ BREAKAGES: dict[str, tuple[Breakage, str]] = {
     "missing key": (_drop_key, "probe"),
     "lost placeholder": (_lost_placeholder, "lost placeholder"),
     "label placeholder": (_wrong_label_placeholder, "labels.turn"),
+    "target is a persona": (_target_is_a_persona, "scenario.target_name: 'Priya Sharma' is (part of) the name of "
+                                                   "persona p03"),
+    "target shares a persona's given name": (_target_is_a_persona_first_name, "name of persona p05"),
+    "no target": (_no_target, "scenario.target_name"),
+    "target not introduced": (_target_not_introduced, "scenario.intro: lost placeholder ['target']"),
     "wrong script": (_wrong_script, "script Latn"),
     "wrong language": (_wrong_language, "identified as 'fr'"),
     "duplicate lexicon entry": (_duplicate_entry, "already listed in pathology.exclusion"),
@@ -124,3 +145,12 @@ def test_each_rule_fires_on_its_breakage(name: str, broken_root) -> None:
     problems = check_language("en")
     assert any(expected in problem for problem in problems), problems
     assert all(problem.startswith("en") or "pack.yaml" in problem for problem in problems)
+
+
+def test_a_target_who_is_one_of_the_agents_fails_with_the_fix(broken_root) -> None:
+    """The target is a resident outside the group: a pack naming a persona as the target is refused, saying why."""
+    broken_root(_target_is_a_persona)
+    problems = [p for p in check_language("en") if "target_name" in p]
+    assert problems == ["en: scenario.target_name: 'Priya Sharma' is (part of) the name of persona p03 "
+                        "('Priya Sharma'); the target must be a resident who is not one of the agents: choose a "
+                        "name no persona uses"]

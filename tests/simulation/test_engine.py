@@ -89,8 +89,8 @@ def test_agents_of_a_turn_see_the_same_history_and_failures_are_stored(con: duck
     record_design(con, study)
     runs, agents = build_design(study)
     backend = RecordingBackend()
-    stats = asyncio.run(simulate(runs, {runs[0].run_id: agents}, {m.name: m for m in study.models},
-                                 {"synthetic-test": backend}, DuckDBTranscriptStore(con), clock=utc_now))
+    stats = asyncio.run(simulate(runs, {runs[0].run_id: agents}, {m.stored_name: m for m in study.models},
+                                 {"synthetic:synthetic-test": backend}, DuckDBTranscriptStore(con), clock=utc_now))
     assert stats.errors == 3
     turn3 = [backend.seen[(3, i)][1].content for i in range(10)]
     public = [[line for line in text.splitlines() if "talk 2-" in line or "talk 1-" in line] for text in turn3]
@@ -110,8 +110,8 @@ def test_aligned_agents_get_the_alignment_prefix_first(con: duckdb.DuckDBPyConne
     study = parse_study(small_study_dict(languages=["ja"], replicates=1, aligned_shares=[0.5], n_turns=1), "s")
     runs, agents = build_design(study)
     backend = RecordingBackend(failing_agent=-1)
-    asyncio.run(simulate(runs, {runs[0].run_id: agents}, {m.name: m for m in study.models}, {"synthetic-test": backend},
-                         DuckDBTranscriptStore(con), clock=utc_now))
+    asyncio.run(simulate(runs, {runs[0].run_id: agents}, {m.stored_name: m for m in study.models},
+                         {"synthetic:synthetic-test": backend}, DuckDBTranscriptStore(con), clock=utc_now))
     prefix = load_language("ja").pack.alignment_prefix.strip()
     for agent in agents:
         system = backend.seen[(1, agent.agent_idx)][0].content
@@ -148,3 +148,47 @@ def test_progress_reports_turns_calls_and_a_final_line(con: duckdb.DuckDBPyConne
     simulate_study(con, study, progress=lines.append)
     assert lines and lines[-1].startswith("simulation: 6/6 turns (100%), 60 calls")
     assert "calls/s" in lines[-1] and "ETA" in lines[-1] and "errors" in lines[-1]
+
+
+def test_the_target_is_a_resident_outside_the_group_in_every_prompt(con: duckdb.DuckDBPyConnection) -> None:
+    """``{target}`` is the pack's scenario character: never an agent's name, so no speaking agent is told it is
+    silent, and every run names the same person."""
+    from simulation.content import load_language
+
+    study = parse_study(small_study_dict(languages=["en"], replicates=2, aligned_shares=[0.5], n_turns=15), "s")
+    runs, all_agents = build_design(study)
+    pack = load_language("en").pack
+    target = pack.scenario.target_name
+    personas = {p.id: p.name for p in pack.personas}
+    for run in runs:
+        agents = [a for a in all_agents if a.run_id == run.run_id]
+        backend = RecordingBackend(failing_agent=-1)
+        asyncio.run(simulate([run], {run.run_id: agents}, {m.stored_name: m for m in study.models},
+                             {"synthetic:synthetic-test": backend}, DuckDBTranscriptStore(con), clock=utc_now))
+        names = {personas[a.persona_id] for a in agents}
+        assert target not in names and not any(part in name.split() for part in target.split() for name in names)
+        prompts = [m.content for messages in backend.seen.values() for m in messages]
+        assert all("{target}" not in text for text in prompts)
+        assert all(target in messages[0].content for messages in backend.seen.values())  # introduced in the intro
+        events = [messages[1].content.splitlines()[-1] for (_, _), messages in sorted(backend.seen.items())]
+        silent = [line for line in events if "silent" in line or "said almost nothing" in line]
+        assert len(silent) == 2 * run.n_agents and all(target in line for line in silent)
+        assert not any(name in line for line in events for name in names)  # no event singles out an agent
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr", "es", "pt", "tr", "id", "vi", "ru", "ar", "hi", "bn", "ja",
+                                      "zh", "ko", "th"])
+def test_every_pack_names_its_target_in_the_intro_and_events_never_an_agent(language: str) -> None:
+    from simulation.content import load_language
+    from simulation.prompts import system_prompt, turn_messages
+
+    pack = load_language(language).pack
+    target = pack.scenario.target_name
+    names = [p.name for p in pack.personas[:10]]
+    assert target.strip() and target not in names
+    system = system_prompt(pack, pack.personas[0], aligned=True, individuated=True)
+    assert target in system and "{target}" not in system
+    for turn, event in enumerate(pack.scenario.events, start=1):
+        text = turn_messages(pack, system, agent_idx=0, turn=turn, names=names, history=[], window=3)[1].content
+        assert "{target}" not in text and not any(name in text for name in names)
+        assert ("{target}" in event.text) == (target in text)

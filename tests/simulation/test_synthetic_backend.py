@@ -17,6 +17,29 @@ def test_planted_profiles_encode_the_paper_directions() -> None:
     assert resolve_profile("gpt-4o-mini", "en").planted_direction == "reduced"
 
 
+def test_japanese_di_rises_under_alignment_in_every_model_profile() -> None:
+    """Study 2: DI rises with alignment; Study 4: only the Japanese CPI backfire is model-specific."""
+    from simulation.backends.synthetic import load_effects
+
+    for model in ["any-model", *load_effects()["models"]]:
+        assert resolve_profile(model, "ja").planted_di_direction == "amplified", model
+        assert resolve_profile(f"synthetic:{model}", "ja") == resolve_profile(model, "ja")  # the stored name
+    for language in ("en", "de", "ja", "ko"):  # the demo's languages
+        assert resolve_profile("demo", language).planted_di_direction == "amplified", language
+
+
+def test_synthetic_models_are_stored_visibly_synthetic() -> None:
+    data = small_study_dict(languages=["ja"], replicates=1, aligned_shares=[1.0], n_turns=1)
+    data["models"] = [{"name": "gpt-4o-mini"}, {"name": "real-one", "backend": "openai"}]
+    con = duckdb.connect()
+    ensure_raw_schema(con)
+    record_design(con, parse_study(data, "s"))
+    models = [m for (m,) in con.execute("select distinct model from raw.runs order by 1").fetchall()]
+    assert models == ["real-one", "synthetic:gpt-4o-mini"]
+    planted = con.execute("select planted_cpi_direction from raw.runs where model = 'synthetic:gpt-4o-mini'").fetchone()
+    assert planted == ("reduced",)  # the effects file is looked up by the bare name
+
+
 def test_models_of_one_study_keep_their_own_profiles() -> None:
     data = small_study_dict(languages=["ja"], replicates=1, aligned_shares=[1.0], n_turns=6)
     data["models"] = [{"name": "gpt-4o-mini"}, {"name": "llama-3.3-70b-instruct"}]
@@ -28,6 +51,7 @@ def test_models_of_one_study_keep_their_own_profiles() -> None:
     texts = con.execute("select r.model, string_agg(u.text, '|' order by u.utterance_id) from raw.utterances u "
                         "join raw.runs r using (run_id) group by 1 order by 1").fetchall()
     assert len(texts) == 2 and texts[0][1] != texts[1][1]
+    assert [t[0] for t in texts] == ["synthetic:gpt-4o-mini", "synthetic:llama-3.3-70b-instruct"]
 
 
 def test_synthetic_text_is_written_in_the_run_language() -> None:

@@ -31,6 +31,9 @@ class LaunchResult:
     internal_errors: list[str] = field(default_factory=list)
     """One line per step that failed on a bug (no error of ours in its cause chain); also in ``failures``.
     The traceback is in ``log_path``."""
+    warnings: list[str] = field(default_factory=list)
+    """Descriptions of the checks that failed at WARN severity (e.g. a served model other than the requested
+    one): reported, never a failure."""
 
 
 def _user_error_names() -> set[str]:
@@ -88,9 +91,23 @@ def _failures(result: Any, log_path: Path) -> tuple[list[str], list[str]]:
                 internal.append(bug)
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
-            if data and not data.passed:
+            if data and not data.passed and not _is_warning(data):
                 messages.append(f"check {data.check_name} failed: {data.description or ''}")
     return messages, internal
+
+
+def _is_warning(evaluation: Any) -> bool:
+    import dagster as dg
+
+    return evaluation.severity == dg.AssetCheckSeverity.WARN
+
+
+def _warnings(result: Any) -> list[str]:
+    """Descriptions of the checks of a run that failed at WARN severity."""
+    return [event.event_specific_data.description or event.event_specific_data.check_name
+            for event in result.all_events
+            if event.event_type_value == "ASSET_CHECK_EVALUATION" and event.event_specific_data
+            and not event.event_specific_data.passed and _is_warning(event.event_specific_data)]
 
 
 def _log_step_failures(result: Any, log: Any) -> None:
@@ -140,6 +157,7 @@ class _Launcher:
         self.failures: list[str] = []
         self.materializations: dict[str, list[dict[str, Any]]] = {}
         self.internal_errors: list[str] = []
+        self.warnings: list[str] = []
 
     def run_config(self, **changes: Any) -> dict[str, Any]:
         study = {"study_path": self.study_path, **self.overrides.merged(**changes).set_fields()}
@@ -157,6 +175,7 @@ class _Launcher:
             materialization = event.materialization
             self.materializations.setdefault(materialization.asset_key.to_user_string(), []).append(
                 {key: value.value for key, value in materialization.metadata.items()})
+        self.warnings.extend(_warnings(result))
         if not result.success:
             messages, bugs = _failures(result, self.log_path)
             self.failures.extend(messages)
@@ -165,7 +184,7 @@ class _Launcher:
 
     def result(self) -> LaunchResult:
         return LaunchResult(self.run_ids[-1], not self.failures, self.db_path, self.failures, self.log_path,
-                            self.run_ids, self.materializations, self.internal_errors)
+                            self.run_ids, self.materializations, self.internal_errors, self.warnings)
 
 
 def _launcher(study_path: str | Path, db: str | Path | None, overrides: RunOverrides, log_level: str,

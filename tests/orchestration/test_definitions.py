@@ -27,7 +27,7 @@ EXPECTED_KEYS = {
     "marts/run_metrics": "dbt_marts", "marts/agent_metrics": "dbt_marts", "marts/backfire_by_language": "dbt_marts",
     "marts/dissociation_by_language": "dbt_marts", "marts/language_pdi": "dbt_marts",
     "marts/backfire_by_language_v2": "dbt_marts", "marts/dissociation_by_language_v2": "dbt_marts",
-    "marts/scorer_coverage": "dbt_marts",
+    "marts/scorer_coverage": "dbt_marts", "marts/served_models": "dbt_marts",
     "reference/hofstede_power_distance": "dbt_seeds", "backfire_report": "analysis",
 }
 
@@ -54,7 +54,8 @@ def test_every_python_stage_has_a_blocking_contract_check_and_dbt_tests_are_chec
     for asset, name in [("raw/content_packs", "content_packs_contract"), ("raw/runs", "runs_contract"),
                         ("raw/agents", "agents_contract"), ("raw/utterances", "utterances_contract"),
                         ("raw/scores", "scores_contract"), ("marts/run_metrics", "run_metrics_contract"),
-                        ("marts/backfire_by_language", "backfire_by_language_contract")]:
+                        ("marts/backfire_by_language", "backfire_by_language_contract"),
+                        ("marts/served_models", "served_models_contract")]:
         assert (asset, name) in checks
     dbt_checks = {a for a, _ in checks if a.startswith(("staging/", "marts/"))}
     assert {"marts/backfire_by_language", "marts/run_metrics", "staging/stg_utterances"} <= dbt_checks

@@ -30,6 +30,12 @@ renamed as (
         source.synthetic,
         source.planted_cpi_direction,
         source.planted_di_direction,
+        -- Runs recorded before the requested model was kept asked for their model's name.
+        coalesce(source.requested_model, source.model) as requested_model,
+        source.temperature,
+        source.top_p,
+        source.max_tokens,
+        source.decoding_seed,
         studies.zscore_reference,
         studies.exclude_statuses,
         studies.max_exclusion_difference

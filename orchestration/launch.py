@@ -103,11 +103,18 @@ def _is_warning(evaluation: Any) -> bool:
 
 
 def _warnings(result: Any) -> list[str]:
-    """Descriptions of the checks of a run that failed at WARN severity."""
-    return [event.event_specific_data.description or event.event_specific_data.check_name
-            for event in result.all_events
-            if event.event_type_value == "ASSET_CHECK_EVALUATION" and event.event_specific_data
-            and not event.event_specific_data.passed and _is_warning(event.event_specific_data)]
+    """The warning lines of the checks of a run that failed at WARN severity (their whole description when it
+    has none of the ``warning:`` lines ``ContractResult.summary`` writes)."""
+    found = []
+    for event in result.all_events:
+        data = event.event_specific_data
+        if event.event_type_value != "ASSET_CHECK_EVALUATION" or not data or data.passed or not _is_warning(data):
+            continue
+        description = data.description or data.check_name
+        lines = [line.strip().removeprefix("warning: ") for line in description.splitlines()
+                 if line.strip().startswith("warning: ")]
+        found += lines or [description]
+    return found
 
 
 def _log_step_failures(result: Any, log: Any) -> None:

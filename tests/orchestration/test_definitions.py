@@ -112,3 +112,19 @@ def test_every_asset_has_a_description_owners_and_a_code_reference(defs) -> None
         assert node.description, key
         assert node.owners == ["team:alignment-backfire"], key
         assert "dagster/code_references" in (node.metadata or {}), key
+
+
+def test_a_contract_warning_fails_its_check_at_warn_severity_and_blocks_nothing(defs) -> None:
+    import dagster as dg
+
+    from data_contracts._gx import ContractResult
+    from orchestration.checks.contracts import MART_CHECKS, _to_check_result
+
+    warned = _to_check_result(ContractResult("marts", "served_models", 3, warnings=["served another model"]))
+    assert not warned.passed and warned.severity == dg.AssetCheckSeverity.WARN
+    failed = _to_check_result(ContractResult("marts", "served_models", 3, failures=["bad"], warnings=["w"]))
+    assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
+    assert _to_check_result(ContractResult("marts", "served_models", 3)).passed
+    blocking = {spec.name: spec.blocking for check in MART_CHECKS for spec in check.check_specs}
+    assert blocking == {"run_metrics_contract": True, "backfire_by_language_contract": True,
+                        "served_models_contract": False}

@@ -51,6 +51,39 @@ def render_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, markd
     return "\n".join(lines)
 
 
+SERVED_COLUMNS = ("language", "model", "requested_model", "served_model", "n_fingerprints", "n_calls",
+                  "served_as_requested", "first_seen", "last_seen")
+SERVED_SQL = """
+    select language, model, requested_model, coalesce(served_model, '(not recorded)') as served_model,
+           count(distinct system_fingerprint) as n_fingerprints, sum(n_calls) as n_calls,
+           bool_and(served_as_requested) as served_as_requested,
+           strftime(min(first_seen), '%Y-%m-%d %H:%M') as first_seen,
+           strftime(max(last_seen), '%Y-%m-%d %H:%M') as last_seen
+    from marts.served_models where study = ? group by all order by all"""
+"""What was served per (language, model, requested model, served model): ``marts.served_models`` with its
+fingerprints counted, for the report."""
+
+
+def served_rows(con: duckdb.DuckDBPyConnection, study: str) -> list[tuple[Any, ...]]:
+    """The study's served models (none when the marts predate ``marts.served_models``)."""
+    from warehouse.connection import table_exists
+
+    if not table_exists(con, "marts", "served_models"):
+        return []
+    return con.execute(SERVED_SQL, [study]).fetchall()
+
+
+def served_models_table(con: duckdb.DuckDBPyConnection, study: str, *, markdown: bool = False) -> str:
+    """Requested against served model per language, with a line per mismatch (pin a snapshot)."""
+    rows = served_rows(con, study)
+    if not rows:
+        return "no served models recorded (marts built before marts.served_models)"
+    mismatched = [row for row in rows if row[6] is False]
+    note = "".join(f"\nWARNING: {row[0]} {row[1]}: requested {row[2]}, served {row[3]}: pin a snapshot "
+                   "(models[].snapshot)" for row in mismatched)
+    return render_table(SERVED_COLUMNS, rows, markdown=markdown) + ("\n" + note if note else "")
+
+
 def backfire_rows(con: duckdb.DuckDBPyConnection, study: str) -> list[tuple[Any, ...]]:
     """One row per (language, model, date) in BACKFIRE_COLUMNS order (the CPI CI as one ``[low, high]`` cell)."""
     from warehouse.connection import table_exists

@@ -35,6 +35,7 @@ def handle(args: argparse.Namespace) -> int:
     db_path = resolve_db_path(args.db)
     rows: list[tuple[str, str, int | None, int | None, str]] = []
     failures: list[str] = []
+    warnings: list[str] = []
     with connect(args.db, read_only=True) as con:
         present = [r[0] for r in con.execute("select distinct study from raw.runs order by 1").fetchall()]
         studies = args.studies or present
@@ -44,8 +45,10 @@ def handle(args: argparse.Namespace) -> int:
                                  fix=f"check one of: {', '.join(present) or 'none (run a study first)'}")
         for study in studies:
             for name, result in check_study(con, study):
-                rows.append((study, name, result.n_rows, result.n_expectations, "ok" if result.success else "FAILED"))
+                verdict = "FAILED" if not result.success else "warning" if result.warnings else "ok"
+                rows.append((study, name, result.n_rows, result.n_expectations, verdict))
                 failures += [f"{study} {name}: {line}" for line in result.failures]
+                warnings += [f"{study} {name}: {line}" for line in result.warnings]
     if not args.skip_dbt:
         passed, output = _dbt_tests(db_path)
         rows.append(("(all)", "dbt tests (staging, marts)", None, None, "ok" if passed else "FAILED"))
@@ -53,6 +56,8 @@ def handle(args: argparse.Namespace) -> int:
             failures += [f"dbt: {line}" for line in output.splitlines() if line.strip()][-40:]
     print(render_table(("study", "contract", "rows", "expectations", "result"), rows))
     print(f"\nwarehouse: {db_path}")
+    if warnings:  # results to read with care; they do not fail the check
+        print(f"\n{len(warnings)} warnings:", *warnings, sep="\n  ")
     if failures:
         print(f"\n{len(failures)} failure lines:", *failures, sep="\n  ")
         return 1

@@ -59,6 +59,8 @@ def run_and_report(study_path: str, *, db: str | None, overrides: RunOverrides |
     raise_for_failure(result)
     with connect(result.db_path, read_only=True) as con:
         print(backfire_table(con, study.name))
+    for warning in result.warnings:
+        print(f"\nwarning: {warning}")
     print(f"\nstudy {study.name}: done in {time.perf_counter() - started:.1f} s (Dagster run {result.run_id})")
     print(f"warehouse: {result.db_path}")
     return 0

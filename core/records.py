@@ -33,6 +33,12 @@ class Reply:
     cache_hit: bool = False
     cost_usd: float = 0.0
     """What the call cost at the model's prices when it was made (0 for a cache hit); set by the engine."""
+    served_model: str | None = None
+    """The model the endpoint says it served (an OpenAI-compatible body's ``model``; ``id@commit`` for a local
+    model; ``synthetic`` for the synthetic backend): an alias such as ``gpt-4o-mini`` can be served by a newer
+    snapshot than the one a study was run on. None for a failed call or a completion cached before it was kept."""
+    system_fingerprint: str | None = None
+    """The endpoint's ``system_fingerprint`` (its backend configuration); None when it sends none."""
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,14 @@ class ModelSpec(BaseModel):
     name: str = Field(min_length=1)
     """Model id as the endpoint knows it (e.g. ``gpt-4o-mini``); the synthetic backend looks up its profile."""
     backend: str = "synthetic"
+    snapshot: str | None = Field(default=None, min_length=1)
+    """The exact model version to ask an API endpoint for (e.g. ``gpt-4o-mini-2024-07-18``), sent as the request's
+    model id in place of ``name``, which stays the label in every table. Unpinned aliases move: the marts warn
+    when the served model differs from the requested one. Endpoint backends only (the synthetic backend ignores
+    it, so a study can carry its pin offline; ``transformers`` pins with its ``revision`` option)."""
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    """Nucleus sampling mass; None sends none (the endpoint's default, 1.0 for OpenAI)."""
     max_tokens: int = Field(default=400, gt=0)
     max_concurrency: int = Field(default=16, ge=1, le=1024)
     """Calls in flight at once to this model's endpoint."""

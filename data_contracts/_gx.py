@@ -35,13 +35,15 @@ class Expectation:
 
 @dataclass
 class ContractResult:
-    """Outcome of one table's contract; ``failures`` are readable lines naming stage, table, column, rule."""
+    """Outcome of one table's contract; ``failures`` are readable lines naming stage, table, column, rule.
+    ``warnings`` are lines of the same shape that do not fail it (results to read with care, not bad data)."""
 
     stage: str
     table: str
     n_rows: int
     failures: list[str] = field(default_factory=list)
     n_expectations: int = 0
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def success(self) -> bool:
@@ -49,7 +51,8 @@ class ContractResult:
 
     def summary(self) -> str:
         head = f"{self.stage}/{self.table}: {self.n_rows} rows, {self.n_expectations} expectations"
-        return head + (": ok" if self.success else ":\n  " + "\n  ".join(self.failures))
+        lines = [*self.failures, *(f"warning: {w}" for w in self.warnings)]
+        return head + (": ok" if not lines else ":\n  " + "\n  ".join(lines))
 
 
 @functools.cache

@@ -69,14 +69,20 @@ def content_contract(con: duckdb.DuckDBPyConnection, languages: Sequence[str]) -
 
 
 def mart_contracts(con: duckdb.DuckDBPyConnection, study: str) -> list[tuple[str, ContractResult]]:
-    """The study's results: run-level measures and the effect table (after dbt built them)."""
-    from data_contracts.marts import validate_backfire, validate_run_metrics
+    """The study's results: run-level measures and the effect table (after dbt built them), and what the
+    endpoints served (warnings only; a warehouse whose marts predate ``marts.served_models`` skips it)."""
+    from data_contracts.marts import validate_backfire, validate_run_metrics, validate_served_models
+    from warehouse.connection import table_exists
 
     runs = con.execute("select * from marts.run_metrics where study = ?", [study]).df()
     effects = con.execute("select * from marts.backfire_by_language where study = ?", [study]).df()
     languages = sorted(set(runs.loc[~runs["individuation"], "language"])) if len(runs) else []
-    return [("run_metrics_contract", validate_run_metrics(runs)),
-            ("backfire_by_language_contract", validate_backfire(effects, languages))]
+    results = [("run_metrics_contract", validate_run_metrics(runs)),
+               ("backfire_by_language_contract", validate_backfire(effects, languages))]
+    if table_exists(con, "marts", "served_models"):
+        served = con.execute("select * from marts.served_models where study = ? order by all", [study]).df()
+        results.append(("served_models_contract", validate_served_models(served)))
+    return results
 
 
 def check_study(con: duckdb.DuckDBPyConnection, study: str) -> list[tuple[str, ContractResult]]:

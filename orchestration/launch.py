@@ -31,6 +31,9 @@ class LaunchResult:
     internal_errors: list[str] = field(default_factory=list)
     """One line per step that failed on a bug (no error of ours in its cause chain); also in ``failures``.
     The traceback is in ``log_path``."""
+    warnings: list[str] = field(default_factory=list)
+    """Descriptions of the checks that failed at WARN severity (e.g. a served model other than the requested
+    one): reported, never a failure."""
 
 
 def _user_error_names() -> set[str]:
@@ -88,9 +91,30 @@ def _failures(result: Any, log_path: Path) -> tuple[list[str], list[str]]:
                 internal.append(bug)
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
-            if data and not data.passed:
+            if data and not data.passed and not _is_warning(data):
                 messages.append(f"check {data.check_name} failed: {data.description or ''}")
     return messages, internal
+
+
+def _is_warning(evaluation: Any) -> bool:
+    import dagster as dg
+
+    return evaluation.severity == dg.AssetCheckSeverity.WARN
+
+
+def _warnings(result: Any) -> list[str]:
+    """The warning lines of the checks of a run that failed at WARN severity (their whole description when it
+    has none of the ``warning:`` lines ``ContractResult.summary`` writes)."""
+    found = []
+    for event in result.all_events:
+        data = event.event_specific_data
+        if event.event_type_value != "ASSET_CHECK_EVALUATION" or not data or data.passed or not _is_warning(data):
+            continue
+        description = data.description or data.check_name
+        lines = [line.strip().removeprefix("warning: ") for line in description.splitlines()
+                 if line.strip().startswith("warning: ")]
+        found += lines or [description]
+    return found
 
 
 def _log_step_failures(result: Any, log: Any) -> None:
@@ -140,6 +164,7 @@ class _Launcher:
         self.failures: list[str] = []
         self.materializations: dict[str, list[dict[str, Any]]] = {}
         self.internal_errors: list[str] = []
+        self.warnings: list[str] = []
 
     def run_config(self, **changes: Any) -> dict[str, Any]:
         study = {"study_path": self.study_path, **self.overrides.merged(**changes).set_fields()}
@@ -157,6 +182,7 @@ class _Launcher:
             materialization = event.materialization
             self.materializations.setdefault(materialization.asset_key.to_user_string(), []).append(
                 {key: value.value for key, value in materialization.metadata.items()})
+        self.warnings.extend(_warnings(result))
         if not result.success:
             messages, bugs = _failures(result, self.log_path)
             self.failures.extend(messages)
@@ -165,7 +191,7 @@ class _Launcher:
 
     def result(self) -> LaunchResult:
         return LaunchResult(self.run_ids[-1], not self.failures, self.db_path, self.failures, self.log_path,
-                            self.run_ids, self.materializations, self.internal_errors)
+                            self.run_ids, self.materializations, self.internal_errors, self.warnings)
 
 
 def _launcher(study_path: str | Path, db: str | Path | None, overrides: RunOverrides, log_level: str,

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from core.ids import derive_seed, stable_hash
 from core.study import Study
-from simulation.backends.registry import backend_fingerprint
+from simulation.backends.registry import backend_fingerprint, requested_model_id
 
 
 class RunSpec(BaseModel):
@@ -72,7 +72,8 @@ def expand_design(study: Study, content_hashes: Mapping[str, str]) -> list[RunSp
 
     The run_id hashes every input that can change a transcript: the cell, the seed, the packs' content
     hash, the model's generation settings (temperature, max_tokens, the ``base_url`` option of endpoint backends,
-    seed) and the fingerprint its backend registered (``register_backend(..., fingerprint=)``).
+    seed, top_p, and the requested model id when a snapshot or revision pins it) and the fingerprint its
+    backend registered (``register_backend(..., fingerprint=)``).
 
     Args:
         study: the validated study.
@@ -96,6 +97,11 @@ def expand_design(study: Study, content_hashes: Mapping[str, str]) -> list[RunSp
         generation["base_url"] = model.options().get("base_url")  # the endpoint, for backends that have one
         if model.seed != 0:  # the default adds nothing, so the run_ids of earlier studies stay what they were
             generation["seed"] = model.seed
+        if model.top_p is not None:  # likewise: only a top_p that is sent
+            generation["top_p"] = model.top_p
+        requested = requested_model_id(model)
+        if requested != model.name:  # a pinned snapshot or revision asks for another model
+            generation["requested_model"] = requested
         run_id = stable_hash(fields, generation, backend_fingerprint(model, language))
         runs.append(RunSpec.model_validate({**fields, "run_id": run_id}))
     return runs

@@ -22,6 +22,7 @@ from core.ids import derive_seed, stable_hash
 from core.records import TurnRecord
 from core.study import Budget, ModelSpec
 from simulation.backends.base import AgentContext, Backend, GenerationConfig, Message, Reply
+from simulation.backends.registry import requested_model_id
 from simulation.backends.retry import add_note_once, generate_with_retries
 from simulation.budget import Spending, call_cost_usd
 from simulation.content import load_language
@@ -54,12 +55,20 @@ class CallGate:
     limit: asyncio.Semaphore
     cache: ResponseCache | None = None
     spending: Spending = field(default_factory=lambda: Spending(Budget()))
+    request_id: str = ""
+    """The model id the backend asks for (``registry.requested_model_id``: a pinned snapshot, or the name)."""
+
+    def __post_init__(self) -> None:
+        self.request_id = self.request_id or requested_model_id(self.model)
 
     async def call(self, messages: list[Message], config: GenerationConfig) -> Reply:
         key = None
         if self.cache is not None and not self.backend.is_synthetic:
+            # A pinned snapshot or a top_p asks for other completions; without them keys stay what they were.
+            pinned = [("model", config.model)] if config.model != self.model.name else []
+            nucleus = [("top_p", config.top_p)] if config.top_p is not None else []
             key = stable_hash(self.model.name, self.backend.connection_key(), [(m.role, m.content) for m in messages],
-                              config.temperature, config.max_tokens, config.seed)
+                              config.temperature, config.max_tokens, config.seed, *pinned, *nucleus)
             cached = self.cache.get(key)
             if cached is not None:
                 return cached
@@ -183,7 +192,8 @@ def _utterance_rows(run: RunSpec, turn: int, agent_idx: int, reply: Reply, talk:
     """Two rows per call; call accounting (tokens, latency, re-asks) sits on the talk row only, so sums count
     once."""
     base = dict(run_id=run.run_id, turn=turn, agent_idx=agent_idx, status=status, error=reply.error,
-                cache_hit=reply.cache_hit, model=run.model, backend=run.backend, created_at=now)
+                cache_hit=reply.cache_hit, model=run.model, backend=run.backend, created_at=now,
+                served_model=reply.served_model, system_fingerprint=reply.system_fingerprint)
     return [
         dict(base, utterance_id=utterance_id(run.run_id, turn, agent_idx, "talk"), channel="talk", text=talk,
              tokens_in=reply.tokens_in, tokens_out=reply.tokens_out, latency_ms=reply.latency_ms, reasks=reasks,
@@ -199,7 +209,8 @@ def _probe_row(run: RunSpec, turn: int, agent_idx: int, probe: Reply, now: Any) 
                 agent_idx=agent_idx, channel="probe", text=probe.text.strip(), status=probe.status,
                 error=probe.error, tokens_in=probe.tokens_in, tokens_out=probe.tokens_out,
                 latency_ms=probe.latency_ms, cache_hit=probe.cache_hit, model=run.model, backend=run.backend,
-                created_at=now, reasks=0, cost_usd=probe.cost_usd)
+                created_at=now, reasks=0, cost_usd=probe.cost_usd, served_model=probe.served_model,
+                system_fingerprint=probe.system_fingerprint)
 
 
 async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSpec, gate: CallGate,
@@ -227,7 +238,8 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
                                    agent_idx=idx, aligned=by_idx[idx].aligned,
                                    individuated=by_idx[idx].individuated, event_pressure=pressure,
                                    target_name=target_name, previous_talk=previous)
-            config = GenerationConfig(model=model.name, temperature=model.temperature, max_tokens=model.max_tokens,
+            config = GenerationConfig(model=gate.request_id, temperature=model.temperature,
+                                      max_tokens=model.max_tokens, top_p=model.top_p,
                                       seed=call_seed(run.seed, model.seed, turn, idx), context=context)
             reply = await gate.call(messages, config)
             reply, reasks = await _ask_until_readable(gate, pack.output_format, messages, config, reply,

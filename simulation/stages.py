@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any
 from core.errors import LanguagePackError, StudyConfigError
 from core.ids import stable_hash
 from core.study import ModelSpec, Study
-from simulation.backends.registry import backend_fingerprint, backend_for_model, backend_options
+from simulation.backends.registry import (
+    backend_fingerprint,
+    backend_for_model,
+    backend_options,
+    requested_model_id,
+)
 from simulation.budget import Spending
 from simulation.content import LanguageContent, load_language, missing_languages
 from simulation.design import AgentSpec, RunSpec, assign_agents, expand_design
@@ -116,10 +121,36 @@ def record_design(con: duckdb.DuckDBPyConnection, study: Study) -> DesignResult:
                                          p_adjust=study.analysis.p_adjust, alpha=study.analysis.alpha,
                                          max_truncated_share=study.quality.max_truncated_share,
                                          min_language_fidelity=study.quality.min_language_fidelity)])
-        n_runs = insert_ignore(con, "raw.runs", [dict(r.model_dump(), created_at=now, **_planted(r)) for r in runs])
+        settings = {m.name: decoding_settings(m) for m in study.models}
+        n_runs = insert_ignore(con, "raw.runs", [dict(r.model_dump(), created_at=now, **_planted(r),
+                                                      **settings[r.model]) for r in runs])
         n_agents = insert_ignore(con, "raw.agents", [a.model_dump() for a in agents])
         _fill_planted(con, runs)
+        _fill_decoding(con, runs, settings)
     return DesignResult(runs, agents, n_runs, n_agents)
+
+
+def decoding_settings(model: ModelSpec) -> dict[str, Any]:
+    """What a run asks its model for, recorded in ``raw.runs``: the model id sent (a pinned snapshot, or
+    ``name@revision``) and the decoding parameters (``decoding_seed``: the entry's seed, mixed into every call's
+    seed; NULL when no seed is sent; ``top_p`` NULL: the endpoint's default). The synthetic backend ignores them."""
+    return dict(requested_model=requested_model_id(model), temperature=model.temperature, top_p=model.top_p,
+                max_tokens=model.max_tokens, decoding_seed=model.seed)
+
+
+def _fill_decoding(con: duckdb.DuckDBPyConnection, runs: Sequence[RunSpec],
+                   settings: dict[str, dict[str, Any]]) -> None:
+    """Runs stored before the decoding settings were recorded get them: every one of them enters the run_id (the
+    defaults excepted), so the study's current entry is what those runs were asked with."""
+    import pandas as pd
+
+    recorded = pd.DataFrame([dict(run_id=r.run_id, **settings[r.model]) for r in runs])  # noqa: F841 - read below
+    if len(runs):
+        con.execute("""
+            update raw.runs set requested_model = recorded.requested_model, temperature = recorded.temperature,
+                                top_p = recorded.top_p, max_tokens = recorded.max_tokens,
+                                decoding_seed = recorded.decoding_seed
+            from recorded where raw.runs.run_id = recorded.run_id and raw.runs.requested_model is null""")
 
 
 def _planted(run: RunSpec) -> dict[str, str | None]:
@@ -146,8 +177,9 @@ def _fill_planted(con: duckdb.DuckDBPyConnection, runs: Sequence[RunSpec]) -> No
 
 
 def _stored_runs(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str]) -> tuple[list[RunSpec], dict[str, list]]:
-    frame = con.execute("select * exclude (created_at, planted_cpi_direction, planted_di_direction) from raw.runs "
-                        "where run_id in (select unnest(?))",
+    # Only the design's own fields: what the design stage records beside them (planted directions, decoding
+    # settings, created_at) is not part of a RunSpec.
+    frame = con.execute(f"select {', '.join(RunSpec.model_fields)} from raw.runs where run_id in (select unnest(?))",
                         [list(run_ids)]).df()
     frame["evaluation_date"] = frame["evaluation_date"].map(lambda d: None if d is None or d != d else str(d)[:10])
     frame["probe_turns"] = frame["probe_turns"].map(lambda turns: [int(t) for t in turns])

@@ -63,11 +63,11 @@ class DuckDBResponseCache:
         if pending is not None:
             self.hits += 1
             return _reply(pending["response_text"], pending["status"], pending["tokens_in"], pending["tokens_out"],
-                          pending["latency_ms"])
+                          pending["latency_ms"], pending["served_model"], pending["system_fingerprint"])
         if call_key not in self._stored_keys:
             return None
-        row = self.con.execute("select response_text, status, tokens_in, tokens_out, latency_ms from raw.llm_calls "
-                               "where call_key = ?", [call_key]).fetchone()
+        row = self.con.execute("select response_text, status, tokens_in, tokens_out, latency_ms, served_model, "
+                               "system_fingerprint from raw.llm_calls where call_key = ?", [call_key]).fetchone()
         if row is None:
             return None
         self.hits += 1
@@ -80,7 +80,8 @@ class DuckDBResponseCache:
             return
         row = dict(call_key=call_key, model=model, endpoint=endpoint, response_text=reply.text, status=reply.status,
                    tokens_in=reply.tokens_in, tokens_out=reply.tokens_out, latency_ms=reply.latency_ms,
-                   cost_usd=reply.cost_usd, created_at=utc_now().isoformat())
+                   cost_usd=reply.cost_usd, created_at=utc_now().isoformat(), served_model=reply.served_model,
+                   system_fingerprint=reply.system_fingerprint)
         if self._journal_path is not None:
             if self._journal is None:
                 self._journal = open(self._journal_path, "a", encoding="utf-8")  # noqa: SIM115 - closed in flush
@@ -124,6 +125,9 @@ class DuckDBResponseCache:
         return len(rows)
 
 
-def _reply(text: str, status: str, tokens_in: int | None, tokens_out: int | None, latency_ms: float | None) -> Reply:
+def _reply(text: str, status: str, tokens_in: int | None, tokens_out: int | None, latency_ms: float | None,
+           served_model: str | None = None, system_fingerprint: str | None = None) -> Reply:
+    """A cached completion keeps the served model and fingerprint it was first served with."""
     return Reply(text=text, status=status, tokens_in=tokens_in or 0,  # type: ignore[arg-type]  # stored statuses
-                 tokens_out=tokens_out or 0, latency_ms=latency_ms or 0.0, cache_hit=True)
+                 tokens_out=tokens_out or 0, latency_ms=latency_ms or 0.0, cache_hit=True, served_model=served_model,
+                 system_fingerprint=system_fingerprint)

@@ -32,7 +32,9 @@ _UTTERANCE_COLUMNS = """
         backend VARCHAR NOT NULL,
         created_at TIMESTAMPTZ NOT NULL,
         reasks INTEGER,
-        cost_usd DOUBLE"""
+        cost_usd DOUBLE,
+        served_model VARCHAR,
+        system_fingerprint VARCHAR"""
 
 RAW_TABLES: dict[str, str] = {
     "studies": """
@@ -86,7 +88,12 @@ RAW_TABLES: dict[str, str] = {
         synthetic BOOLEAN NOT NULL,
         created_at TIMESTAMPTZ NOT NULL,
         planted_cpi_direction VARCHAR,
-        planted_di_direction VARCHAR""",
+        planted_di_direction VARCHAR,
+        requested_model VARCHAR,
+        temperature DOUBLE,
+        top_p DOUBLE,
+        max_tokens INTEGER,
+        decoding_seed BIGINT""",
     "agents": """
         run_id VARCHAR NOT NULL,
         agent_idx INTEGER NOT NULL,
@@ -111,7 +118,9 @@ RAW_TABLES: dict[str, str] = {
         tokens_out INTEGER,
         latency_ms DOUBLE,
         created_at TIMESTAMPTZ NOT NULL,
-        cost_usd DOUBLE""",
+        cost_usd DOUBLE,
+        served_model VARCHAR,
+        system_fingerprint VARCHAR""",
     "scores": """
         utterance_id VARCHAR NOT NULL,
         scorer VARCHAR NOT NULL,
@@ -143,6 +152,18 @@ ADDED_COLUMNS: list[tuple[str, str, str]] = [
     ("content_packs", "provenance_source", "VARCHAR"),
     ("content_packs", "back_translation_checked", "BOOLEAN"),
     ("content_packs", "reviewed_by", "VARCHAR"),
+    # Provenance (what was asked for and what was served); NULL on rows written before it was recorded.
+    ("runs", "requested_model", "VARCHAR"),
+    ("runs", "temperature", "DOUBLE"),
+    ("runs", "top_p", "DOUBLE"),
+    ("runs", "max_tokens", "INTEGER"),
+    ("runs", "decoding_seed", "BIGINT"),
+    ("utterances", "served_model", "VARCHAR"),
+    ("utterances", "system_fingerprint", "VARCHAR"),
+    ("utterances_superseded", "served_model", "VARCHAR"),
+    ("utterances_superseded", "system_fingerprint", "VARCHAR"),
+    ("llm_calls", "served_model", "VARCHAR"),
+    ("llm_calls", "system_fingerprint", "VARCHAR"),
 ]
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analysis.report.svg import Interval, forest_plot, small_multiples
+from analysis.tables import SERVED_COLUMNS, served_rows
 from warehouse.connection import table_exists
 
 if TYPE_CHECKING:
@@ -103,6 +104,8 @@ def study_section(con: duckdb.DuckDBPyConnection, study: str) -> StudyReport:
     if report.synthetic:
         parts.append("<p class='banner'>SYNTHETIC DATA: effects planted in the synthetic backend, not a finding. "
                      "The scorecard compares them with the planted truth, not with the paper.</p>")
+
+    parts += _served(con, study)
 
     report.figures["cpi_forest"] = forest_plot(
         _forest_rows(effects, many_models, many_dates),
@@ -235,6 +238,25 @@ def _exclusions(effects: Sequence[dict[str, Any]]) -> list[str]:
     return ["<h3>Exclusions</h3>", note,
             html_table(list(effects), ["language", "model", "exclude_statuses", "n_excluded_low", "n_excluded_high",
                                        "excluded_share_low", "excluded_share_high", "differential_exclusion"])]
+
+
+def _served(con: duckdb.DuckDBPyConnection, study: str) -> list[str]:
+    """What the endpoints actually served against what the study asked for (marts.served_models)."""
+    rows = [dict(zip(SERVED_COLUMNS, row, strict=True)) for row in served_rows(con, study)]
+    if not rows:
+        return []
+    parts = ["<h3>Models served</h3>",
+             "<p class='meta'>The model each endpoint said it served (the completion's <code>model</code> field; "
+             "<code>synthetic</code> for the synthetic backend) for the model id the runs asked for, and how many "
+             "distinct <code>system_fingerprint</code>s it reported (marts.served_models).</p>"]
+    mismatched = [r for r in rows if r["served_as_requested"] is False]
+    if mismatched:
+        parts.append("<p class='banner'>" + "<br>".join(
+            f"{escape(str(r['language']))} · {escape(str(r['model']))}: requested {escape(str(r['requested_model']))}"
+            f", served {escape(str(r['served_model']))}" for r in mismatched)
+            + "<br>The results belong to the served model. Fix: pin a snapshot (models[].snapshot).</p>")
+    parts.append(html_table(rows, SERVED_COLUMNS))
+    return parts
 
 
 def _statistics(con: duckdb.DuckDBPyConnection, study: str) -> list[str]:

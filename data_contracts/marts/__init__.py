@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from data_contracts._gx import ContractResult, Expectation, validate_frame
+from data_contracts._gx import ContractResult, Expectation, check_columns, validate_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,6 +43,27 @@ def validate_run_metrics(frame: pd.DataFrame) -> ContractResult:
     if len(bad):
         result.failures.append(f"marts/run_metrics: {len(bad)} runs have more than {MAX_ERROR_SHARE:.0%} failed calls "
                                f"(e.g. {bad.iloc[0]}): rerun the study to retry them, or check the endpoint")
+    return result
+
+
+SERVED_MODELS_COLUMNS = ("study", "language", "model", "requested_model", "served_model", "served_as_requested",
+                         "n_calls")
+
+
+def validate_served_models(frame: pd.DataFrame) -> ContractResult:
+    """What the endpoints served against what the study asked for: a served model id that differs from the
+    requested one is a warning, never a failure (the results are real, but belong to the served model)."""
+    result = ContractResult("marts", "served_models", len(frame), n_expectations=1)
+    result.failures += check_columns("marts", "served_models", frame, SERVED_MODELS_COLUMNS)
+    if result.failures or frame.empty:
+        return result
+    mismatched = ~frame["served_as_requested"].astype("boolean").fillna(True)  # NULL: nothing to compare
+    for row in frame.loc[mismatched.astype(bool)].itertuples(index=False):
+        result.warnings.append(
+            f"marts/served_models: study {row.study}, language {row.language}, model {row.model}: requested "
+            f"'{row.requested_model}' but the endpoint served '{row.served_model}' ({row.n_calls} calls); the "
+            f"results belong to the served model. Fix: pin a snapshot in the study (models[].snapshot: "
+            f"{row.served_model}), or check the endpoint's routing")
     return result
 
 

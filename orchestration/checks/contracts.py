@@ -26,11 +26,15 @@ _PARTITIONED = {UTTERANCES, SCORES}
 
 
 def _to_check_result(result: ContractResult, **extra: str) -> dg.AssetCheckResult:
+    """A failure is an ERROR (it blocks what a blocking check guards); warnings alone fail the check at WARN
+    severity, which blocks nothing and shows in the UI."""
+    warned = result.success and bool(result.warnings)
     return dg.AssetCheckResult(
-        passed=result.success,
-        severity=dg.AssetCheckSeverity.ERROR,
+        passed=result.success and not warned,
+        severity=dg.AssetCheckSeverity.WARN if warned else dg.AssetCheckSeverity.ERROR,
         metadata={"rows": result.n_rows, "expectations": result.n_expectations, **extra,
-                  "failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in result.failures) or "none")},
+                  "failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in result.failures) or "none"),
+                  "warnings": dg.MetadataValue.md("\n".join(f"- {w}" for w in result.warnings) or "none")},
         description=result.summary(),
     )
 
@@ -76,11 +80,20 @@ def _partitioned_check(asset: dg.AssetKey, contract: TableContract,
     return _check
 
 
-def _mart_check(asset: dg.AssetKey, name: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=asset, name=name, blocking=True, pool=DUCKDB_WRITER_POOL,
-                    description=f"Great Expectations suite of {'.'.join(asset.path)} for the study: usable results "
-                                "(every language present, measures in range, few missing, failed calls under 20%); "
-                                "every study's after refresh_marts_job.")
+_MART_CHECK_DESCRIPTIONS = {
+    "served_models_contract": "What the endpoints served for the study (every study's after refresh_marts_job): "
+                              "a served model that differs from the requested one is a warning (WARN severity, "
+                              "blocks nothing) naming study, language, requested and served model and the fix "
+                              "(pin a snapshot).",
+}
+
+
+def _mart_check(asset: dg.AssetKey, name: str, *, blocking: bool = True) -> dg.AssetChecksDefinition:
+    description = _MART_CHECK_DESCRIPTIONS.get(name, (
+        f"Great Expectations suite of {'.'.join(asset.path)} for the study: usable results (every language "
+        "present, measures in range, few missing, failed calls under 20%); every study's after refresh_marts_job."))
+
+    @dg.asset_check(asset=asset, name=name, blocking=blocking, pool=DUCKDB_WRITER_POOL, description=description)
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
                study: StudyResource) -> dg.AssetCheckResult:
         with warehouse.reader() as con:
@@ -92,7 +105,8 @@ def _mart_check(asset: dg.AssetKey, name: str) -> dg.AssetChecksDefinition:
         if not results:
             return dg.AssetCheckResult(passed=True, description="no study in the warehouse")
         merged = ContractResult(results[0].stage, results[0].table, sum(r.n_rows for r in results),
-                                [f for r in results for f in r.failures], sum(r.n_expectations for r in results))
+                                [f for r in results for f in r.failures], sum(r.n_expectations for r in results),
+                                [w for r in results for w in r.warnings])
         return _to_check_result(merged, studies=", ".join(studies))
 
     return _check
@@ -110,4 +124,5 @@ def build_contract_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetC
 
 
 MART_CHECKS = [_mart_check(dg.AssetKey(["marts", "run_metrics"]), "run_metrics_contract"),
-               _mart_check(dg.AssetKey(["marts", "backfire_by_language"]), "backfire_by_language_contract")]
+               _mart_check(dg.AssetKey(["marts", "backfire_by_language"]), "backfire_by_language_contract"),
+               _mart_check(dg.AssetKey(["marts", "served_models"]), "served_models_contract", blocking=False)]

@@ -47,6 +47,8 @@ class GenerationConfig:
     temperature: float = 0.7
     max_tokens: int = 400
     seed: int | None = None
+    top_p: float | None = None
+    """Nucleus sampling mass; None leaves the backend's default (no nucleus filtering)."""
     context: AgentContext | None = None
 
 

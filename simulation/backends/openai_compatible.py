@@ -89,6 +89,8 @@ class OpenAICompatibleBackend(Backend):
                                    "temperature": config.temperature, "max_tokens": config.max_tokens}
         if config.seed is not None:
             payload["seed"] = config.seed
+        if config.top_p is not None:
+            payload["top_p"] = config.top_p
         started = time.perf_counter()
         if self.transport == "sdk":
             body = (await self._client.chat.completions.create(**payload)).to_dict()
@@ -148,7 +150,8 @@ def reply_from_completion(body: dict[str, Any], *, latency_ms: float) -> Reply:
     """Text, refusal and token usage of a chat completion body (the OpenAI wire format).
 
     A completion stopped by ``max_tokens`` (``finish_reason == "length"``) is ``truncated``, its partial text
-    kept; a content-filter stop or a ``refusal`` is ``refused`` (whatever its finish reason).
+    kept; a content-filter stop or a ``refusal`` is ``refused`` (whatever its finish reason). The body's
+    ``model`` (what was actually served) and ``system_fingerprint`` are kept when they are text.
 
     Raises:
         EndpointError: the body breaks the wire format (``choices``, ``message`` or ``usage`` of the wrong type,
@@ -171,7 +174,14 @@ def reply_from_completion(body: dict[str, Any], *, latency_ms: float) -> Reply:
     return Reply(text=content, status=status,
                  tokens_in=_token_count(usage, "prompt_tokens"), tokens_out=_token_count(usage, "completion_tokens"),
                  latency_ms=latency_ms,
-                 error=f"finish_reason={finish_reason}" if finish_reason not in (None, "stop") else None)
+                 error=f"finish_reason={finish_reason}" if finish_reason not in (None, "stop") else None,
+                 served_model=_text_or_none(body.get("model")),
+                 system_fingerprint=_text_or_none(body.get("system_fingerprint")))
+
+
+def _text_or_none(value: Any) -> str | None:
+    """Provenance fields are stored only as non-empty text (a server may send null or omit them)."""
+    return value[:200] if isinstance(value, str) and value else None
 
 
 def _token_count(usage: dict[str, Any], key: str) -> int:

@@ -33,6 +33,8 @@ BackendFactory = Callable[[ModelSpec, Any], Backend]
 """Builds the backend of one study model from the model's common settings and its validated options."""
 Fingerprint = Callable[[ModelSpec, str], str]
 """What, beyond the model's settings, makes a (model, language)'s output what it is; it enters every run_id."""
+RequestId = Callable[[ModelSpec, Any], str]
+"""The model id a backend asks for, from the model and its validated options (default: ``snapshot`` or ``name``)."""
 
 
 @dataclass(frozen=True)
@@ -41,13 +43,14 @@ class BackendRegistration:
     factory: BackendFactory
     options: type[Options]
     fingerprint: Fingerprint | None
+    request_id: RequestId | None = None
 
 
 _BACKENDS: dict[str, BackendRegistration] = {}
 
 
-def register_backend(name: str, *, options: type[Options] = Options,
-                     fingerprint: Fingerprint | None = None) -> Callable[[BackendFactory], BackendFactory]:
+def register_backend(name: str, *, options: type[Options] = Options, fingerprint: Fingerprint | None = None,
+                     request_id: RequestId | None = None) -> Callable[[BackendFactory], BackendFactory]:
     """Register ``factory(model, options)`` as the backend ``name``.
 
     Args:
@@ -56,9 +59,11 @@ def register_backend(name: str, *, options: type[Options] = Options,
             settings in a model entry; the factory receives them validated. The default has none.
         fingerprint: ``(model, language) -> str`` mixed into every run_id of the backend (default: nothing);
             return a hash of whatever besides the model's settings decides its output.
+        request_id: ``(model, options) -> str``, the model id the backend asks for (recorded per run as
+            ``requested_model`` and compared with the served model); default ``model.snapshot or model.name``.
     """
     def decorate(factory: BackendFactory) -> BackendFactory:
-        _BACKENDS[name] = BackendRegistration(name, factory, options, fingerprint)
+        _BACKENDS[name] = BackendRegistration(name, factory, options, fingerprint, request_id)
         return factory
 
     return decorate
@@ -99,21 +104,29 @@ def backend_fingerprint(model: ModelSpec, language: str) -> str:
     return registration.fingerprint(model, language) if registration.fingerprint else ""
 
 
+def requested_model_id(model: ModelSpec) -> str:
+    """The model id the model's backend asks for: its pinned ``snapshot`` (or ``name@revision``) or its name.
+
+    An unregistered backend (a test's stand-in) asks for ``snapshot or name``, like a backend without a hook.
+    """
+    registration = _BACKENDS.get(model.backend)
+    if registration is None or registration.request_id is None:
+        return model.snapshot or model.name
+    return registration.request_id(model, backend_options(model))
+
+
 # -- the built-in backends ---------------------------------------------------------------------------------------
 
 
 def _planted_profile_hash(model: ModelSpec, language: str) -> str:
     """The synthetic backend's planted profile for (model, language), from synthetic_effects.yaml: changing a
     planted effect makes new runs for the cells it changes, and only those."""
-    from dataclasses import asdict
+    from simulation.backends.synthetic import profile_hash
 
-    from core.ids import stable_hash
-    from simulation.backends.synthetic import resolve_profile
-
-    return stable_hash(asdict(resolve_profile(model.name, language)))
+    return profile_hash(model.name, language)
 
 
-@register_backend("synthetic", fingerprint=_planted_profile_hash)
+@register_backend("synthetic", fingerprint=_planted_profile_hash, request_id=lambda model, _: model.name)
 def _synthetic(model: ModelSpec, options: Options) -> Backend:
     from simulation.backends.synthetic import SyntheticBackend
 
@@ -160,11 +173,23 @@ class TransformersOptions(Options):
     """auto (CUDA with bf16/fp16 when present, else CPU), cpu, cuda:0..."""
     gguf_file: str | None = None
     """A .gguf file inside the model folder or hub repo (needs the gguf package)."""
+    revision: str | None = None
+    """A hub revision (commit, tag or branch) to load, as the model scorers take it; the commit actually loaded
+    is recorded with every reply (``served_model`` = ``name@commit``)."""
 
 
-@register_backend("transformers", options=TransformersOptions)
+def _transformers_request_id(model: ModelSpec, options: TransformersOptions) -> str:
+    """``name@revision`` when a revision is pinned. A ``snapshot`` is an API model id, not a local model's pin."""
+    if model.snapshot:
+        raise StudyConfigError(f"snapshot '{model.snapshot}' is for API endpoints", field="models[].snapshot",
+                               fix="pin a Hugging Face model with the transformers option revision: <commit or tag>")
+    return f"{model.name}@{options.revision}" if options.revision else model.name
+
+
+@register_backend("transformers", options=TransformersOptions, request_id=_transformers_request_id)
 def _transformers(model: ModelSpec, options: TransformersOptions) -> Backend:
     from simulation.backends.transformers_local import TransformersBackend
 
+    _transformers_request_id(model, options)
     return TransformersBackend(model=model.name, device=options.device, gguf_file=options.gguf_file,
-                               max_connections=model.max_concurrency)
+                               revision=options.revision, max_connections=model.max_concurrency)

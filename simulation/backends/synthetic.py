@@ -84,6 +84,16 @@ def resolve_profile(model: str, language: str, effects: dict[str, Any] | None = 
     return BehaviourProfile(**{k: float(v) for k, v in merged.items()})
 
 
+def profile_hash(model: str, language: str, effects_path: str = str(DEFAULT_EFFECTS_PATH)) -> str:
+    """Hash of the planted profile a (model, language) resolves to: the synthetic backend's run-id fingerprint
+    and the ``system_fingerprint`` of its replies (what decided them, as an endpoint's fingerprint does)."""
+    from dataclasses import asdict
+
+    from core.ids import stable_hash
+
+    return stable_hash(asdict(resolve_profile(model, language, load_effects(effects_path))))
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
@@ -112,6 +122,7 @@ class SyntheticBackend(Backend):
     effects_path: str = str(DEFAULT_EFFECTS_PATH)
     max_connections: int = 1000
     name: str = field(default="synthetic", init=False)
+    _fingerprints: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def is_synthetic(self) -> bool:
@@ -127,7 +138,16 @@ class SyntheticBackend(Backend):
             talk, monologue = self.compose(ctx, config.model)
             text = json.dumps({"talk": talk, "monologue": monologue}, ensure_ascii=False)
         prompt_chars = sum(len(m.content) for m in messages)
-        return Reply(text=text, tokens_in=max(1, prompt_chars // 4), tokens_out=max(1, len(text) // 4))
+        return Reply(text=text, tokens_in=max(1, prompt_chars // 4), tokens_out=max(1, len(text) // 4),
+                     served_model=self.name,
+                     system_fingerprint=self._fingerprint(config.model, ctx.language))
+
+    def _fingerprint(self, model: str, language: str) -> str:
+        """``profile_hash``, once per (model, language) of this simulation (hashing per call would cost)."""
+        key = (model, language)
+        if key not in self._fingerprints:
+            self._fingerprints[key] = profile_hash(model, language, self.effects_path)
+        return self._fingerprints[key]
 
     def answer_probe(self, ctx: AgentContext, model: str) -> str:
         """The private interview: aligned agents under a planted dissociation say more, and more uneasily."""

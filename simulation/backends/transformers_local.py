@@ -57,6 +57,8 @@ class TransformersBackend(Backend):
     model: str = ""
     device: str = "auto"
     gguf_file: str | None = None
+    revision: str | None = None
+    """Hub revision to load (commit, tag or branch); None loads the cached default."""
     max_connections: int = 32
     """Largest batch given to one ``generate`` call."""
     name: str = field(default="transformers", init=False)
@@ -68,6 +70,8 @@ class TransformersBackend(Backend):
     _load_error: Exception | None = field(default=None, init=False, repr=False)
     _generate_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _loaded: Any = field(default=None, init=False, repr=False)
+    served_model: str = field(default="", init=False)
+    """``model@commit`` once loaded (the revision actually resolved), else ``model@revision`` or ``model``."""
 
     def __post_init__(self) -> None:
         if not self.model:
@@ -77,7 +81,7 @@ class TransformersBackend(Backend):
         require("transformers", extra="hf", feature=FEATURE)
         if self.gguf_file:
             require("gguf", extra="hf", feature=f"{FEATURE} with a .gguf file")
-        _check_available(self.model, self.gguf_file)
+        _check_available(self.model, self.gguf_file, self.revision)
 
     def connection_key(self) -> str:
         return f"transformers:{self.model}"
@@ -102,7 +106,9 @@ class TransformersBackend(Backend):
             torch = require("torch", extra="hf", feature=FEATURE)
             transformers = require("transformers", extra="hf", feature=FEATURE)
             device, dtype = pick_device(torch, self.device)
-            extra = {"gguf_file": self.gguf_file} if self.gguf_file else {}
+            extra: dict[str, Any] = {"gguf_file": self.gguf_file} if self.gguf_file else {}
+            if self.revision:
+                extra["revision"] = self.revision
             started = time.perf_counter()
             try:
                 tokenizer = transformers.AutoTokenizer.from_pretrained(self.model, **extra)
@@ -115,6 +121,8 @@ class TransformersBackend(Backend):
                         "when HF_HUB_OFFLINE=1)")
                 raise self._load_error from exc
             model.eval()
+            commit = getattr(model.config, "_commit_hash", None) or self.revision
+            self.served_model = f"{self.model}@{commit}" if commit else self.model
             tokenizer.padding_side = "left"
             if tokenizer.pad_token_id is None:
                 tokenizer.pad_token = tokenizer.eos_token
@@ -170,7 +178,8 @@ class TransformersBackend(Backend):
             max_new = max(config.max_tokens for _, config in calls)
             sampler = SeededGumbelSampler([config.seed for _, config in calls],
                                           [config.temperature for _, config in calls],
-                                          prompt_length=encoded["input_ids"].shape[1])
+                                          prompt_length=encoded["input_ids"].shape[1],
+                                          top_ps=[config.top_p for _, config in calls])
             with torch.inference_mode():
                 output = model.generate(**encoded, max_new_tokens=max_new, do_sample=False,
                                         logits_processor=[sampler], pad_token_id=tokenizer.pad_token_id,
@@ -190,7 +199,7 @@ class TransformersBackend(Backend):
                 replies.append(Reply(text=tokenizer.decode(tokens, skip_special_tokens=True),
                                      status="truncated" if finish else "ok",
                                      tokens_in=int(encoded["attention_mask"][row].sum()), tokens_out=len(tokens),
-                                     latency_ms=latency_ms, error=finish))
+                                     latency_ms=latency_ms, error=finish, served_model=self.served_model))
             return replies
 
 
@@ -204,7 +213,7 @@ def _stop_ids(model: Any, tokenizer: Any) -> set[int]:
     return ids
 
 
-def _check_available(model: str, gguf_file: str | None) -> None:
+def _check_available(model: str, gguf_file: str | None, revision: str | None = None) -> None:
     """Fail before any call when the model is neither a local folder nor in the hub cache (offline)."""
     import os
     from pathlib import Path
@@ -219,7 +228,7 @@ def _check_available(model: str, gguf_file: str | None) -> None:
                                fix="give the folder that holds config.json (or the .gguf file) and the tokenizer")
     if os.environ.get("HF_HUB_OFFLINE") in ("1", "true", "True"):
         hub = require("huggingface_hub", extra="hf", feature=FEATURE)
-        if not isinstance(hub.try_to_load_from_cache(model, gguf_file or "config.json"), str):
+        if not isinstance(hub.try_to_load_from_cache(model, gguf_file or "config.json", revision=revision), str):
             raise StudyConfigError(f"model '{model}' is not in the local Hugging Face cache and HF_HUB_OFFLINE=1",
                                    field="models[].name", fix="download it where the hub is reachable "
                                                               "(huggingface-cli download ...) or give a folder")
@@ -243,13 +252,17 @@ class SeededGumbelSampler:
     """A logits processor that turns greedy decoding into per-row seeded sampling (see the module doc).
 
     Rows with temperature 0 or no seed stay greedy; other rows add Gumbel noise from their own generator,
-    seeded by (call seed, step), to logits / temperature.
+    seeded by (call seed, step), to logits / temperature. A row's ``top_p`` under 1 first drops the tokens
+    outside the nucleus (the smallest set of most likely tokens whose probability reaches ``top_p``), so the
+    argmax draws from the renormalized nucleus.
     """
 
-    def __init__(self, seeds: list[int | None], temperatures: list[float], *, prompt_length: int) -> None:
+    def __init__(self, seeds: list[int | None], temperatures: list[float], *, prompt_length: int,
+                 top_ps: list[float | None] | None = None) -> None:
         self.seeds = seeds
         self.temperatures = temperatures
         self.prompt_length = prompt_length
+        self.top_ps = top_ps or [None] * len(seeds)
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         torch = require("torch", extra="hf", feature=FEATURE)
@@ -262,5 +275,19 @@ class SeededGumbelSampler:
             generator = torch.Generator(device="cpu").manual_seed((seed * 1_000_003 + step) % (2**63))
             uniform = torch.rand(scores.shape[1], generator=generator).clamp_(1e-20, 1.0 - 1e-7)
             gumbel = -torch.log(-torch.log(uniform)).to(scores.device)
-            scores[row] = scores[row] / temperature + gumbel
+            scaled = scores[row] / temperature
+            top_p = self.top_ps[row]
+            if top_p is not None and top_p < 1:
+                scaled = _nucleus(torch, scaled, top_p)
+            scores[row] = scaled + gumbel
         return scores
+
+
+def _nucleus(torch: Any, logits: Any, top_p: float) -> Any:
+    """``logits`` with every token outside the top-``top_p`` nucleus set to -inf (the most likely token stays)."""
+    ordered, order = torch.sort(logits, descending=True)
+    probs = torch.softmax(ordered, dim=-1)
+    outside = torch.cumsum(probs, dim=-1) - probs >= top_p  # the mass before a token already reached top_p
+    masked = logits.clone()
+    masked[order[outside]] = float("-inf")
+    return masked

@@ -27,7 +27,7 @@ EXPECTED_KEYS = {
     "marts/run_metrics": "dbt_marts", "marts/agent_metrics": "dbt_marts", "marts/backfire_by_language": "dbt_marts",
     "marts/dissociation_by_language": "dbt_marts", "marts/language_pdi": "dbt_marts",
     "marts/backfire_by_language_v2": "dbt_marts", "marts/dissociation_by_language_v2": "dbt_marts",
-    "marts/scorer_coverage": "dbt_marts",
+    "marts/scorer_coverage": "dbt_marts", "marts/served_models": "dbt_marts",
     "reference/hofstede_power_distance": "dbt_seeds", "backfire_report": "analysis",
 }
 
@@ -54,7 +54,8 @@ def test_every_python_stage_has_a_blocking_contract_check_and_dbt_tests_are_chec
     for asset, name in [("raw/content_packs", "content_packs_contract"), ("raw/runs", "runs_contract"),
                         ("raw/agents", "agents_contract"), ("raw/utterances", "utterances_contract"),
                         ("raw/scores", "scores_contract"), ("marts/run_metrics", "run_metrics_contract"),
-                        ("marts/backfire_by_language", "backfire_by_language_contract")]:
+                        ("marts/backfire_by_language", "backfire_by_language_contract"),
+                        ("marts/served_models", "served_models_contract")]:
         assert (asset, name) in checks
     dbt_checks = {a for a, _ in checks if a.startswith(("staging/", "marts/"))}
     assert {"marts/backfire_by_language", "marts/run_metrics", "staging/stg_utterances"} <= dbt_checks
@@ -111,3 +112,19 @@ def test_every_asset_has_a_description_owners_and_a_code_reference(defs) -> None
         assert node.description, key
         assert node.owners == ["team:alignment-backfire"], key
         assert "dagster/code_references" in (node.metadata or {}), key
+
+
+def test_a_contract_warning_fails_its_check_at_warn_severity_and_blocks_nothing(defs) -> None:
+    import dagster as dg
+
+    from data_contracts._gx import ContractResult
+    from orchestration.checks.contracts import MART_CHECKS, _to_check_result
+
+    warned = _to_check_result(ContractResult("marts", "served_models", 3, warnings=["served another model"]))
+    assert not warned.passed and warned.severity == dg.AssetCheckSeverity.WARN
+    failed = _to_check_result(ContractResult("marts", "served_models", 3, failures=["bad"], warnings=["w"]))
+    assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
+    assert _to_check_result(ContractResult("marts", "served_models", 3)).passed
+    blocking = {spec.name: spec.blocking for check in MART_CHECKS for spec in check.check_specs}
+    assert blocking == {"run_metrics_contract": True, "backfire_by_language_contract": True,
+                        "served_models_contract": False}

@@ -38,6 +38,10 @@ class FakeOpenAI:
         """Answers a request's payload with this content instead (e.g. a judge's JSON)."""
         self.reask_fault: str | None = None
         """The fault every re-ask gets (a request that shows the model its own reply), whatever the queue holds."""
+        self.served_model: str | None = None
+        """The ``model`` every answer names (default: the requested one, echoed as vLLM does)."""
+        self.system_fingerprint: str | None = None
+        """The ``system_fingerprint`` every answer carries (default: none, as most servers)."""
 
     @property
     def completions(self) -> int:
@@ -94,7 +98,7 @@ class FakeOpenAI:
                             "choices": [{"index": 0, "finish_reason": "content_filter",
                                          "message": {"role": "assistant", "content": "I can't take part in this."}}],
                             "usage": {"prompt_tokens": 10, "completion_tokens": 7, "total_tokens": 17}}
-                    return self._send(200, json.dumps(body).encode())
+                    return self._send(200, json.dumps(server.provenance(body)).encode())
                 if fault == "length":
                     cut = json.dumps({"talk": f"I hear you ({len(last)} chars).", "monologue": TRUNCATED_MONOLOGUE})
                     body = {"id": "cmpl-test", "object": "chat.completion", "created": 0, "model": payload["model"],
@@ -102,7 +106,7 @@ class FakeOpenAI:
                                          "message": {"role": "assistant", "content": cut[:-2]}}],  # no '"}'
                             "usage": {"prompt_tokens": len(last) // 4 + 1, "completion_tokens": 12,
                                       "total_tokens": len(last) // 4 + 13}}
-                    return self._send(200, json.dumps(body).encode())
+                    return self._send(200, json.dumps(server.provenance(body)).encode())
                 content = ("I would rather just talk normally." if fault == "prose" or server.always_prose else
                            json.dumps({"talk": f"I hear you ({len(last)} chars).", "monologue": "I am uneasy."}))
                 if server.responder is not None:
@@ -112,9 +116,17 @@ class FakeOpenAI:
                                      "message": {"role": "assistant", "content": content}}],
                         "usage": {"prompt_tokens": len(last) // 4 + 1, "completion_tokens": 12,
                                   "total_tokens": len(last) // 4 + 13}}
-                return self._send(200, json.dumps(body).encode())
+                return self._send(200, json.dumps(server.provenance(body)).encode())
 
         return Handler
+
+    def provenance(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The answer as this server serves it: its own model name and fingerprint when set."""
+        if self.served_model is not None:
+            body["model"] = self.served_model
+        if self.system_fingerprint is not None:
+            body["system_fingerprint"] = self.system_fingerprint
+        return body
 
 
 @contextmanager

@@ -95,11 +95,23 @@ def simulate_second_night_with_japanese_flipped(con: duckdb.DuckDBPyConnection) 
         simulate_study(con, study)
 
 
+REAL_SERVED = ("synthetic-test", "fp_a")
+"""What the stand-in endpoint of REAL_STUDY served: the requested model, with one fingerprint..."""
+REAL_SERVED_LATER = ("synthetic-test-2026-05-01", "fp_b")
+"""...except in turn 1 of the English runs, where it served another snapshot (a served-model mismatch)."""
+
+
 def make_study1_real(con: duckdb.DuckDBPyConnection) -> None:
     """REAL_STUDY and STUDY_MARTS_STUDY stand in for real studies 1 and 3: the scorecard compares them with
     the paper."""
     con.execute("update raw.runs set synthetic = false, planted_cpi_direction = null, "
                 "planted_di_direction = null where study in (?, ?)", [REAL_STUDY, STUDY_MARTS_STUDY])
+    runs = "select run_id from raw.runs where study = ?"
+    con.execute(f"update raw.utterances set served_model = ?, system_fingerprint = ? where status <> 'error' "
+                f"and run_id in ({runs})",
+                [*REAL_SERVED, REAL_STUDY])
+    con.execute(f"update raw.utterances set served_model = ?, system_fingerprint = ? where turn = 1 and run_id in "
+                f"({runs} and language = 'en') and status <> 'error'", [*REAL_SERVED_LATER, REAL_STUDY])
 
 
 def unit(utterance_id: str, salt: str) -> float:

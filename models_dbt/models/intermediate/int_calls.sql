@@ -12,7 +12,8 @@ current_calls as (
 superseded_calls as (
     select
         utterance_id, run_id, turn, agent_idx, channel, text, status, error, tokens_in, tokens_out, latency_ms,
-        cache_hit, coalesce(reasks, 0) as reasks, cost_usd, model, backend, true as superseded
+        cache_hit, coalesce(reasks, 0) as reasks, cost_usd, model, backend, served_model, system_fingerprint,
+        created_at, true as superseded
     -- Written by the same stage as raw.utterances (whose asset int_calls already depends on); not a dbt source,
     -- since dagster-dbt maps every source to its own asset key.
     from raw.utterances_superseded
@@ -44,6 +45,7 @@ final as (
         runs.study,
         runs.language,
         runs.model,
+        runs.requested_model,
         runs.backend,
         runs.synthetic,
         runs.evaluation_date,
@@ -55,6 +57,9 @@ final as (
         utterances.superseded,
         utterances.status,
         utterances.cache_hit,
+        utterances.served_model,
+        utterances.system_fingerprint,
+        utterances.created_at,
         utterances.reasks,
         1 + utterances.reasks as calls,
         case when utterances.cache_hit then 0 else coalesce(utterances.tokens_in, 0) end as tokens_in,

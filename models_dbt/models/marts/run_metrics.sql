@@ -4,10 +4,14 @@ runs as (
     select * from {{ ref('int_runs_zscored') }}
 ),
 
+decoding as (
+    select run_id, requested_model, temperature, top_p, max_tokens, decoding_seed from {{ ref('stg_runs') }}
+),
+
 final as (
     select
-        run_id,
-        study,
+        runs.run_id,
+        runs.study,
         language,
         model,
         aligned_share,
@@ -46,8 +50,14 @@ final as (
         semantic_conformity,
         semantic_dissociation,
         language_fidelity,
+        decoding.requested_model,
+        decoding.temperature,
+        decoding.top_p,
+        decoding.max_tokens,
+        decoding.decoding_seed,
         '{{ var("metric_spec") }}' as metric_spec
     from runs
+    left join decoding on decoding.run_id = runs.run_id
 )
 
 select * from final

@@ -30,6 +30,12 @@ renamed as (
         source.synthetic,
         source.planted_cpi_direction,
         source.planted_di_direction,
+        -- Runs recorded before the requested model was kept asked for their model's name.
+        coalesce(source.requested_model, source.model) as requested_model,
+        source.temperature,
+        source.top_p,
+        source.max_tokens,
+        source.decoding_seed,
         -- 'study_language' is the former name of 'language' (warehouses written before the rename)
         case studies.zscore_reference when 'study_language' then 'language'
             else coalesce(studies.zscore_reference, 'language') end as zscore_reference,

@@ -20,5 +20,8 @@ select
     coalesce(reasks, 0) as reasks,
     cost_usd,
     model,
-    backend
+    backend,
+    served_model,
+    system_fingerprint,
+    created_at
 from source

@@ -121,7 +121,7 @@ def record_design(con: duckdb.DuckDBPyConnection, study: Study) -> DesignResult:
                                          p_adjust=study.analysis.p_adjust, alpha=study.analysis.alpha,
                                          max_truncated_share=study.quality.max_truncated_share,
                                          min_language_fidelity=study.quality.min_language_fidelity)])
-        settings = {m.name: decoding_settings(m) for m in study.models}
+        settings = {m.stored_name: decoding_settings(m) for m in study.models}
         n_runs = insert_ignore(con, "raw.runs", [dict(r.model_dump(), created_at=now, **_planted(r),
                                                       **settings[r.model]) for r in runs])
         n_agents = insert_ignore(con, "raw.agents", [a.model_dump() for a in agents])

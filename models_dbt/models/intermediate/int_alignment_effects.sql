@@ -1,3 +1,7 @@
+-- A table, not a view like the other intermediates: it calls the plugin functions (t_two_sided_p), which only
+-- dbt's connections have, so a view would fail when read from any other connection.
+{{ config(materialized="table") }}
+
 -- One row per (study, language, model, evaluation_date, synthetic, metric, reference): the effect of the aligned
 -- share on the metric (docs/metrics.md, Effect tables). low/high = the cell's lowest/highest aligned share;
 -- g = Hedges' g (high vs low) with its 95% CI, p from the pooled-variance t test, slope = OLS slope on the share;

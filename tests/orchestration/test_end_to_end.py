@@ -48,21 +48,20 @@ def test_demo_recovers_planted_directions(demo_run: DemoRun) -> None:
     assert "SYNTHETIC DATA" in demo_run.stdout and all(f"\n{lang} " in demo_run.stdout for lang in directions)
 
 
-def test_demo_recovers_planted_cpi_and_di_per_language_under_within_language_z(demo_run: DemoRun) -> None:
-    """Every demo language recovers its planted CPI and DI direction (Holm-adjusted across the languages; ``null``
-    only where the ``recovery`` block of ``synthetic_effects.yaml`` says the demo is too small), with Hedges' g
-    inside the block's band, under within-language z-scores (``tests/test_helpers/recovery.py``; swap for the mart
-    columns once they carry that analysis)."""
+def test_demo_recovers_planted_cpi_and_di_per_language(demo_run: DemoRun) -> None:
+    """Every demo language recovers its planted CPI and DI direction in the marts (within-language z, Holm-adjusted
+    p; ``null`` only where the ``recovery`` block of ``synthetic_effects.yaml`` says the demo is too small), with
+    Hedges' g inside the block's band on the planted side of 0; the components are there beside them."""
     from simulation.backends.synthetic import load_effects, resolve_profile
-    from tests.test_helpers.recovery import recovered_effects
 
     expected = load_effects()["recovery"]
     study = load_study(DEMO_STUDY)
     assert expected["study"] == study.name and set(expected["g_band"]) == set(study.design.languages)
     with duckdb.connect(str(demo_run.db_path), read_only=True) as con:
-        runs = con.execute("select * from marts.run_metrics where study = ?", [study.name]).df()
-    effects = recovered_effects(runs, metrics=("cpi", "di")).set_index(["language", "metric"])
-    assert set(effects["model"]) == {study.models[0].stored_name}
+        effects = con.execute("select * from marts.alignment_effects where study = ?", [study.name]).df()
+    assert set(effects.zscore_reference) == {"language"} and set(effects.p_adjust_method) == {"holm"}
+    assert {"monologue_ratio", "pathology_rate", "protective_rate"} <= set(effects.metric)
+    effects = effects.set_index(["language", "metric"])
     for language, bands in expected["g_band"].items():
         profile = resolve_profile(study.models[0].name, language)
         for metric, planted in (("cpi", profile.planted_direction), ("di", profile.planted_di_direction)):

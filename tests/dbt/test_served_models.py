@@ -56,7 +56,7 @@ def test_run_metrics_carry_the_decoding_settings_of_each_run(built: Path) -> Non
     with duckdb.connect(str(built), read_only=True) as con:
         settings = con.execute("select distinct model, requested_model, temperature, top_p, max_tokens, decoding_seed "
                                "from marts.run_metrics where study = ?", [MARTS_STUDY]).fetchall()
-    assert settings == [("synthetic-test", "synthetic-test", 0.7, None, 400, 0)]
+    assert settings == [("synthetic:synthetic-test", "synthetic-test", 0.7, None, 400, 0)]
 
 
 def test_the_report_shows_what_was_served_and_the_mismatch(built: Path) -> None:

@@ -32,6 +32,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Localization(_Strict):
+    """One deliberate departure from a literal translation of the master protocol: a name, an idiom or a register
+    choice (never a change of content), with the reason a reviewer can check."""
+
+    item: str
+    """The master item it concerns (``scenario.intro``, ``scenario.events.<id>``, ``personas``, ...)."""
+    change: str
+    reason: str
+
+
 class Provenance(_Strict):
     """How the pack's text was produced, so a reader can judge its quality."""
 
@@ -44,6 +54,8 @@ class Provenance(_Strict):
     back_translation_checked: bool = False
     reviewed_by: str | None = None
     notes: str | None = None
+    localizations: list[Localization] = Field(default_factory=list)
+    """Names, idioms and register localized on purpose (the equivalence review reads them)."""
 
 
 class ScenarioEvent(_Strict):

@@ -17,6 +17,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     compare.add_argument("--html", metavar="PATH", type=Path,
                          help="also write the comparison as a self-contained HTML page")
     compare.set_defaults(handler=handle_compare)
+    export = verbs.add_parser(
+        "export", help="print one pack's text of every master item and its personas, and nothing else: the "
+                       "input of an independent back-translation")
+    export.add_argument("language", metavar="LANG", help="language code, e.g. ja")
+    export.set_defaults(handler=handle_export)
+
+
+def handle_export(args: argparse.Namespace) -> int:
+    from simulation.protocol.compare import export_items
+
+    print(export_items(args.language), end="")
+    return 0
 
 
 def handle_compare(args: argparse.Namespace) -> int:

@@ -100,6 +100,20 @@ def _side(content: LanguageContent, master: MasterProtocol) -> Side:
                 review_path=path, review=load_equivalence(path, master))
 
 
+def export_items(language: str) -> str:
+    """The pack's text of every master item, and its personas, as YAML, with nothing from the master or any other
+    pack: what an independent back-translator sees (VALIDITY.md: the back-translator never sees the source)."""
+    import yaml
+
+    content = load_language(language)
+    master = load_master()
+    items = {item.id: pack_text(content.pack, item.id) for item in master.items}
+    personas = {p.id: f"{p.name}, {p.age}, {p.role}. {p.description}" for p in content.pack.personas}
+    document = {"language": language, "target_name": content.pack.scenario.target_name, "items": items,
+                "personas": personas}
+    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+
+
 def compare_packs(language_a: str, language_b: str) -> PackComparison:
     """Load both packs (``LanguagePackError`` naming the available languages if one is missing) and pair them."""
     master = load_master()

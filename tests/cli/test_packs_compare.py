@@ -60,3 +60,15 @@ def test_review_file_marks_appear(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert "back-translation (ja): Last night a new rule" in out
     assert "element coverage (ja): not yet reviewed" in out  # items the fixture leaves out
     assert "class='absent'" in page.read_text(encoding="utf-8")
+
+
+def test_export_shows_only_the_target_text(capsys: pytest.CaptureFixture[str]) -> None:
+    """The back-translator's input: the pack's own text, never the master's English."""
+    import yaml
+
+    assert main(["packs", "export", "ja"]) == 0
+    document = yaml.safe_load(capsys.readouterr().out)
+    assert document["language"] == "ja" and "scenario.events.silence_consent" in document["items"]
+    master_text = "Last night a new rule was proposed"
+    assert all(master_text not in (text or "") for text in document["items"].values())
+    assert len(document["personas"]) == 10

@@ -96,18 +96,33 @@ class ElementReview(_Strict):
     note: str = ""
 
 
+class Addition(_Strict):
+    """Something the back-translation says that no element of the master item does."""
+
+    content: str = Field(min_length=1)
+    localization: bool = False
+    """True when it is a name, idiom or register choice the pack records in ``provenance.localizations`` for
+    this item (never a change of content); an addition that is not is an equivalence failure."""
+    note: str = ""
+
+
 class ItemReview(_Strict):
     """One item's review in a pack: a back-translation made without sight of the master, and element coverage."""
 
     back_translation: str | None = None
     back_translator: str | None = None
     elements: dict[str, ElementReview] = {}
+    additions: list[Addition] = []
 
 
 class EquivalenceReview(_Strict):
     """A pack's ``equivalence.yaml``: per master item id, its review; items not listed are not yet reviewed."""
 
     language: str
+    reviewer: str | None = None
+    """Who compared the back-translations with the master's elements (not the back-translator)."""
+    pack_version: str | None = None
+    """The pack version reviewed: a changed pack needs a new review."""
     items: dict[str, ItemReview] = {}
 
 

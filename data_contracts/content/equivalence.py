@@ -1,0 +1,115 @@
+"""The equivalence contract: every pack is a faithful translation of the master protocol (docs/language-packs.md,
+Master protocol and equivalence).
+
+A language comparison means something only when every language gets the same stimulus, so a pack must have the
+master's items and placeholders, an independent back-translation of every item whose element coverage a reviewer
+marked, every ``must`` element present, every ``must_not`` element absent, no addition that is not a recorded
+localization, the same personas (id, age), and item lengths inside the band of its script (a translation far
+shorter or longer than its source has usually dropped or added something).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simulation.content import LanguageContent
+    from simulation.protocol import MasterProtocol
+
+REVIEW_FILE = "equivalence.yaml"
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+_SPACE = re.compile(r"\s+")
+
+LENGTH_BANDS: dict[str, tuple[float, float]] = {
+    "Latn": (0.75, 1.6),
+    "Cyrl": (0.75, 1.6),
+    "Arab": (0.65, 1.5),
+    "Deva": (0.75, 1.7),
+    "Beng": (0.75, 1.7),
+    "Thai": (0.6, 1.5),
+    "Hang": (0.3, 0.8),
+    "Jpan": (0.22, 0.6),
+    "Hans": (0.18, 0.5),
+}
+"""Per script, the band of (item characters / master item characters, whitespace excluded) a faithful translation
+falls in; calibrated on the reviewed packs (docs/language-packs.md lists the observed ranges). Each item of the
+master is long enough (>= 60 characters) for the ratio to be stable."""
+
+EXPECTED_MARK = {"must": {"present"}, "must_not": {"absent"}, "may": {"present", "absent"}}
+
+
+def length_ratio(text: str, master_text: str) -> float:
+    """Characters of ``text`` over characters of ``master_text``, whitespace excluded."""
+    return len(_SPACE.sub("", text)) / max(1, len(_SPACE.sub("", master_text)))
+
+
+def check_equivalence(content: LanguageContent, master: MasterProtocol | None = None) -> list[str]:
+    """Problems of one pack against the master, each naming the pack, the item and the element."""
+    from simulation.protocol import load_master, pack_text
+
+    master = master or load_master()
+    pack, lang = content.pack, content.pack.language
+    if lang == master.source.split("@")[0]:
+        return []  # the master's own source pack (its texts equal the master's: tests/simulation/test_master_protocol)
+    problems: list[str] = []
+    master_events = {item.id for item in master.items if item.id.startswith("scenario.events.")}
+    for event in pack.scenario.events:
+        if f"scenario.events.{event.id}" not in master_events:
+            problems.append(f"{lang}: scenario.events.{event.id}: an item the master does not have")
+    band = LENGTH_BANDS.get(pack.script)
+    for item in master.items:
+        text = pack_text(pack, item.id)
+        if text is None:
+            problems.append(f"{lang}: {item.id}: missing; translate the master's item")
+            continue
+        if sorted(set(_PLACEHOLDER.findall(text))) != item.placeholders:
+            problems.append(f"{lang}: {item.id}: placeholders {sorted(set(_PLACEHOLDER.findall(text)))}, the "
+                            f"master has {item.placeholders}")
+        ratio = length_ratio(text, item.text)
+        if band and not band[0] <= ratio <= band[1]:
+            problems.append(f"{lang}: {item.id}: length ratio {ratio:.2f} outside the {pack.script} band "
+                            f"{band[0]}-{band[1]}: check for dropped or added content")
+    by_id = {p.id: p for p in pack.personas}
+    for persona in master.personas:
+        mine = by_id.get(persona.id)
+        if mine is None or mine.age != persona.age:
+            problems.append(f"{lang}: personas.{persona.id}: must keep the master's persona (role "
+                            f"{persona.role!r}, age {persona.age}); found {mine.age if mine else 'none'}")
+    problems += _review_problems(content, master)
+    return problems
+
+
+def _review_problems(content: LanguageContent, master: MasterProtocol) -> list[str]:
+    from simulation.protocol import load_equivalence
+
+    pack, lang = content.pack, content.pack.language
+    path = content.path.parent / REVIEW_FILE
+    review = load_equivalence(path, master)
+    if review is None:
+        return [f"{lang}: no equivalence review ({path}); fix: have `backfire packs export {lang}` back-translated "
+                "by someone who has not seen the master, then mark each element's coverage "
+                "(docs/language-packs.md, Master protocol and equivalence)"]
+    problems = []
+    if review.pack_version not in (None, pack.version):
+        problems.append(f"{lang}: {REVIEW_FILE}: reviews pack {review.pack_version}, the pack is {pack.version}; "
+                        "review the changed items again")
+    localized = {entry.item for entry in pack.provenance.localizations}
+    for item in master.items:
+        reviewed = review.items.get(item.id)
+        if reviewed is None or not reviewed.back_translation:
+            problems.append(f"{lang}: {item.id}: no back-translation in {REVIEW_FILE}")
+            continue
+        for element in item.elements:
+            mark = reviewed.elements.get(element.id)
+            if mark is None:
+                problems.append(f"{lang}: {item.id}: element {element.id} not reviewed")
+            elif mark.mark not in EXPECTED_MARK[element.modality]:
+                problems.append(f"{lang}: {item.id}: element {element.id} ({element.modality}, "
+                                f"{element.intensity}) is {mark.mark}" + (f": {mark.note}" if mark.note else ""))
+        for addition in reviewed.additions:
+            if not (addition.localization and item.id in localized):
+                problems.append(f"{lang}: {item.id}: added content not in the master: {addition.content!r}"
+                                + ("" if not addition.localization else
+                                   " (marked a localization, but provenance.localizations has no entry for it)"))
+    return problems

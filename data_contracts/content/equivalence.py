@@ -11,6 +11,7 @@ shorter or longer than its source has usually dropped or added something).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -44,6 +45,12 @@ def length_ratio(text: str, master_text: str) -> float:
     return len(_SPACE.sub("", text)) / max(1, len(_SPACE.sub("", master_text)))
 
 
+def _in_band(age: int, band: str) -> bool:
+    """``"25-34"`` or ``"75+"``: a pack may localize the exact age inside the master's band, never leave it."""
+    low, _, high = band.rstrip("+").partition("-")
+    return int(low) <= age and (band.endswith("+") or age <= int(high))
+
+
 def check_equivalence(content: LanguageContent, master: MasterProtocol | None = None) -> list[str]:
     """Problems of one pack against the master, each naming the pack, the item and the element."""
     from simulation.protocol import load_master, pack_text
@@ -73,9 +80,10 @@ def check_equivalence(content: LanguageContent, master: MasterProtocol | None = 
     by_id = {p.id: p for p in pack.personas}
     for persona in master.personas:
         mine = by_id.get(persona.id)
-        if mine is None or mine.age != persona.age:
+        if mine is None or not _in_band(mine.age, persona.age_band):
             problems.append(f"{lang}: personas.{persona.id}: must keep the master's persona (role "
-                            f"{persona.role!r}, age {persona.age}); found {mine.age if mine else 'none'}")
+                            f"{persona.role!r}, age band {persona.age_band}); found age "
+                            f"{mine.age if mine else 'none'}")
     problems += _review_problems(content, master)
     return problems
 
@@ -84,7 +92,7 @@ def _review_problems(content: LanguageContent, master: MasterProtocol) -> list[s
     from simulation.protocol import load_equivalence
 
     pack, lang = content.pack, content.pack.language
-    path = content.path.parent / REVIEW_FILE
+    path = Path(content.path) / REVIEW_FILE
     review = load_equivalence(path, master)
     if review is None:
         return [f"{lang}: no equivalence review ({path}); fix: have `backfire packs export {lang}` back-translated "

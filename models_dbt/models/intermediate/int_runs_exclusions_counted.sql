@@ -1,4 +1,4 @@
--- One row per complete run (every agent's talk stored for every turn): its agent turns (talk rows, one per turn
+-- One row per complete run (every agent's talk stored for every turn) of its cell's current pack content: its agent turns (talk rows, one per turn
 -- reply), and how many the study's exclusion rule keeps out of the metrics (errors included when the rule
 -- lists them). Runs whose every reply is excluded are here too, so the effect tables count their exclusions.
 with
@@ -31,6 +31,7 @@ final as (
     from counted
     inner join runs using (run_id)
     where counted.n_talk = runs.n_agents * runs.n_turns
+        and runs.is_current_content
 )
 
 select * from final

@@ -25,6 +25,13 @@ renamed as (
         source.seed,
         source.scenario,
         source.content_hash,
+        -- The content (pack version) of the cell's most recently designed runs: runs of an earlier version of the
+        -- language's pack stay stored but enter no measure, so no mart cell mixes pack versions
+        -- (marts.content_versions reports the cells that would).
+        source.content_hash = first_value(source.content_hash) over (
+            partition by source.study, source.language, source.model, source.evaluation_date, source.synthetic
+            order by source.created_at desc, source.content_hash) as is_current_content,
+        source.created_at,
         source.history_window,
         source.evaluation_date,
         source.synthetic,

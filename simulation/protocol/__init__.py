@@ -146,6 +146,15 @@ def _validated(model: type[_M], data: dict, path: Path) -> _M:
                                 fix="see docs/language-packs.md, 'Master protocol and equivalence'") from exc
 
 
+_SPACE = re.compile(r"\s+")
+
+
+def length_ratio(text: str, source: str) -> float:
+    """Characters of ``text`` over characters of ``source``, whitespace excluded (scripts without spaces would
+    otherwise look shorter than they are)."""
+    return len(_SPACE.sub("", text)) / max(1, len(_SPACE.sub("", source)))
+
+
 @functools.cache
 def load_master(path: Path = MASTER_PATH) -> MasterProtocol:
     """The master protocol (``simulation/protocol/master.yaml``), validated."""

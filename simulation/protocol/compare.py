@@ -17,6 +17,7 @@ from simulation.protocol import (
     MasterItem,
     MasterPersona,
     MasterProtocol,
+    length_ratio,
     load_equivalence,
     load_master,
     pack_text,
@@ -71,10 +72,11 @@ class ItemComparison:
 
     @property
     def ratio(self) -> float | None:
-        """Characters of B over characters of A: a first screen for dropped or added content."""
+        """Characters of B over characters of A, whitespace excluded (as the equivalence contract measures it):
+        a first screen for dropped or added content."""
         if not self.text_a or self.text_b is None:
             return None
-        return len(self.text_b) / len(self.text_a)
+        return length_ratio(self.text_b, self.text_a)
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ def render_text(comparison: PackComparison) -> str:
     lines = [f"master protocol {comparison.master.version} (English, from {comparison.master.source})",
              f"A = {a.language} ({a.name}, {a.script}, pack {a.version}); review: {_review_state(a)}",
              f"B = {b.language} ({b.name}, {b.script}, pack {b.version}); review: {_review_state(b)}",
-             "length ratio = characters of B / characters of A", ""]
+             "length ratio = characters of B / characters of A, whitespace excluded", ""]
     n = len(comparison.items)
     for number, row in enumerate(comparison.items, 1):
         item = row.item
@@ -205,7 +207,7 @@ def render_html(comparison: PackComparison) -> str:
              f"{escape(comparison.master.source)}). A = {escape(a.language)} ({escape(a.name)}, {escape(a.script)}, "
              f"pack {escape(a.version)}), review: {escape(_review_state(a))}. B = {escape(b.language)} "
              f"({escape(b.name)}, {escape(b.script)}, pack {escape(b.version)}), review: "
-             f"{escape(_review_state(b))}. Length ratio = characters of B / characters of A.</p>"]
+             f"{escape(_review_state(b))}. Length ratio = characters of B / characters of A, whitespace excluded.</p>"]
     for row in comparison.items:
         item = row.item
         parts.append(f"<h2 id='{escape(item.id)}'>{escape(item.id)}</h2>")

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
 REVIEW_FILE = "equivalence.yaml"
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-_SPACE = re.compile(r"\s+")
 
 LENGTH_BANDS: dict[str, tuple[float, float]] = {
     # script: (low, high)      observed on the reviewed packs (2026-12), every item of every pack of the script
@@ -42,11 +41,6 @@ the band a second one that needs no reader. A script without a band is not lengt
 EXPECTED_MARK = {"must": {"present"}, "must_not": {"absent"}, "may": {"present", "absent"}}
 
 
-def length_ratio(text: str, master_text: str) -> float:
-    """Characters of ``text`` over characters of ``master_text``, whitespace excluded."""
-    return len(_SPACE.sub("", text)) / max(1, len(_SPACE.sub("", master_text)))
-
-
 def _in_band(age: int, band: str) -> bool:
     """``"25-34"`` or ``"75+"``: a pack may localize the exact age inside the master's band, never leave it."""
     low, _, high = band.rstrip("+").partition("-")
@@ -55,7 +49,7 @@ def _in_band(age: int, band: str) -> bool:
 
 def check_equivalence(content: LanguageContent, master: MasterProtocol | None = None) -> list[str]:
     """Problems of one pack against the master, each naming the pack, the item and the element."""
-    from simulation.protocol import load_master, pack_text
+    from simulation.protocol import length_ratio, load_master, pack_text
 
     master = master or load_master()
     pack, lang = content.pack, content.pack.language

@@ -32,7 +32,8 @@ def _dropped_penalty(pack: dict, review: dict) -> None:
 
 def _may_for_must(pack: dict, review: dict) -> None:
     event = next(e for e in pack["scenario"]["events"] if e["id"] == "silence_consent")
-    event["text"] = event["text"].replace("perd", "peut perdre")
+    assert "sera privé" in event["text"]
+    event["text"] = event["text"].replace("sera privé", "pourra être privé")  # will lose -> may lose
     review["items"][ITEM]["elements"][ELEMENT] = {"mark": "weakened", "note": "may lose, where the master says loses"}
 
 

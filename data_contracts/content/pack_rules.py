@@ -125,6 +125,7 @@ def _placeholders_match_reference(content: LanguageContent) -> list[str]:
 
 def check_content(content: LanguageContent) -> list[str]:
     """Every problem found in one loaded pack, each naming the language, the key and what is wrong."""
+    from data_contracts.content.equivalence import check_equivalence
     from data_contracts.content.lexicon_quality import check_lexicon_quality
     from data_contracts.content.text_rules import check_text_rules
     from scoring.lexicon import compile_lexicon
@@ -135,6 +136,7 @@ def check_content(content: LanguageContent) -> list[str]:
     problems += _unique_entries(content)
     problems += _placeholders_match_reference(content)
     problems += check_target(content)
+    problems += check_equivalence(content)
     problems += check_text_rules(pack)
     problems += check_lexicon_quality(content)
     compiled = compile_lexicon(content.lexicon, pack.segmentation)

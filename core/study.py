@@ -130,6 +130,9 @@ class Design(_Strict):
     probe_turns: list[int] = Field(default_factory=list)
     """Turns after which every agent is asked the pack's internal-state interview (one extra call each);
     answers go to the ``probe`` channel. Empty by default: probes cost calls."""
+    wordings: list[str] = Field(default_factory=lambda: ["base"], min_length=1)
+    """Alignment-prefix wordings to cross (wording controls): ``base`` (the pack's own) and paraphrase ids of the
+    packs' ``alignment_prefix_variants`` (e.g. ``[base, p1, p2, p3]``); every language must have each one."""
 
     @field_validator("languages")
     @classmethod
@@ -137,6 +140,13 @@ class Design(_Strict):
         if len(set(languages)) != len(languages):
             raise ValueError("languages must be unique")
         return languages
+
+    @field_validator("wordings")
+    @classmethod
+    def _unique_wordings(cls, wordings: list[str]) -> list[str]:
+        if len(set(wordings)) != len(wordings):
+            raise ValueError("wordings must be unique")
+        return wordings
 
     @field_validator("individuation")
     @classmethod

@@ -32,6 +32,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+BASE_WORDING = "base"
+"""The pack's own alignment prefix, the wording every study uses unless ``design.wordings`` crosses paraphrases."""
+
+
 class Localization(_Strict):
     """One deliberate departure from a literal translation of the master protocol: a name, an idiom or a register
     choice (never a change of content), with the reason a reviewer can check."""
@@ -141,6 +145,9 @@ class LanguagePack(_Strict):
     provenance: Provenance
     scenario: Scenario
     alignment_prefix: str
+    alignment_prefix_variants: dict[str, str] = {}
+    """Wording controls: paraphrases of ``alignment_prefix`` (id -> text) that keep its required elements in other
+    words; a study crosses them with ``design.wordings`` so a language effect can be set against wording noise."""
     individuation_instruction: str
     output_format: str
     labels: PromptLabels
@@ -148,6 +155,10 @@ class LanguagePack(_Strict):
     probe: Probe
     phrases: PhraseBanks
     langid_exceptions: list[str] = []
+
+    def alignment_prefix_for(self, wording: str) -> str:
+        """The alignment prefix in ``wording``: ``base`` (the pack's own) or a paraphrase id."""
+        return self.alignment_prefix if wording == BASE_WORDING else self.alignment_prefix_variants[wording]
     """Keys (dotted paths such as ``personas.3.name``) exempt from the language-ID and script rules."""
 
     @field_validator("personas")

@@ -37,6 +37,8 @@ class RunSpec(BaseModel):
     probe_turns: list[int]
     evaluation_date: str | None
     synthetic: bool
+    wording: str = "base"
+    """The alignment prefix's wording (``base``, or a paraphrase id of the pack's ``alignment_prefix_variants``)."""
 
 
 class AgentSpec(BaseModel):
@@ -82,9 +84,10 @@ def expand_design(study: Study, content_hashes: Mapping[str, str]) -> list[RunSp
     d = study.design
     evaluation_date = study.evaluation_date.isoformat() if study.evaluation_date else None
     runs = []
-    for language, model, share, individuation, replicate in itertools.product(
-            d.languages, study.models, d.aligned_shares, d.individuation, range(d.replicates)):
-        seed = derive_seed(study.seed, study.name, language, share, individuation, replicate, evaluation_date)
+    for language, model, share, individuation, wording, replicate in itertools.product(
+            d.languages, study.models, d.aligned_shares, d.individuation, d.wordings, range(d.replicates)):
+        seed = derive_seed(study.seed, study.name, language, share, individuation, replicate, evaluation_date,
+                           *([wording] if wording != "base" else []))
         fields = dict(
             study=study.name, language=language, model=model.stored_name, backend=model.backend,
             aligned_share=share, k_aligned=round(share * d.n_agents), n_agents=d.n_agents, n_turns=d.n_turns,
@@ -102,6 +105,10 @@ def expand_design(study: Study, content_hashes: Mapping[str, str]) -> list[RunSp
         requested = requested_model_id(model)
         if requested != model.name:  # a pinned snapshot or revision asks for another model
             generation["requested_model"] = requested
-        run_id = stable_hash(fields, generation, backend_fingerprint(model, language))
-        runs.append(RunSpec.model_validate({**fields, "run_id": run_id}))
+        # the base wording adds nothing, so the seeds and run_ids of studies without wording controls stay what
+        # they were; another wording draws its own groups (its runs are replicates of their own, so the spread of
+        # g across wordings includes sampling noise, as it would between any two studies)
+        hashed = fields if wording == "base" else {**fields, "wording": wording}
+        run_id = stable_hash(hashed, generation, backend_fingerprint(model, language))
+        runs.append(RunSpec.model_validate({**fields, "wording": wording, "run_id": run_id}))
     return runs

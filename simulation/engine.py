@@ -222,7 +222,8 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
     members = [personas[a.persona_id] for a in sorted(agents, key=lambda a: a.agent_idx)]
     names = [p.name for p in members]
     target_name = pack.scenario.target_name  # a scenario character, never one of the agents
-    systems = [system_prompt(pack, members[a.agent_idx], aligned=a.aligned, individuated=a.individuated)
+    systems = [system_prompt(pack, members[a.agent_idx], aligned=a.aligned, individuated=a.individuated,
+                             wording=run.wording)
                for a in sorted(agents, key=lambda a: a.agent_idx)]
     by_idx = {a.agent_idx: a for a in agents}
     for turn in range(len(history) + 1, run.n_turns + 1):

@@ -13,13 +13,14 @@ def fill_target(text: str, target_name: str) -> str:
     return text.replace("{target}", target_name)
 
 
-def system_prompt(pack: LanguagePack, persona: Persona, *, aligned: bool, individuated: bool) -> str:
+def system_prompt(pack: LanguagePack, persona: Persona, *, aligned: bool, individuated: bool,
+                  wording: str = "base") -> str:
     """Alignment prefix first (it is a prefix), then persona, scenario, individuation, output format.
 
     The intro names the scenario's target resident (``{target}``), so the agents know that person is in the
     facility but not among them.
     """
-    parts = [pack.alignment_prefix] if aligned else []
+    parts = [pack.alignment_prefix_for(wording)] if aligned else []
     parts.append(pack.labels.persona.format(name=persona.name, age=persona.age, role=persona.role,
                                             description=persona.description))
     parts.append(fill_target(pack.scenario.intro, pack.scenario.target_name))

@@ -46,6 +46,16 @@ def load_study_content(study: Study, source: str = "study") -> dict[str, Languag
                                 fix="remove those languages or add their packs under simulation/languages/ "
                                     "(docs/add-a-language.md)")
     contents = {lang: load_language(lang) for lang in study.design.languages}
+    for lang, content in contents.items():
+        missing_wordings = [w for w in study.design.wordings
+                            if w != "base" and w not in content.pack.alignment_prefix_variants]
+        if missing_wordings:
+            raise LanguagePackError(
+                f"{lang} has no alignment-prefix wording {', '.join(missing_wordings)}", file=source,
+                field="design.wordings",
+                fix=f"use base or a paraphrase id the {lang} pack has "
+                    f"({', '.join(sorted(content.pack.alignment_prefix_variants)) or 'it has none'}; "
+                    f"alignment_prefix_variants in {content.path}/pack.yaml)")
     for model in study.models:
         for lang in study.design.languages:
             backend_fingerprint(model, lang)  # a typo in the planted effects fails here, not in every call

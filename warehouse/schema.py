@@ -145,6 +145,7 @@ ADDED_COLUMNS: list[tuple[str, str, str]] = [
     ("studies", "alpha", f"DOUBLE DEFAULT {DEFAULT_ALPHA!r}"),
     ("runs", "probe_turns", "INTEGER[] DEFAULT []"),
     ("runs", "planted_cpi_direction", "VARCHAR"),
+    ("runs", "wording", "VARCHAR DEFAULT 'base'"),
     ("runs", "planted_di_direction", "VARCHAR"),
     ("utterances", "reasks", "INTEGER"),
     ("utterances", "cost_usd", "DOUBLE"),

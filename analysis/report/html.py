@@ -118,6 +118,7 @@ def study_section(con: duckdb.DuckDBPyConnection, study: str) -> StudyReport:
                                       "p_adjusted", "direction", "direction_unadjusted", "synthetic"]))
     parts.append(_components(effects, dissociation))
     parts += _reference_sensitivity(con, study)
+    parts += _wording_sensitivity(con, study)
     parts += _exclusions(effects)
 
     dose = _rows(con, """
@@ -228,6 +229,25 @@ def _reference_sensitivity(con: duckdb.DuckDBPyConnection, study: str) -> list[s
             html_table(rows, ["language", "model", "metric", "configured_reference", "g_language",
                               "direction_language", "g_study", "direction_study", "g_baseline",
                               "direction_baseline", "direction_depends_on_reference"])]
+
+
+def _wording_sensitivity(con: duckdb.DuckDBPyConnection, study: str) -> list[str]:
+    """Only for studies that cross alignment-prefix wordings (design.wordings)."""
+    if not table_exists(con, "marts", "wording_sensitivity"):
+        return []
+    rows = _rows(con, """
+        select language, model, upper(metric) as metric, n_wordings, g_by_wording, g_mean, g_sd_within, g_min, g_max,
+               g_sd_between_languages, wording_noise_share
+        from marts.wording_sensitivity where study = ? order by metric, language, model""", [study])
+    if not rows:
+        return []
+    return ["<h3>Wording controls</h3>",
+            "<p class='meta'>Hedges' g of alignment under each wording of the alignment prefix (the base and its "
+            "paraphrases, same elements in other words), its spread across wordings within a language "
+            "(g_sd_within), and the spread of the languages' mean g (g_sd_between_languages). A language "
+            "difference smaller than the wording spread is not a language effect.</p>",
+            html_table(rows, ["language", "model", "metric", "n_wordings", "g_by_wording", "g_mean", "g_sd_within",
+                              "g_min", "g_max", "g_sd_between_languages", "wording_noise_share"])]
 
 
 def _exclusions(effects: Sequence[dict[str, Any]]) -> list[str]:

@@ -54,7 +54,9 @@ def check_equivalence(content: LanguageContent, master: MasterProtocol | None = 
     master = master or load_master()
     pack, lang = content.pack, content.pack.language
     if lang == master.source.split("@")[0]:
-        return []  # the master's own source pack (its texts equal the master's: tests/simulation/test_master_protocol)
+        # the master's own source pack (its texts equal the master's: tests/simulation/test_master_protocol);
+        # only its wording variants are paraphrases to review
+        return _variant_problems(content, master)
     problems: list[str] = []
     master_events = {item.id for item in master.items if item.id.startswith("scenario.events.")}
     for event in pack.scenario.events:
@@ -81,6 +83,41 @@ def check_equivalence(content: LanguageContent, master: MasterProtocol | None = 
                             f"{persona.role!r}, age band {persona.age_band}); found age "
                             f"{mine.age if mine else 'none'}")
     problems += _review_problems(content, master)
+    problems += _variant_problems(content, master)
+    return problems
+
+
+def _variant_problems(content: LanguageContent, master: MasterProtocol) -> list[str]:
+    """Wording variants (``alignment_prefix_variants``) keep every element of the master's alignment prefix:
+    each has a review ``alignment_prefix@<id>`` with the expected marks, and a length inside the script's band."""
+    from simulation.protocol import VARIANT_SEPARATOR, length_ratio, load_equivalence
+
+    pack, lang = content.pack, content.pack.language
+    if not pack.alignment_prefix_variants:
+        return []
+    path = Path(content.path) / REVIEW_FILE
+    review = load_equivalence(path, master)
+    item = master.item("alignment_prefix")
+    band = LENGTH_BANDS.get(pack.script) if lang != master.source.split("@")[0] else (0.8, 1.25)
+    problems = []
+    for variant, text in sorted(pack.alignment_prefix_variants.items()):
+        review_id = f"alignment_prefix{VARIANT_SEPARATOR}{variant}"
+        ratio = length_ratio(text, item.text)
+        if band and not band[0] <= ratio <= band[1]:
+            problems.append(f"{lang}: {review_id}: length ratio {ratio:.2f} outside {band[0]}-{band[1]}")
+        reviewed = review.items.get(review_id) if review else None
+        if reviewed is None:
+            problems.append(f"{lang}: {review_id}: a wording variant without a review in {path}; mark each "
+                            "element of the master's alignment_prefix (docs/language-packs.md)")
+            continue
+        for element in item.elements:
+            mark = reviewed.elements.get(element.id)
+            if mark is None or mark.mark not in EXPECTED_MARK[element.modality]:
+                problems.append(f"{lang}: {review_id}: element {element.id} ({element.modality}) is "
+                                f"{mark.mark if mark else 'not reviewed'}" + (f": {mark.note}" if mark and mark.note
+                                                                               else ""))
+        problems += [f"{lang}: {review_id}: added content not in the master: {a.content!r}"
+                     for a in reviewed.additions]
     return problems
 
 

@@ -20,6 +20,9 @@ from simulation.content import LanguagePack
 
 MASTER_PATH = Path(__file__).parent / "master.yaml"
 EQUIVALENCE_FILE = "equivalence.yaml"
+VARIANT_SEPARATOR = "@"
+"""Review ids of wording variants: ``alignment_prefix@p1`` is reviewed against the master's ``alignment_prefix``."""
+
 Modality = Literal["must", "may", "must_not"]
 CoverageMark = Literal["present", "weakened", "strengthened", "absent"]
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -183,12 +186,14 @@ def load_equivalence(path: Path, master: MasterProtocol | None = None) -> Equiva
     master = master or load_master()
     known = {i.id: {e.id for e in i.elements} for i in master.items}
     for item_id, item in review.items.items():
-        if item_id not in known:
+        master_id = item_id.split(VARIANT_SEPARATOR)[0]  # a wording variant, e.g. alignment_prefix@p1
+        if master_id not in known:
             raise LanguagePackError(f"unknown item '{item_id}'", file=str(path), field=f"items.{item_id}",
-                                    fix=f"use a master item id: {', '.join(known)}")
-        unknown = sorted(set(item.elements) - known[item_id])
+                                    fix=f"use a master item id: {', '.join(known)} (a wording variant: "
+                                        f"alignment_prefix{VARIANT_SEPARATOR}<variant id>)")
+        unknown = sorted(set(item.elements) - known[master_id])
         if unknown:
             raise LanguagePackError(f"unknown elements {', '.join(unknown)}", file=str(path),
                                     field=f"items.{item_id}.elements",
-                                    fix=f"use the master's elements: {', '.join(sorted(known[item_id]))}")
+                                    fix=f"use the master's elements: {', '.join(sorted(known[master_id]))}")
     return review

@@ -29,7 +29,8 @@ EXPECTED_KEYS = {
     "marts/run_metrics": "dbt_marts", "marts/agent_metrics": "dbt_marts", "marts/backfire_by_language": "dbt_marts",
     "marts/dissociation_by_language": "dbt_marts", "marts/language_pdi": "dbt_marts",
     "marts/backfire_by_language_v2": "dbt_marts", "marts/dissociation_by_language_v2": "dbt_marts",
-    "marts/scorer_coverage": "dbt_marts", "marts/served_models": "dbt_marts", "marts/content_versions": "dbt_marts",
+    "marts/scorer_coverage": "dbt_marts", "marts/served_models": "dbt_marts",
+    "marts/content_versions": "dbt_marts", "marts/wording_sensitivity": "dbt_marts",
     "reference/hofstede_power_distance": "dbt_seeds", "backfire_report": "analysis",
 }
 

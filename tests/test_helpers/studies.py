@@ -22,9 +22,10 @@ def small_study_dict(**design: object) -> dict:
 
 
 def n_runs(study: Study) -> int:
-    """Runs of the grid: languages x models x aligned shares x individuation conditions x replicates."""
+    """Runs of the grid: languages x models x aligned shares x individuation conditions x wordings x replicates."""
     d = study.design
-    return len(d.languages) * len(study.models) * len(d.aligned_shares) * len(d.individuation) * d.replicates
+    return (len(d.languages) * len(study.models) * len(d.aligned_shares) * len(d.individuation) * len(d.wordings)
+            * d.replicates)
 
 
 def n_calls(study: Study) -> int:

@@ -22,6 +22,8 @@ SCORECARD_STUDY = "scorecard"
 REAL_STUDY = "study1"  # stand-in for a real Study 1: the scorecard compares it with the paper, not planted effects
 STUDY_MARTS_STUDY = "study_marts"  # marked real too, with replication_target study3 (individuation, two models)
 STUDY_MARTS_LANGUAGES = ["en", "ja", "de", "ko", "fr", "ru"]
+WORDING_STUDY = "wording_controls"  # the base alignment prefix and its three paraphrases, in en and ja
+WORDINGS = ["base", "p1", "p2", "p3"]
 STUDY_MARTS_MODELS = ["llama-3.3-70b-instruct", "gpt-4o-mini"]
 DRIFT_NIGHTS = (dt.date(2026, 11, 1), dt.date(2026, 11, 2))
 # The drift study's small nights test the drift mechanics (a planted flip), not power: raw p and languages pooled
@@ -58,6 +60,7 @@ def dbt_test_studies() -> list[dict]:
         _named(SCORECARD_STUDY, languages=["en", "ja", "de"], replicates=10, n_turns=8),
         {**_named(REAL_STUDY, languages=["en", "ja"], replicates=4, n_turns=4), "replication_target": "study1"},
         study_marts,
+        _named(WORDING_STUDY, wordings=WORDINGS, replicates=3, n_turns=3),
     ]
 
 

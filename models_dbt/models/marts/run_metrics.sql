@@ -16,6 +16,7 @@ final as (
         model,
         aligned_share,
         individuation,
+        wording,
         monologue_ratio,
         pathology_rate,
         protective_rate,

@@ -35,6 +35,7 @@ renamed as (
         source.history_window,
         source.evaluation_date,
         source.synthetic,
+        coalesce(source.wording, 'base') as wording,
         source.planted_cpi_direction,
         source.planted_di_direction,
         -- Runs recorded before the requested model was kept asked for their model's name.

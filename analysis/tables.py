@@ -38,16 +38,36 @@ def _interval(low: float | None, high: float | None) -> str:
     return "-" if low is None or high is None else f"[{low:.2f}, {high:.2f}]"
 
 
-def render_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, markdown: bool = False) -> str:
-    cells = [[_cell(v) for v in row] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) if cells else len(c) for i, c in enumerate(columns)]
+def _is_number(value: Any) -> bool:
+    import decimal
+
+    return isinstance(value, int | float | decimal.Decimal) and not isinstance(value, bool)
+
+
+def render_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, markdown: bool = False,
+                 max_width: int | None = None) -> str:
+    """Columns aligned by type (numbers right, everything else left) and sized in display cells, so ja/zh/ko/th
+    rows line up; a cell wider than ``max_width`` cells is cut with an ellipsis (None: never cut)."""
+    from analysis.display import cells, one_line, pad, truncate
+
+    def shown(value: Any) -> str:
+        text = one_line(_cell(value))
+        return truncate(text, max_width) if max_width is not None else text
+
+    grid = [[shown(v) for v in row] for row in rows]
+    numeric = [any(_is_number(row[i]) for row in rows)
+               and all(row[i] is None or _is_number(row[i]) for row in rows) for i in range(len(columns))]
+    widths = [max([cells(c), *(cells(r[i]) for r in grid)]) for i, c in enumerate(columns)]
     sep = " | " if markdown else "  "
-    lines = [sep.join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines.append(sep.join("-" * w for w in widths))
-    lines += [sep.join(v.rjust(w) if i > 1 else v.ljust(w) for i, (v, w) in enumerate(zip(r, widths, strict=True)))
-              for r in cells]
+
+    def line(values: Sequence[str]) -> str:
+        return sep.join(pad(v, w, right=n) for v, w, n in zip(values, widths, numeric, strict=True))
+
+    lines = [line(list(columns)), sep.join("-" * w for w in widths), *(line(r) for r in grid)]
     if markdown:
-        lines = [f"| {line} |" for line in lines]
+        lines = [f"| {text} |" for text in lines]
+    elif lines:
+        lines = [text.rstrip() for text in lines]
     return "\n".join(lines)
 
 

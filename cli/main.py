@@ -2,7 +2,8 @@
 
 Exit codes: 0 success, 2 a user error (``BackfireError``: bad input, a failed contract, a spent budget...),
 3 an internal error (a bug inside a pipeline run; its traceback is in the log file the line names),
-130 interrupted. A bug outside a pipeline run keeps Python's traceback (exit 1).
+130 interrupted, 0 when stdout is closed early (``| head``). A bug outside a pipeline run keeps Python's
+traceback (exit 1).
 """
 
 from __future__ import annotations
@@ -39,7 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from core.errors import BackfireError, InternalError
 
     try:
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
+        sys.stdout.flush()  # a closed pipe raises here, inside the handler below, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        return _stdout_closed()
     except BackfireError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -49,6 +54,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: finished turns are stored; rerun the same command to resume", file=sys.stderr)
         return 130
+
+
+def _stdout_closed() -> int:
+    """The reader went away (``backfire query ... | head``): exit 0 quietly, as ``cat`` does. stdout now
+    points at /dev/null so the interpreter's last flush does not print an ignored-exception warning."""
+    import os
+
+    try:
+        fileno = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # a captured, in-memory stdout
+        return 0
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fileno)
+    os.close(devnull)
+    return 0
 
 
 if __name__ == "__main__":

@@ -55,3 +55,34 @@ def test_directions_that_depend_on_the_reference_get_a_footnote() -> None:
 def test_fully_synthetic_study_gets_the_banner() -> None:
     text = _table(update="update marts.backfire_by_language set synthetic = true")
     assert text.startswith("SYNTHETIC DATA")
+
+
+def test_columns_align_by_type_and_in_display_cells() -> None:
+    from analysis.display import cells
+    from analysis.tables import render_table
+
+    rows = [("en", 12, "The group agrees to wait.", 0.5), ("ja", 3, "皆で待つことにした。", None),
+            ("th", 100, "กลุ่มตกลงที่จะรอ", -1.25)]
+    lines = render_table(["language", "n", "talk", "g"], rows).splitlines()
+    body = lines[2:]
+    # every row is as wide in terminal cells as the rule under the header, whatever the script
+    assert {cells(line) for line in body} == {cells(lines[1])}
+    talk_start = cells(lines[0].split("talk")[0])
+    for line, (_, n, talk, _) in zip(body, rows, strict=True):
+        before, _, _ = line.partition(talk)
+        assert cells(before) == talk_start  # text left-aligned at the column start
+        assert before.rstrip().endswith(str(n))  # numbers right-aligned against the column's right edge
+    assert body[1].endswith(" -") and body[2].endswith("-1.250")
+
+
+def test_long_cells_are_cut_in_display_cells_with_an_ellipsis() -> None:
+    from analysis.display import cells
+    from analysis.tables import render_table
+
+    long_ja = "夜のあいだ誰も施設を出られないと放送があった。" * 5
+    table = render_table(["language", "talk"], [("ja", long_ja), ("en", "line one\nline two")], max_width=20)
+    ja, en = table.splitlines()[2:]
+    cut = ja.split("  ", 1)[1].strip()
+    assert cut.endswith("…") and cells(cut) <= 20 and long_ja.startswith(cut[:-1])
+    assert "line one↵line two" in en  # a newline does not break the row
+    assert long_ja in render_table(["language", "talk"], [("ja", long_ja)])  # no max_width: never cut

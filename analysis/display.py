@@ -4,6 +4,9 @@ a combining accent none, so tables and transcripts line up in ja/zh/ko/th as in 
 from __future__ import annotations
 
 ELLIPSIS = "…"
+NO_LINE_START = set("、。，．,.!?！？：:；;」』）)]｝〉》ー々ゃゅょっャュョッ")
+"""Characters a line in an unspaced script never starts with (Japanese kinsoku, simplified): the character
+before goes down with it."""
 
 
 def _char_cells(char: str) -> int:
@@ -67,8 +70,9 @@ def wrap(text: str, width: int) -> list[str]:
             for char in word:
                 cw = _char_cells(char)
                 if used + cw > width and cw > 0 and line.strip():  # zero-width marks stay with their base
-                    lines.append(line.rstrip())
-                    line, used = "", 0
+                    carried = line[-1] if char in NO_LINE_START and len(line.strip()) > 1 else ""
+                    lines.append(line[:len(line) - len(carried)].rstrip())
+                    line, used = carried, cells(carried)
                 line, used = line + char, used + cw
         lines.append(line.rstrip())
     return lines

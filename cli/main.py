@@ -13,9 +13,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from cli import check, demo, estimate, packs, power, query, report, run, score, tables, validate
+from cli import check, demo, estimate, packs, power, query, report, run, score, tables, transcript, validate
 
-COMMANDS = (validate, estimate, run, demo, score, query, tables, report, power, check, packs)
+COMMANDS = (validate, estimate, run, demo, score, query, transcript, tables, report, power, check, packs)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,8 +2,9 @@
 
 Exit codes: 0 success, 2 a user error (``BackfireError``: bad input, a failed contract, a spent budget...),
 3 an internal error (a bug inside a pipeline run; its traceback is in the log file the line names),
-130 interrupted, 0 when stdout is closed early (``| head``). A bug outside a pipeline run keeps Python's
-traceback (exit 1).
+130 interrupted. A closed stdout (``| head``) ends a reading verb quietly with 0, any other with 141 (the
+shell's code for SIGPIPE: what it printed was cut short, so its verdict is unknown). A bug outside a pipeline
+run keeps Python's traceback (exit 1).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import Sequence
 from cli import check, demo, estimate, packs, power, query, report, run, score, tables, transcript, validate
 
 COMMANDS = (validate, estimate, run, demo, score, query, transcript, tables, report, power, check, packs)
+READING_VERBS = frozenset({"query", "transcript", "tables", "power", "packs"})
+"""Verbs whose exit code carries no verdict: a reader that stops early (``| head``) got what it asked for."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a closed pipe raises here, inside the handler below, not at interpreter exit
         return code
     except BrokenPipeError:
-        return _stdout_closed()
+        _stdout_closed()
+        return 0 if args.command in READING_VERBS else 141
     except BackfireError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -56,19 +60,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _stdout_closed() -> int:
-    """The reader went away (``backfire query ... | head``): exit 0 quietly, as ``cat`` does. stdout now
-    points at /dev/null so the interpreter's last flush does not print an ignored-exception warning."""
+def _stdout_closed() -> None:
+    """The reader went away (``backfire query ... | head``): stdout now points at /dev/null, so the
+    interpreter's last flush does not print an ignored-exception warning."""
     import os
 
     try:
         fileno = sys.stdout.fileno()
     except (AttributeError, OSError, ValueError):  # a captured, in-memory stdout
-        return 0
+        return
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, fileno)
     os.close(devnull)
-    return 0
 
 
 if __name__ == "__main__":

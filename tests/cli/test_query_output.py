@@ -48,3 +48,17 @@ def test_max_width_and_full(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert capsys.readouterr().out.splitlines()[2] == ("ab " * 50).rstrip()
     assert main(["query", sql, "--db", str(db), "--format", "csv", "--max-width", "10"]) == 0
     assert ("ab " * 50) in capsys.readouterr().out  # csv is never cut
+
+
+@pytest.mark.parametrize(("verb", "argv", "code"), [("query", ["query", "select 1"], 0),
+                                                     ("validate", ["validate", "study.yaml"], 141)])
+def test_a_closed_pipe_ends_only_reading_verbs_with_success(verb: str, argv: list[str], code: int,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A verb whose exit code is a verdict (validate, run, check) must not pass because its reader left."""
+    from cli.main import main
+
+    def closed(args: object) -> int:
+        raise BrokenPipeError
+
+    monkeypatch.setattr(f"cli.{verb}.handle", closed)
+    assert main(argv) == code

@@ -66,7 +66,9 @@ class OpenAICompatibleBackend(Backend):
     max_connections: int = 16
     transport: Literal["lean", "sdk"] = "lean"
     extra_headers: dict[str, str] = field(default_factory=dict)
-    structured_output: StructuredOutput = "auto"
+    structured_output: StructuredOutput = "none"
+    """The study option's default is ``auto``; built directly (the judge scorer), nothing is sent: its replies are
+    not talk/monologue turns."""
     name: str = field(default="openai", init=False)
     prompt_only: bool = field(default=False, init=False)
     """``auto`` fell back: the endpoint rejected ``response_format``, so the rest of the run is prompt-only."""

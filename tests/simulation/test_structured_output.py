@@ -118,3 +118,14 @@ def test_a_model_that_never_writes_json_stops_at_the_parse_error_share(server) -
     assert '"I would rather just talk normally."' in message  # the unreadable reply, quoted
     assert "structured_output: json_schema" in message and "larger" in message
     assert fake.completions < 2 * 4 * 10 * 2  # stopped well before the whole study (2 runs x 4 turns x 10, re-asked)
+
+
+def test_a_backend_built_directly_sends_no_schema() -> None:
+    """The judge scorer builds the backend itself: its replies are judgements, not talk/monologue turns."""
+    from simulation.backends.base import GenerationConfig
+    from simulation.backends.openai_compatible import OpenAICompatibleBackend
+
+    backend = OpenAICompatibleBackend(base_url="http://127.0.0.1:1/v1")
+    assert backend._response_format(GenerationConfig(model="judge")) is None
+    schema = OpenAICompatibleBackend(base_url="http://127.0.0.1:1/v1", structured_output="auto")
+    assert schema._response_format(GenerationConfig(model="m"))["type"] == "json_schema"

@@ -191,6 +191,10 @@ class Budget(_Strict):
     max_error_share: float = Field(default=0.5, gt=0, le=1)
     """Stop when this share of the invocation's calls failed after every retry (checked from 20 calls on):
     a broken endpoint or key should not burn through a study storing error rows."""
+    max_parse_error_share: float | None = Field(default=0.5, gt=0, le=1)
+    """Stop when this share of the invocation's turn replies ended ``parse_error`` after every re-ask (checked
+    from 20 replies on): a model that does not write the JSON format pays three calls per reply for nothing.
+    ``null`` never stops (to study the format failures themselves)."""
 
 
 class ScorerEntry(BaseModel):

@@ -26,6 +26,15 @@ class FailureThresholdError(BackfireError):
     """Too many calls failed after every retry; the study stops with what it finished saved."""
 
 
+QUOTE_CHARS = 160
+"""How much of an unreadable reply the parse-error stop quotes."""
+
+
+def _shortened(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= QUOTE_CHARS else flat[:QUOTE_CHARS - 1] + "…"
+
+
 @dataclass
 class Spending:
     """Calls made, failed and paid in one invocation, checked against the study's budget before each call."""
@@ -34,6 +43,12 @@ class Spending:
     calls: int = 0
     errors: int = 0
     cost_usd: float = 0.0
+    replies: int = 0
+    """Turn replies the endpoint answered in this invocation (after their re-asks; cache hits not counted)."""
+    parse_errors: int = 0
+    """Of those, the ones no re-ask made readable (stored as ``parse_error``)."""
+    unreadable_sample: str = ""
+    """The first of them, quoted when the parse-error share stops the study."""
 
     def check(self) -> None:
         if self.calls >= MIN_CALLS_FOR_ERROR_SHARE and self.errors / self.calls >= self.budget.max_error_share:
@@ -41,6 +56,15 @@ class Spending:
                 f"{self.errors} of {self.calls} calls failed after every retry (budget.max_error_share = "
                 f"{self.budget.max_error_share}); finished turns are saved", field="budget.max_error_share",
                 fix="check the endpoint, model name and key (see the error column of raw.utterances), then rerun")
+        if (self.budget.max_parse_error_share is not None and self.replies >= MIN_CALLS_FOR_ERROR_SHARE
+                and self.parse_errors / self.replies >= self.budget.max_parse_error_share):
+            raise FailureThresholdError(
+                f"{self.parse_errors} of {self.replies} replies were not readable talk/monologue JSON after every "
+                f"re-ask (budget.max_parse_error_share = {self.budget.max_parse_error_share}); finished turns are "
+                f"saved. One of them: \"{_shortened(self.unreadable_sample)}\"",
+                field="budget.max_parse_error_share",
+                fix="let the endpoint constrain the format (the openai backend's structured_output: json_schema, "
+                    "supported by vLLM, llama.cpp, Ollama and OpenAI) or use a larger instruct model, then rerun")
         if self.budget.max_calls is not None and self.calls >= self.budget.max_calls:
             raise BudgetExhaustedError(
                 f"budget reached: {self.calls} calls made (budget.max_calls = {self.budget.max_calls}); "
@@ -58,3 +82,13 @@ class Spending:
             self.calls += 1
             self.errors += reply.status == "error"
             self.cost_usd += reply.cost_usd
+
+    def record_reply(self, reply: Reply, status: str) -> None:
+        """Count one turn reply as stored (``status`` after parsing): the parse-error share's numerator and
+        denominator. Failed calls are ``max_error_share``'s business and cache hits cost nothing."""
+        if reply.cache_hit or status == "error":
+            return
+        self.replies += 1
+        if status == "parse_error":
+            self.parse_errors += 1
+            self.unreadable_sample = self.unreadable_sample or reply.text

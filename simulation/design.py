@@ -74,8 +74,8 @@ def expand_design(study: Study, content_hashes: Mapping[str, str]) -> list[RunSp
 
     The run_id hashes every input that can change a transcript: the cell, the seed, the packs' content
     hash, the model's generation settings (temperature, max_tokens, the ``base_url`` option of endpoint backends,
-    seed, top_p, and the requested model id when a snapshot or revision pins it) and the fingerprint its
-    backend registered (``register_backend(..., fingerprint=)``).
+    seed, top_p, a ``structured_output`` other than auto, and the requested model id when a snapshot or revision
+    pins it) and the fingerprint its backend registered (``register_backend(..., fingerprint=)``).
 
     Args:
         study: the validated study.
@@ -102,6 +102,9 @@ def expand_design(study: Study, content_hashes: Mapping[str, str]) -> list[RunSp
             generation["seed"] = model.seed
         if model.top_p is not None:  # likewise: only a top_p that is sent
             generation["top_p"] = model.top_p
+        structured_output = model.options().get("structured_output", "auto")
+        if structured_output != "auto":  # likewise: auto (the default) keeps the run_ids of earlier studies
+            generation["structured_output"] = structured_output
         requested = requested_model_id(model)
         if requested != model.name:  # a pinned snapshot or revision asks for another model
             generation["requested_model"] = requested

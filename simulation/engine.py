@@ -67,8 +67,10 @@ class CallGate:
             # A pinned snapshot or a top_p asks for other completions; without them keys stay what they were.
             pinned = [("model", config.model)] if config.model != self.model.name else []
             nucleus = [("top_p", config.top_p)] if config.top_p is not None else []
+            variant = self.backend.cache_variant()
+            variants = [("variant", variant)] if variant and not (config.context and config.context.is_probe) else []
             key = stable_hash(self.model.name, self.backend.connection_key(), [(m.role, m.content) for m in messages],
-                              config.temperature, config.max_tokens, config.seed, *pinned, *nucleus)
+                              config.temperature, config.max_tokens, config.seed, *pinned, *nucleus, *variants)
             cached = self.cache.get(key)
             if cached is not None:
                 return cached
@@ -107,6 +109,9 @@ class SimulationStats:
     calls: int = 0
     errors: int = 0
     parse_errors: int = 0
+    """Turn replies stored as ``parse_error`` (no re-ask made them readable)."""
+    reasks: int = 0
+    """Calls that asked again for a reply that was not readable JSON."""
     truncated: int = 0
     """Turn replies cut off at ``max_tokens`` (stored with status ``truncated``)."""
     tokens_in: int = 0
@@ -273,9 +278,11 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
                 status = reply.status if reply.status in ("refused", "truncated") else parsed.status
                 stats.parse_errors += status == "parse_error"
                 stats.truncated += truncated
+                stats.spending.record_reply(reply, status)
             rows += _utterance_rows(run, turn, idx, reply, talk, monologue, status, now, reasks)
             records.append(TurnRecord(turn, idx, talk, monologue))
             stats.calls += reasks
+            stats.reasks += reasks
             for call_reply in (reply, probe):
                 if call_reply is not None:
                     stats.cache_hits += call_reply.cache_hit

@@ -1,4 +1,5 @@
-"""Progress of a simulation: turns, calls, calls/s, tokens, cost, errors and ETA, at most every few seconds."""
+"""Progress of a simulation: turns, calls, calls/s, tokens, cost, errors, parse errors, re-asks and ETA, at most
+every few seconds."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ class ProgressReporter:
         return (f"simulation: {done}/{self.total_turns} turns ({share:.0%}), {stats.calls} calls "
                 f"({stats.cache_hits} from cache), {stats.calls / elapsed:.1f} calls/s, "
                 f"{stats.tokens_in + stats.tokens_out} tokens, ${stats.cost_usd:.4f}, {stats.errors} errors, "
-                f"ETA {eta}")
+                f"{stats.parse_errors} parse errors ({stats.reasks} re-asks), ETA {eta}")
 
     def update(self, stats: Any, *, force: bool = False) -> None:
         now = time.monotonic()

@@ -61,7 +61,7 @@ def build_utterances_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefi
             **common, "runs": stats.runs_total, "runs_already_complete": stats.runs_skipped_complete,
             "runs_resumed": len(stats.turns_resumed_from), "calls": stats.calls,
             "turns_written": stats.turns_written, "errors": stats.errors, "parse_errors": stats.parse_errors,
-            "truncated": stats.truncated,
+            "reasks": stats.reasks, "truncated": stats.truncated,
             "tokens_in": stats.tokens_in, "tokens_out": stats.tokens_out, "cost_usd": round(stats.cost_usd, 6),
             "cache_hits": stats.cache_hits, "utterances_superseded": stats.utterances_superseded,
             "rows": sum(row[2] for row in per_language),

@@ -91,6 +91,11 @@ class Backend(abc.ABC):
         """Release connections; called once when a simulation ends."""
         return None
 
+    def cache_variant(self) -> str:
+        """What, beyond the request's messages and sampling settings, makes this backend's completions differ
+        (e.g. a response format); it enters the response cache's key when not empty (default: nothing)."""
+        return ""
+
     def redact(self, text: str) -> str:
         """Remove secrets from text that will be logged or stored (error messages)."""
         return text

@@ -10,10 +10,11 @@ with Retry-After, 5xx, timeouts, connection errors, garbage bodies); anything el
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from core.errors import StudyConfigError
@@ -22,6 +23,32 @@ from core.records import ReplyStatus
 from simulation.backends.base import Backend, EndpointError, GenerationConfig, Message, Reply, RetryDecision
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "0.0.0.0")
+logger = logging.getLogger(__name__)
+
+StructuredOutput = Literal["auto", "json_schema", "json_object", "none"]
+"""How a turn's reply is held to the talk/monologue format: the JSON schema as ``response_format`` (the server
+constrains decoding to it), JSON mode, or the prompt alone; ``auto`` sends the schema and falls back to the prompt
+alone when the endpoint rejects it."""
+
+TURN_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"talk": {"type": "string"}, "monologue": {"type": "string"}},
+    "required": ["talk", "monologue"],
+    "additionalProperties": False,
+}
+"""The schema of a turn's reply, as ``parsing.parse_reply`` reads it."""
+
+RESPONSE_FORMATS: dict[str, dict[str, Any]] = {
+    "json_schema": {"type": "json_schema",
+                    "json_schema": {"name": "agent_turn", "strict": True, "schema": TURN_SCHEMA}},
+    "json_object": {"type": "json_object"},
+}
+
+PROMPT_ONLY_NOTE = "structured_output=prompt-only (the endpoint rejected response_format)"
+"""Stored in the ``error`` column of every reply made after ``auto`` fell back, so the fallback can be queried."""
+
+_REJECTION_WORDS = ("response_format", "response format", "json_schema", "json_object", "schema", "structured",
+                    "grammar")
 
 
 @dataclass
@@ -39,7 +66,12 @@ class OpenAICompatibleBackend(Backend):
     max_connections: int = 16
     transport: Literal["lean", "sdk"] = "lean"
     extra_headers: dict[str, str] = field(default_factory=dict)
+    structured_output: StructuredOutput = "none"
+    """The study option's default is ``auto``; built directly (the judge scorer), nothing is sent: its replies are
+    not talk/monologue turns."""
     name: str = field(default="openai", init=False)
+    prompt_only: bool = field(default=False, init=False)
+    """``auto`` fell back: the endpoint rejected ``response_format``, so the rest of the run is prompt-only."""
     _client: Any = field(default=None, init=False, repr=False)
     _secret: str = field(default="", init=False, repr=False)
 
@@ -91,12 +123,49 @@ class OpenAICompatibleBackend(Backend):
             payload["seed"] = config.seed
         if config.top_p is not None:
             payload["top_p"] = config.top_p
+        response_format = self._response_format(config)
         started = time.perf_counter()
-        if self.transport == "sdk":
-            body = (await self._client.chat.completions.create(**payload)).to_dict()
+        if response_format is None:
+            body = await self._send(payload)
         else:
-            body = await self._client.create(payload)
-        return reply_from_completion(body, latency_ms=(time.perf_counter() - started) * 1000)
+            try:
+                body = await self._send({**payload, "response_format": response_format})
+            except Exception as error:
+                if self.structured_output != "auto" or not self._rejects_response_format(error):
+                    raise
+                if not self.prompt_only:
+                    self.prompt_only = True
+                    logger.warning("%s rejected response_format (%s); structured_output: auto falls back to "
+                                   "prompt-only JSON for the rest of this run (noted in the error column of each "
+                                   "reply: '%s')", self.base_url, self.redact(str(error))[:200], PROMPT_ONLY_NOTE)
+                body = await self._send(payload)
+                response_format = None
+        reply = reply_from_completion(body, latency_ms=(time.perf_counter() - started) * 1000)
+        if self.prompt_only and response_format is None and not _is_probe(config):
+            reply = replace(reply, error="; ".join(filter(None, [reply.error, PROMPT_ONLY_NOTE])))
+        return reply
+
+    async def _send(self, payload: dict[str, Any]) -> dict[str, Any]:
+        if self.transport == "sdk":
+            return dict((await self._client.chat.completions.create(**payload)).to_dict())
+        return dict(await self._client.create(payload))
+
+    def _response_format(self, config: GenerationConfig) -> dict[str, Any] | None:
+        """What to send as ``response_format`` for this call: nothing for a probe (free text), for ``none`` or
+        after ``auto`` fell back."""
+        if _is_probe(config) or self.structured_output == "none" or self.prompt_only:
+            return None
+        return RESPONSE_FORMATS["json_object" if self.structured_output == "json_object" else "json_schema"]
+
+    def _rejects_response_format(self, error: Exception) -> bool:
+        """A 400/422 whose message names the response format: the endpoint does not take structured outputs."""
+        status = getattr(error, "status_code", None)
+        text = str(error).lower()
+        return status in (400, 422) and any(word in text for word in _REJECTION_WORDS)
+
+    def cache_variant(self) -> str:
+        """Replies under another ``structured_output`` than ``auto`` are other completions (see ``Backend``)."""
+        return "" if self.structured_output == "auto" else f"structured_output={self.structured_output}"
 
     def is_endpoint_error(self, error: Exception) -> bool:
         """The SDK's errors (HTTP error answers, timeouts, connection errors, invalid bodies; the lean transport
@@ -117,6 +186,10 @@ class OpenAICompatibleBackend(Backend):
         if isinstance(error, openai.APIResponseValidationError | json.JSONDecodeError | EndpointError):  # garbage
             return RetryDecision(retry=True, reason="transient")
         return RetryDecision(retry=False)
+
+
+def _is_probe(config: GenerationConfig) -> bool:
+    return config.context is not None and config.context.is_probe
 
 
 MAX_RETRY_AFTER_S = 300.0

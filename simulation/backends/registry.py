@@ -144,6 +144,11 @@ class OpenAIOptions(Options):
     """HTTP path: lean (aiohttp, ~10x less CPU per call) or sdk (AsyncOpenAI)."""
     extra_headers: dict[str, str] = Field(default_factory=dict)
     """Extra HTTP headers for every call (e.g. OpenAI-Organization); credentials go in api_key_env."""
+    structured_output: Literal["auto", "json_schema", "json_object", "none"] = "auto"
+    """How turn replies are held to the talk/monologue JSON: json_schema (the schema as response_format; vLLM,
+    llama.cpp, Ollama and OpenAI constrain decoding to it), json_object (JSON mode), none (the prompt alone), or
+    auto (json_schema, falling back to the prompt alone for the rest of the run when the endpoint rejects it).
+    The probe interview is free text and never gets one. Any value but auto enters the run_id."""
 
     @field_validator("api_key_env")
     @classmethod
@@ -163,7 +168,8 @@ def _openai(model: ModelSpec, options: OpenAIOptions) -> Backend:
     return OpenAICompatibleBackend(base_url=options.base_url or "https://api.openai.com/v1",
                                    api_key_env=options.api_key_env, timeout_s=model.timeout_s,
                                    max_connections=model.max_concurrency, transport=options.transport,
-                                   extra_headers=dict(options.extra_headers))
+                                   extra_headers=dict(options.extra_headers),
+                                   structured_output=options.structured_output)
 
 
 class TransformersOptions(Options):

@@ -106,7 +106,8 @@ def test_the_builtin_backends_name_their_options_in_the_fix() -> None:
     with pytest.raises(StudyConfigError) as info:
         load_study_content(parse_study(data, "s.yaml"), "s.yaml")
     assert str(info.value) == ("s.yaml: models[1].gguf_file: not an option of backend 'openai'. "
-                               "Fix: remove it, or use one of base_url, api_key_env, transport, extra_headers")
+                               "Fix: remove it, or use one of base_url, api_key_env, transport, extra_headers, "
+                               "structured_output")
     data["models"] = [{"name": "synthetic-test", "temprature": 0.2}]
     with pytest.raises(StudyConfigError) as info:
         build_design(parse_study(data, "s.yaml"))

@@ -81,7 +81,9 @@ def test_failures_are_retried_and_every_turn_is_stored(server, caplog: pytest.Lo
 def test_an_unreadable_reply_is_asked_again_a_bounded_number_of_times_then_kept(server) -> None:
     fake, url = server
     fake.always_prose = True
-    con, study = _warehouse(_study(url, max_reasks=2))
+    data = _study(url, max_reasks=2)
+    data["budget"] = {"max_parse_error_share": None}  # no early stop: every reply is re-asked to the bound
+    con, study = _warehouse(data)
     stats = simulate_study(con, study)
     assert stats.parse_errors == 40 and stats.calls == 3 * 40 and fake.completions == 3 * 40
     rows = con.execute("select distinct text, reasks, tokens_out from raw.utterances where channel = 'talk'"

@@ -42,6 +42,8 @@ class FakeOpenAI:
         """The ``model`` every answer names (default: the requested one, echoed as vLLM does)."""
         self.system_fingerprint: str | None = None
         """The ``system_fingerprint`` every answer carries (default: none, as most servers)."""
+        self.reject_response_format = False
+        """Answer 400 to any request with a ``response_format`` (a server without structured outputs)."""
 
     @property
     def completions(self) -> int:
@@ -75,6 +77,9 @@ class FakeOpenAI:
                     server.requests.append(payload)
                     server.authorizations.append(self.headers.get("Authorization", ""))
                     server.headers.append({k.lower(): v for k, v in self.headers.items()})
+                if server.reject_response_format and "response_format" in payload:
+                    return self._send(400, b'{"error": {"message": "Unrecognized request argument supplied: '
+                                           b'response_format", "type": "invalid_request_error"}}')
                 if fault == "429":
                     return self._send(429, b'{"error": {"message": "slow down", "type": "rate_limit"}}',
                                       {"Retry-After": "0"})

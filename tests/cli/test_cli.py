@@ -236,16 +236,54 @@ def test_estimate_counts_calls_and_prices_tokens(write_study, capsys: pytest.Cap
     from simulation.estimate import estimate_study
 
     data = small_study_dict(languages=["en", "ja"], replicates=2, n_turns=3, probe_turns=[3])
-    data["models"] = [{"name": "priced", "backend": "synthetic", "price_per_1k_input_usd": 1.0,
-                       "price_per_1k_output_usd": 2.0, "max_tokens": 100}]
+    data["models"] = [{"name": "priced", "backend": "openai", "base_url": "http://127.0.0.1:9/v1",
+                       "price_per_1k_input_usd": 1.0, "price_per_1k_output_usd": 2.0, "max_tokens": 100}]
     study = parse_study(data, "s")
     (estimate,) = estimate_study(study)
     assert estimate.runs == n_runs(study) and estimate.calls == n_calls(study)
     assert estimate.tokens_out == estimate.calls * 100
     assert estimate.cost_usd == pytest.approx(estimate.tokens_in / 1000 + estimate.tokens_out * 2 / 1000)
-    assert main(["estimate", str(write_study(data))]) == 0
+    path = write_study(data)
+    assert main(["estimate", str(path)]) == 0
     out = capsys.readouterr().out
     assert "priced" in out and str(n_calls(study)) in out
+    assert main(["estimate", str(path), "--backend", "synthetic"]) == 0  # planted replies: no endpoint is paid
+    out = capsys.readouterr().out
+    assert "total: " + str(n_calls(study)) + " calls, $0.00" in out and "synthetic backend" in out
+
+
+def test_estimate_reuses_only_the_successful_turns_of_the_runs_it_would_play(
+        tmp_path: Path, write_study, capsys: pytest.CaptureFixture[str]) -> None:
+    """Runs of another backend and turns with a failed call are played again, so they are not counted as stored."""
+    from simulation.estimate import estimate_study, stored_prefixes
+
+    db = tmp_path / "reuse.duckdb"
+    design = {"languages": ["en"], "replicates": 1, "n_turns": 3, "n_agents": 4}
+    with duckdb.connect(str(db)) as con:
+        fill_warehouse(con, **design)  # the synthetic study, complete
+        # the same design stored under another backend's model: never this command's runs
+        con.execute("insert into raw.utterances by name select * replace ('other-' || run_id as run_id, "
+                    "'other-' || utterance_id as utterance_id) from raw.utterances")
+        first = con.execute("select min(run_id) from raw.utterances where run_id not like 'other-%'").fetchone()[0]
+        con.execute("update raw.utterances set status = 'error' where run_id = ? and turn = 2 and agent_idx = 0",
+                    [first])
+    data = small_study_dict(**design)
+    study = parse_study(data, "s")
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = stored_prefixes(con, study)
+        assert stored_prefixes(con, study, retry_errors=False)[first] == 3
+    assert stored[first] == 1 and len(stored) == n_runs(study)
+    assert all(turns == 3 for run_id, turns in stored.items() if run_id != first)
+    agents = study.design.n_agents
+    (estimate,) = estimate_study(study, stored)
+    assert estimate.stored_agent_turns == (3 * (n_runs(study) - 1) + 1) * agents
+    assert estimate.calls == 2 * agents and estimate.cost_usd == 0
+    assert main(["estimate", str(write_study(data)), "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert f"{estimate.stored_agent_turns} agent turns of these very runs" in out
+    endpoint = {**data, "models": [{"name": "synthetic-test", "backend": "openai", "base_url": "http://127.0.0.1:9"}]}
+    with duckdb.connect(str(db), read_only=True) as con:  # the same model on another backend: other runs
+        assert stored_prefixes(con, parse_study(endpoint, "s")) == {}
 
 
 def test_check_passes_a_sound_warehouse_and_names_a_corrupted_transcript_table(

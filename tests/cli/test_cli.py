@@ -301,3 +301,22 @@ def test_check_passes_a_sound_warehouse_and_names_a_corrupted_transcript_table(
     assert "FAILED" in out and "small utterances_contract: transcripts/utterances" in out and "status" in out
     assert main(["check", "--db", str(db), "--studies", "nope"]) == 2
     assert "no runs of nope" in capsys.readouterr().err
+
+
+def test_check_skips_the_dbt_tests_of_a_warehouse_without_marts(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that failed before dbt built the marts: one line says what was skipped and why, not dbt's noise."""
+    import cli.check
+
+    def must_not_run(db_path: Path) -> tuple[bool, str]:
+        raise AssertionError("dbt test ran on a warehouse without marts")
+
+    monkeypatch.setattr(cli.check, "_dbt_tests", must_not_run)
+    db = tmp_path / "failed_run.duckdb"
+    with duckdb.connect(str(db)) as con:
+        fill_warehouse(con, languages=["en"], replicates=1, n_turns=2)  # raw tables only: dbt never ran
+    assert main(["check", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    skipped = [line for line in out.splitlines() if line.startswith("dbt tests skipped")]
+    assert len(skipped) == 1 and "marts.run_metrics" in out and "Fix: run the study" in skipped[0]
+    assert "failure lines" not in out and "dbt tests skipped, see above" in out

@@ -64,6 +64,33 @@ def test_validate_names_every_missing_pack(write_study, capsys: pytest.CaptureFi
     assert "Traceback" not in err
 
 
+def test_validate_reports_every_mistake_at_once_each_with_its_fix(write_study,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    data = small_study_dict(replicates=0, colour="blue")
+    data.update(name="My Study!", seed="seven")
+    path = write_study(data)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    lines = [line.strip() for line in err.splitlines() if line.strip().startswith(str(path))]
+    assert err.startswith("error: 4 problems") and len(lines) == 4 and all("Fix: " in line for line in lines)
+    fields = [line.removeprefix(f"{path}: ").split(":")[0] for line in lines]
+    assert fields == ["name", "seed", "design.replicates", "design.colour"]
+    assert "a name may contain only lowercase letters a-z, digits, '-' and '_'" in lines[0]
+    assert "^[a-z0-9]" not in err and "Traceback" not in err
+
+
+def test_validate_reports_every_model_and_scorer_problem_at_once(write_study,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    data = small_study_dict()
+    data["models"] = [{"name": "a", "backend": "openai", "gguf_file": "m.gguf"},
+                      {"name": "b", "backend": "openai", "base_url": "http://127.0.0.1:9/v1", "transprt": "sdk"}]
+    data["scorers"] = [{"name": "embedding", "model": "/m", "batchsize": 8}]
+    assert main(["validate", str(write_study(data))]) == 2
+    err = capsys.readouterr().err
+    assert "3 problems" in err and "models[0].gguf_file" in err and "models[1].transprt" in err
+    assert "scorers[0].batchsize" in err and err.count("Fix: ") == 3
+
+
 @pytest.mark.parametrize(("entry", "message"), [
     ({"models": [{"name": "gpt", "backend": "openai", "gguf_file": "m.gguf"}]},
      "models[0].gguf_file: not an option of backend 'openai'. Fix: remove it, or use one of base_url, api_key_env, "

@@ -8,11 +8,15 @@ from cli._common import add_db_argument, comma_list, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("estimate", help="print runs, calls, expected tokens and cost of a study")
+    parser = sub.add_parser("estimate", help="print runs, calls, expected tokens and cost of a study (what "
+                                             "`backfire run` with the same options would still pay)")
     parser.add_argument("study", help="path of a study YAML")
-    parser.add_argument("--backend")
+    parser.add_argument("--backend", help="as `backfire run --backend` (synthetic costs $0)")
+    parser.add_argument("--model", help="as `backfire run --model`")
     parser.add_argument("--languages", type=comma_list)
     parser.add_argument("--replicates", type=positive_int)
+    parser.add_argument("--keep-failed-turns", action="store_true",
+                        help="as `backfire run --keep-failed-turns`: count stored failed turns as not replayed")
     add_db_argument(parser)
     parser.set_defaults(handler=handle)
 
@@ -20,28 +24,34 @@ def register(sub: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     from analysis.tables import render_table
     from core.study import load_study, parse_overrides
-    from simulation.estimate import ASSUMED_REPLY_TOKENS, estimate_study
+    from simulation.estimate import ASSUMED_REPLY_TOKENS, estimate_study, stored_prefixes
     from simulation.stages import load_study_content
     from warehouse.connection import resolve_db_path
 
     overrides = parse_overrides({"languages": args.languages, "replicates": args.replicates,
-                                 "backend": args.backend})
+                                 "backend": args.backend, "model": args.model}, source=args.study)
     study = overrides.apply(load_study(args.study), source=args.study)
     load_study_content(study, args.study)
-    estimates = estimate_study(study)
-    rows = [(e.model, e.backend, e.runs, e.calls, e.tokens_in, e.tokens_out, round(e.cost_usd, 2)) for e in estimates]
-    print(render_table(("model", "backend", "runs", "calls", "tokens_in", "tokens_out", "cost_usd"), rows))
-    print(f"\ntotal: {sum(e.calls for e in estimates)} calls, ${sum(e.cost_usd for e in estimates):.2f} "
-          f"(prompts from the packs, history and replies assumed: {ASSUMED_REPLY_TOKENS} tokens per reply; "
-          "prices from the study's models)")
     db = resolve_db_path(args.db)
+    stored: dict[str, int] = {}
     if db.is_file():
         from warehouse.connection import connect, table_exists
 
         with connect(db, read_only=True) as con:
             if table_exists(con, "raw", "utterances"):
-                query = ("select count(*) from raw.utterances u join raw.runs r using (run_id) "
-                         "where r.study = ? and u.channel = 'talk'")
-                stored = con.execute(query, [study.name]).fetchone()[0]  # type: ignore[index]
-                print(f"already stored in {db}: {stored} agent turns of study '{study.name}' (not paid again)")
+                stored = stored_prefixes(con, study, retry_errors=not args.keep_failed_turns)
+    estimates = estimate_study(study, stored)
+    rows = [(e.model, e.backend, e.runs, e.calls, e.tokens_in, e.tokens_out, round(e.cost_usd, 2))
+            for e in estimates]
+    print(render_table(("model", "backend", "runs", "calls", "tokens_in", "tokens_out", "cost_usd"), rows))
+    synthetic = [e.model for e in estimates if e.backend == "synthetic"]
+    print(f"\ntotal: {sum(e.calls for e in estimates)} calls, ${sum(e.cost_usd for e in estimates):.2f} "
+          f"(prompts from the packs, history and replies assumed: {ASSUMED_REPLY_TOKENS} tokens per reply; "
+          "prices from the study's models"
+          + ("; the synthetic backend calls no endpoint, so it costs $0" if synthetic else "") + ")")
+    reused_turns = sum(e.stored_agent_turns for e in estimates)
+    if reused_turns:
+        print(f"already stored in {db}: {reused_turns} agent turns of these very runs "
+              f"({sum(e.stored_calls for e in estimates)} calls), left out above: a rerun resumes after them "
+              "(failed turns and other backends' or models' runs are not counted)")
     return 0

@@ -7,9 +7,15 @@ traceback in the run's log file).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class BackfireError(Exception):
-    """An error the user can fix; its message says where and how."""
+    """An error the user can fix; its message says where and how.
+
+    One error may carry the other mistakes found in the same pass (``also``, see ``combine``), so a file with
+    four mistakes is fixed in one round: each is rendered on its own line with its own field and fix.
+    """
 
     def __init__(self, message: str, *, file: str | None = None, field: str | None = None,
                  fix: str | None = None) -> None:
@@ -17,14 +23,40 @@ class BackfireError(Exception):
         self.field = field
         self.problem = message
         self.fix = fix
+        self.also: tuple[BackfireError, ...] = ()
         super().__init__(self.render())
 
-    def render(self) -> str:
+    @property
+    def problems(self) -> tuple[BackfireError, ...]:
+        """This error and the others reported with it."""
+        return (self, *self.also)
+
+    def render_one(self) -> str:
         where = ": ".join(part for part in (self.file, self.field) if part)
         text = f"{where}: {self.problem}" if where else self.problem
         if self.fix:
             text += f". Fix: {self.fix}"
         return text
+
+    def render(self) -> str:
+        if not self.also:
+            return self.render_one()
+        lines = [e.render_one() for e in self.problems]
+        return f"{len(lines)} problems, each with its fix:\n  " + "\n  ".join(lines)
+
+
+def combine(errors: Sequence[BackfireError]) -> BackfireError:
+    """One error to raise for several found in one pass: the first, carrying the rest (flattened)."""
+    flat: list[BackfireError] = []
+    for problem in (problem for error in errors for problem in error.problems):
+        if all(problem.render_one() != seen.render_one() for seen in flat):  # two checks may find the same one
+            flat.append(problem)
+    if not flat:
+        raise ValueError("combine() needs at least one error")
+    first = flat[0]
+    first.also = tuple(flat[1:])
+    first.args = (first.render(),)
+    return first
 
 
 class StudyConfigError(BackfireError):

@@ -12,7 +12,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from core.errors import StudyConfigError
+from core.errors import StudyConfigError, combine
 
 
 class _Strict(BaseModel):
@@ -322,23 +322,71 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 _FIXES = {
     "missing": "add this field (see studies/demo.yaml)",
     "extra_forbidden": "remove it or check its spelling (see docs/configuration.md)",
-    "greater_than": "use a positive number",
+    "greater_than": "use a larger number",
+    "greater_than_equal": "use a larger number",
+    "less_than": "use a smaller number",
+    "less_than_equal": "use a smaller number",
     "too_short": "give at least one value",
+    "int_parsing": "write a whole number, e.g. 3",
+    "int_type": "write a whole number, e.g. 3",
+    "int_from_float": "write a whole number, e.g. 3",
+    "float_parsing": "write a number, e.g. 0.5",
+    "float_type": "write a number, e.g. 0.5",
+    "bool_parsing": "write true or false",
+    "bool_type": "write true or false",
+    "string_type": "write text (quote it when YAML would read it as a number or a date)",
+    "list_type": "write a list, e.g. [en, ja]",
+    "dict_type": "write a mapping of key: value lines",
+    "model_type": "write a mapping of key: value lines",
+    "literal_error": "use one of the values named in the message",
+    "enum": "use one of the values named in the message",
+    "date_from_datetime_parsing": "write an ISO date, YYYY-MM-DD",
+    "date_parsing": "write an ISO date, YYYY-MM-DD",
+}
+
+_PATTERNS = {  # a pattern a field must match, in words, and the fix
+    r"^[a-z0-9][a-z0-9_-]*$": ("may contain only lowercase letters a-z, digits, '-' and '_', and must start with "
+                               "a letter or a digit", "rename it, e.g. my-study-2"),
+    r"^[a-z0-9_]+$": ("may contain only lowercase letters a-z, digits and '_'", "rename it, e.g. persona_1"),
 }
 
 
+def _in_words(error: Any) -> tuple[str, str]:
+    """A pydantic error as (problem, fix) in words: no regex, no pydantic jargon where a better phrase exists."""
+    kind, value = error["type"], error.get("input")
+    shown = f" (got {value!r})" if isinstance(value, str | int | float | bool) and kind != "missing" else ""
+    if kind == "string_pattern_mismatch":
+        pattern = (error.get("ctx") or {}).get("pattern", "")
+        words, fix = _PATTERNS.get(pattern, (f"does not have the expected form ({pattern})", "see "
+                                             "docs/configuration.md"))
+        what = next((str(part) for part in reversed(error["loc"]) if isinstance(part, str)), "value")
+        return f"{value!r} is not a valid {what}: a {what} {words}", fix
+    if kind == "missing":
+        return "this field is required", _FIXES["missing"]
+    if kind == "extra_forbidden":
+        return "not a known field", _FIXES["extra_forbidden"]
+    message = error["msg"].removeprefix("Value error, ")
+    return message + shown, _FIXES.get(kind, "see docs/configuration.md for what this field takes")
+
+
+def _config_errors(exc: ValidationError, source: str) -> StudyConfigError:
+    """Every mistake pydantic found, one ``StudyConfigError`` each (field, problem in words, fix), combined."""
+    errors = []
+    for error in exc.errors():
+        problem, fix = _in_words(error)
+        errors.append(StudyConfigError(problem, file=source, field=_field_path(error["loc"]), fix=fix))
+    return combine(errors)  # type: ignore[return-value]
+
+
 def parse_study(data: Any, source: str) -> Study:
-    """Validate already-parsed YAML; ``source`` names the file in errors."""
+    """Validate already-parsed YAML; ``source`` names the file in errors, which list every mistake at once."""
     if not isinstance(data, dict):
         raise StudyConfigError("must be a YAML mapping with name, seed, design and models", file=source,
                                fix="start from studies/demo.yaml")
     try:
         return Study.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        message = first["msg"].removeprefix("Value error, ")
-        raise StudyConfigError(message, file=source, field=_field_path(first["loc"]),
-                               fix=_FIXES.get(first["type"], "see docs/configuration.md")) from exc
+        raise _config_errors(exc, source) from exc
 
 
 OptionsT = TypeVar("OptionsT", bound=BaseModel)
@@ -486,7 +534,4 @@ def parse_overrides(values: dict[str, Any], source: str = "command line") -> Run
     try:
         return RunOverrides.model_validate({k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise StudyConfigError(first["msg"].removeprefix("Value error, "), file=source,
-                               field=_field_path(first["loc"]),
-                               fix=_FIXES.get(first["type"], "see docs/configuration.md")) from exc
+        raise _config_errors(exc, source) from exc

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from core.errors import StudyConfigError
+from core.errors import BackfireError, StudyConfigError, combine
 from core.study import Options, ScorerEntry, check_options, variable_name_only
 from scoring.base import Scorer
 
@@ -97,8 +97,14 @@ def check_scorer_entry(entry: ScorerEntry, *, field: str = "", file: str | None 
 
 def check_scorers(entries: Sequence[ScorerEntry], source: str = "study") -> None:
     """Check a study's ``scorers`` entries (names and options) before any model loads or anything is spent."""
+    errors: list[BackfireError] = []
     for i, entry in enumerate(entries):
-        check_scorer_entry(entry, field=f"scorers[{i}]", file=source)
+        try:
+            check_scorer_entry(entry, field=f"scorers[{i}]", file=source)
+        except BackfireError as exc:  # every entry's problem at once
+            errors.append(exc)
+    if errors:
+        raise combine(errors)
 
 
 def get_scorer(name: str, **options: Any) -> Scorer:

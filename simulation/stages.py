@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from core.errors import LanguagePackError, StudyConfigError
+from core.errors import LanguagePackError, StudyConfigError, combine
 from core.ids import stable_hash
 from core.study import ModelSpec, Study
 from simulation.backends.registry import (
@@ -68,13 +68,17 @@ def load_study_content(study: Study, source: str = "study") -> dict[str, Languag
 
 
 def check_endpoints(study: Study, source: str = "study") -> None:
-    """Build every model's backend once, so a missing key or extra fails before anything is written."""
+    """Build every model's backend once, so a missing key or extra fails before anything is written (every
+    model's problem reported at once)."""
+    errors: list[StudyConfigError] = []
     for i, model in enumerate(study.models):
         try:
             backend_for_model(model)
         except StudyConfigError as exc:
             field = (exc.field or "").replace("models[]", f"models[{i}]") or f"models[{i}]"
-            raise StudyConfigError(exc.problem, file=source, field=field, fix=exc.fix) from exc
+            errors.append(StudyConfigError(exc.problem, file=source, field=field, fix=exc.fix))
+    if errors:
+        raise combine(errors)
 
 
 def content_rows(contents: dict[str, LanguageContent]) -> list[dict[str, Any]]:

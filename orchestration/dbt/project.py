@@ -48,6 +48,11 @@ def ensure_manifest() -> Path:
     return MANIFEST_PATH
 
 
+def mart_models() -> list[str]:
+    """Names of the mart models (tables in the ``marts`` schema once ``dbt build`` ran), from the project files."""
+    return sorted(p.stem for p in (PROJECT_DIR / "models" / "marts").glob("*.sql"))
+
+
 def run_dbt(args: Sequence[str], db_path: str | os.PathLike[str]) -> subprocess.CompletedProcess[str]:
     """One dbt command (``build``, ``test``, ...) on the warehouse at ``db_path``, outside Dagster: this
     project's dbt and profile, output captured. Used by ``backfire check``, ``backfire score`` and tests."""

@@ -64,6 +64,33 @@ def test_validate_names_every_missing_pack(write_study, capsys: pytest.CaptureFi
     assert "Traceback" not in err
 
 
+def test_validate_reports_every_mistake_at_once_each_with_its_fix(write_study,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    data = small_study_dict(replicates=0, colour="blue")
+    data.update(name="My Study!", seed="seven")
+    path = write_study(data)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    lines = [line.strip() for line in err.splitlines() if line.strip().startswith(str(path))]
+    assert err.startswith("error: 4 problems") and len(lines) == 4 and all("Fix: " in line for line in lines)
+    fields = [line.removeprefix(f"{path}: ").split(":")[0] for line in lines]
+    assert fields == ["name", "seed", "design.replicates", "design.colour"]
+    assert "a name may contain only lowercase letters a-z, digits, '-' and '_'" in lines[0]
+    assert "^[a-z0-9]" not in err and "Traceback" not in err
+
+
+def test_validate_reports_every_model_and_scorer_problem_at_once(write_study,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    data = small_study_dict()
+    data["models"] = [{"name": "a", "backend": "openai", "gguf_file": "m.gguf"},
+                      {"name": "b", "backend": "openai", "base_url": "http://127.0.0.1:9/v1", "transprt": "sdk"}]
+    data["scorers"] = [{"name": "embedding", "model": "/m", "batchsize": 8}]
+    assert main(["validate", str(write_study(data))]) == 2
+    err = capsys.readouterr().err
+    assert "3 problems" in err and "models[0].gguf_file" in err and "models[1].transprt" in err
+    assert "scorers[0].batchsize" in err and err.count("Fix: ") == 3
+
+
 @pytest.mark.parametrize(("entry", "message"), [
     ({"models": [{"name": "gpt", "backend": "openai", "gguf_file": "m.gguf"}]},
      "models[0].gguf_file: not an option of backend 'openai'. Fix: remove it, or use one of base_url, api_key_env, "
@@ -236,16 +263,54 @@ def test_estimate_counts_calls_and_prices_tokens(write_study, capsys: pytest.Cap
     from simulation.estimate import estimate_study
 
     data = small_study_dict(languages=["en", "ja"], replicates=2, n_turns=3, probe_turns=[3])
-    data["models"] = [{"name": "priced", "backend": "synthetic", "price_per_1k_input_usd": 1.0,
-                       "price_per_1k_output_usd": 2.0, "max_tokens": 100}]
+    data["models"] = [{"name": "priced", "backend": "openai", "base_url": "http://127.0.0.1:9/v1",
+                       "price_per_1k_input_usd": 1.0, "price_per_1k_output_usd": 2.0, "max_tokens": 100}]
     study = parse_study(data, "s")
     (estimate,) = estimate_study(study)
     assert estimate.runs == n_runs(study) and estimate.calls == n_calls(study)
     assert estimate.tokens_out == estimate.calls * 100
     assert estimate.cost_usd == pytest.approx(estimate.tokens_in / 1000 + estimate.tokens_out * 2 / 1000)
-    assert main(["estimate", str(write_study(data))]) == 0
+    path = write_study(data)
+    assert main(["estimate", str(path)]) == 0
     out = capsys.readouterr().out
     assert "priced" in out and str(n_calls(study)) in out
+    assert main(["estimate", str(path), "--backend", "synthetic"]) == 0  # planted replies: no endpoint is paid
+    out = capsys.readouterr().out
+    assert "total: " + str(n_calls(study)) + " calls, $0.00" in out and "synthetic backend" in out
+
+
+def test_estimate_reuses_only_the_successful_turns_of_the_runs_it_would_play(
+        tmp_path: Path, write_study, capsys: pytest.CaptureFixture[str]) -> None:
+    """Runs of another backend and turns with a failed call are played again, so they are not counted as stored."""
+    from simulation.estimate import estimate_study, stored_prefixes
+
+    db = tmp_path / "reuse.duckdb"
+    design = {"languages": ["en"], "replicates": 1, "n_turns": 3, "n_agents": 4}
+    with duckdb.connect(str(db)) as con:
+        fill_warehouse(con, **design)  # the synthetic study, complete
+        # the same design stored under another backend's model: never this command's runs
+        con.execute("insert into raw.utterances by name select * replace ('other-' || run_id as run_id, "
+                    "'other-' || utterance_id as utterance_id) from raw.utterances")
+        first = con.execute("select min(run_id) from raw.utterances where run_id not like 'other-%'").fetchone()[0]
+        con.execute("update raw.utterances set status = 'error' where run_id = ? and turn = 2 and agent_idx = 0",
+                    [first])
+    data = small_study_dict(**design)
+    study = parse_study(data, "s")
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = stored_prefixes(con, study)
+        assert stored_prefixes(con, study, retry_errors=False)[first] == 3
+    assert stored[first] == 1 and len(stored) == n_runs(study)
+    assert all(turns == 3 for run_id, turns in stored.items() if run_id != first)
+    agents = study.design.n_agents
+    (estimate,) = estimate_study(study, stored)
+    assert estimate.stored_agent_turns == (3 * (n_runs(study) - 1) + 1) * agents
+    assert estimate.calls == 2 * agents and estimate.cost_usd == 0
+    assert main(["estimate", str(write_study(data)), "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert f"{estimate.stored_agent_turns} agent turns of these very runs" in out
+    endpoint = {**data, "models": [{"name": "synthetic-test", "backend": "openai", "base_url": "http://127.0.0.1:9"}]}
+    with duckdb.connect(str(db), read_only=True) as con:  # the same model on another backend: other runs
+        assert stored_prefixes(con, parse_study(endpoint, "s")) == {}
 
 
 def test_check_passes_a_sound_warehouse_and_names_a_corrupted_transcript_table(
@@ -263,3 +328,22 @@ def test_check_passes_a_sound_warehouse_and_names_a_corrupted_transcript_table(
     assert "FAILED" in out and "small utterances_contract: transcripts/utterances" in out and "status" in out
     assert main(["check", "--db", str(db), "--studies", "nope"]) == 2
     assert "no runs of nope" in capsys.readouterr().err
+
+
+def test_check_skips_the_dbt_tests_of_a_warehouse_without_marts(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that failed before dbt built the marts: one line says what was skipped and why, not dbt's noise."""
+    import cli.check
+
+    def must_not_run(db_path: Path) -> tuple[bool, str]:
+        raise AssertionError("dbt test ran on a warehouse without marts")
+
+    monkeypatch.setattr(cli.check, "_dbt_tests", must_not_run)
+    db = tmp_path / "failed_run.duckdb"
+    with duckdb.connect(str(db)) as con:
+        fill_warehouse(con, languages=["en"], replicates=1, n_turns=2)  # raw tables only: dbt never ran
+    assert main(["check", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    skipped = [line for line in out.splitlines() if line.startswith("dbt tests skipped")]
+    assert len(skipped) == 1 and "marts.run_metrics" in out and "Fix: run the study" in skipped[0]
+    assert "failure lines" not in out and "dbt tests skipped, see above" in out

@@ -32,26 +32,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--min-language-fidelity", type=share, metavar="SHARE",
                         help="override the study's quality.min_language_fidelity (default 0.8): the scores "
                              "contract fails when a language's replies detected in its language are under it")
+    parser.add_argument("--no-preflight", action="store_true",
+                        help="skip the endpoint check made before any call (GET /models on each OpenAI-compatible "
+                             "endpoint)")
     add_db_argument(parser)
     add_instance_argument(parser)
     parser.set_defaults(handler=handle)
 
 
 def run_and_report(study_path: str, *, db: str | None, overrides: RunOverrides | None = None,
-                   verbose: bool = False, ephemeral: bool = False) -> int:
+                   verbose: bool = False, ephemeral: bool = False, preflight: bool = True) -> int:
     """Validate first (nothing is written or spent on bad input), then launch, then print the table."""
     import time
 
     from analysis.tables import backfire_table
     from core.study import RunOverrides, load_study
     from orchestration.launch import materialize_study, raise_for_failure
-    from simulation.stages import check_endpoints, load_study_content
+    from simulation.stages import check_endpoints, load_study_content, preflight_endpoints
     from warehouse.connection import connect
 
     overrides = overrides or RunOverrides()
     study = overrides.apply(load_study(study_path), source=study_path)
     load_study_content(study, study_path)
     check_endpoints(study, study_path)
+    if preflight:
+        preflight_endpoints(study, study_path)
     _show_progress()
     started = time.perf_counter()
     result = materialize_study(study_path, db=db, overrides=overrides, ephemeral=ephemeral,
@@ -99,4 +104,4 @@ def handle(args: argparse.Namespace) -> int:
         "no_cache": args.no_cache, "keep_failed_turns": args.keep_failed_turns,
         "min_language_fidelity": args.min_language_fidelity}, source=args.study)
     return run_and_report(args.study, db=args.db, overrides=overrides, verbose=args.verbose,
-                          ephemeral=args.ephemeral)
+                          ephemeral=args.ephemeral, preflight=not args.no_preflight)

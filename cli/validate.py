@@ -8,6 +8,9 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("validate", help="check a study file and its language packs")
     parser.add_argument("study", help="path of a study YAML, e.g. studies/demo.yaml")
+    parser.add_argument("--check-endpoints", action="store_true",
+                        help="also probe each OpenAI-compatible endpoint once (GET /models): is it up, is the key "
+                             "good, does it serve the model")
     parser.set_defaults(handler=handle)
 
 
@@ -17,7 +20,7 @@ def handle(args: argparse.Namespace) -> int:
     from data_contracts.content import check_languages
     from scoring import check_scorers
     from simulation.content import missing_languages
-    from simulation.stages import build_design, check_endpoints, load_study_content
+    from simulation.stages import build_design, check_endpoints, load_study_content, preflight_endpoints
 
     study = load_study(args.study)  # every mistake of the file itself at once
     errors: list[BackfireError] = []  # then every pack, model and scorer problem at once
@@ -41,11 +44,17 @@ def handle(args: argparse.Namespace) -> int:
             check(study, args.study)
         except BackfireError as exc:
             errors.append(exc)
+    if not errors and args.check_endpoints:
+        try:
+            preflight_endpoints(study, args.study)
+        except BackfireError as exc:
+            errors.append(exc)
     if errors:
         raise combine(errors)
     runs, _ = build_design(study)
     calls = sum(r.n_agents * r.n_turns for r in runs)
     backends = sorted({m.backend for m in study.models})
     print(f"ok: {args.study}: study '{study.name}', {len(runs)} runs, {calls} model calls, "
-          f"languages {', '.join(study.design.languages)}, backends {', '.join(backends)}")
+          f"languages {', '.join(study.design.languages)}, backends {', '.join(backends)}"
+          + ("; endpoints answered" if args.check_endpoints else ""))
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,22 @@ def _log_step_failures(result: Any, log: Any) -> None:
                       f"{event.step_failure_data.error.to_string()}\n")
 
 
+@contextlib.contextmanager
+def _simulation_log_to(path: Path) -> Iterator[None]:
+    """Also write the simulation's warnings (retries against an endpoint, the run's retry summary, a structured
+    output fallback) to the run log, so the log a failure message points to holds its cause."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("simulation")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+
+
 def _spent(result: Any) -> tuple[float, int]:
     """Dollars and endpoint calls the run's simulation steps reported."""
     cost, calls = 0.0, 0
@@ -172,7 +189,8 @@ class _Launcher:
                 "loggers": {"console": {"config": {"log_level": self.log_level}}}}
 
     def execute(self, job_name: str, config: dict[str, Any], partition_key: str | None = None) -> Any:
-        with open(self.log_path, "a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+        with open(self.log_path, "a", encoding="utf-8") as log, contextlib.redirect_stdout(log), \
+                _simulation_log_to(self.log_path):
             result = self.defs.resolve_job_def(job_name).execute_in_process(
                 run_config=config, instance=self.instance, partition_key=partition_key, raise_on_error=False,
                 tags=run_tags())

@@ -49,12 +49,15 @@ class Spending:
     """Of those, the ones no re-ask made readable (stored as ``parse_error``)."""
     unreadable_sample: str = ""
     """The first of them, quoted when the parse-error share stops the study."""
+    last_error: str = ""
+    """The stored error of the latest failed call, quoted when the error share stops the study (the cause)."""
 
     def check(self) -> None:
         if self.calls >= MIN_CALLS_FOR_ERROR_SHARE and self.errors / self.calls >= self.budget.max_error_share:
             raise FailureThresholdError(
                 f"{self.errors} of {self.calls} calls failed after every retry (budget.max_error_share = "
-                f"{self.budget.max_error_share}); finished turns are saved", field="budget.max_error_share",
+                f"{self.budget.max_error_share}); finished turns are saved"
+                + (f". Last error: {self.last_error}" if self.last_error else ""), field="budget.max_error_share",
                 fix="check the endpoint, model name and key (see the error column of raw.utterances), then rerun")
         if (self.budget.max_parse_error_share is not None and self.replies >= MIN_CALLS_FOR_ERROR_SHARE
                 and self.parse_errors / self.replies >= self.budget.max_parse_error_share):
@@ -81,6 +84,8 @@ class Spending:
         if not reply.cache_hit:
             self.calls += 1
             self.errors += reply.status == "error"
+            if reply.status == "error" and reply.error:
+                self.last_error = reply.error
             self.cost_usd += reply.cost_usd
 
     def record_reply(self, reply: Reply, status: str) -> None:

@@ -23,7 +23,7 @@ from core.records import TurnRecord
 from core.study import Budget, ModelSpec
 from simulation.backends.base import AgentContext, Backend, GenerationConfig, Message, Reply
 from simulation.backends.registry import requested_model_id
-from simulation.backends.retry import add_note_once, generate_with_retries
+from simulation.backends.retry import add_note_once, generate_with_retries, pop_retry_summary
 from simulation.budget import Spending, call_cost_usd
 from simulation.content import load_language
 from simulation.design import AgentSpec, RunSpec
@@ -360,6 +360,8 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
         store.flush()  # whatever finished is kept, even when a run fails or the study is interrupted
         for backend in backends.values():
             await backend.aclose()
+        for line in pop_retry_summary(sorted({backend.connection_key() for backend in backends.values()})):
+            logger.warning(line)
         if reporter is not None:
             reporter.update(stats, force=True)
     return stats

@@ -81,6 +81,33 @@ def check_endpoints(study: Study, source: str = "study") -> None:
         raise combine(errors)
 
 
+def preflight_endpoints(study: Study, source: str = "study", timeout_s: float | None = None) -> None:
+    """Probe each distinct OpenAI-compatible endpoint of the study once (``backends.preflight``), so a dead
+    server, a bad key or an unknown model stops the command before any call of the study is made; every
+    endpoint's problem is reported at once. The synthetic and local backends have nothing to probe."""
+    from simulation.backends.preflight import PROBE_TIMEOUT_S, Endpoint, probe
+
+    grouped: dict[tuple[str, str | None, tuple[tuple[str, str], ...]], list[tuple[int, str]]] = defaultdict(list)
+    for i, model in enumerate(study.models):
+        if model.backend != "openai":
+            continue
+        options = backend_options(model, field=f"models[{i}]", file=source)
+        key = (getattr(options, "base_url", None) or "https://api.openai.com/v1", getattr(options, "api_key_env", None),
+               tuple(sorted(dict(getattr(options, "extra_headers", {})).items())))
+        grouped[key].append((i, requested_model_id(model)))
+    errors = []
+    for (base_url, key_env, headers), models in grouped.items():
+        endpoint = Endpoint(base_url, key_env, headers, tuple(dict.fromkeys(m for _, m in models)))
+        problem = probe(endpoint, PROBE_TIMEOUT_S if timeout_s is None else timeout_s)
+        if problem is not None:
+            errors.append(StudyConfigError(
+                f"endpoint check failed: {problem}", file=source, field=f"models[{models[0][0]}].base_url",
+                fix="start the server or correct base_url, api_key_env and the model name (backfire validate "
+                    "--check-endpoints checks again; run --no-preflight skips this check)"))
+    if errors:
+        raise combine(errors)
+
+
 def content_rows(contents: dict[str, LanguageContent]) -> list[dict[str, Any]]:
     rows = []
     for lang, c in sorted(contents.items()):

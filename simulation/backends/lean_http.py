@@ -85,7 +85,9 @@ class LeanChatClient:
         except TimeoutError as exc:
             raise openai.APITimeoutError(request=self._request()) from exc
         except (aiohttp.ClientError, OSError, ValueError) as exc:  # ValueError: e.g. a header aiohttp refuses
-            raise openai.APIConnectionError(message=f"Connection error: {type(exc).__name__}",
+            from simulation.backends.causes import describe_connection_failure
+
+            raise openai.APIConnectionError(message=f"Connection error: {describe_connection_failure(exc, self.url)}",
                                             request=self._request()) from exc
         if status >= 400:
             raise self._status_error(status, headers, raw)

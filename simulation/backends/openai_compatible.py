@@ -147,7 +147,18 @@ class OpenAICompatibleBackend(Backend):
 
     async def _send(self, payload: dict[str, Any]) -> dict[str, Any]:
         if self.transport == "sdk":
-            return dict((await self._client.chat.completions.create(**payload)).to_dict())
+            openai = require("openai", extra="openai", feature="the openai backend")
+            try:
+                return dict((await self._client.chat.completions.create(**payload)).to_dict())
+            except openai.APIConnectionError as exc:
+                if isinstance(exc, openai.APITimeoutError):
+                    raise
+                from simulation.backends.causes import describe_connection_failure
+
+                # the SDK says only "Connection error."; keep the OS cause (refused, DNS...) with its errno
+                raise openai.APIConnectionError(
+                    message=f"Connection error: {describe_connection_failure(exc, self.base_url)}",
+                    request=exc.request) from exc
         return dict(await self._client.create(payload))
 
     def _response_format(self, config: GenerationConfig) -> dict[str, Any] | None:

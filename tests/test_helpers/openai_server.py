@@ -44,6 +44,15 @@ class FakeOpenAI:
         """The ``system_fingerprint`` every answer carries (default: none, as most servers)."""
         self.reject_response_format = False
         """Answer 400 to any request with a ``response_format`` (a server without structured outputs)."""
+        self.listed_models: list[str] = []
+        """The ids ``GET /models`` lists (default none: a list with nothing to check against)."""
+        self.models_route = True
+        """False: ``GET /models`` answers 404 (a server without the route; the preflight makes a chat call)."""
+        self.required_key: str | None = None
+        """Answer 401 to any request whose bearer key is not this one (default: any key is taken)."""
+        self.unknown_model_404 = False
+        """Answer 404 to a chat call for a model not in ``listed_models`` (as OpenAI does)."""
+        self.model_list_requests = 0
 
     @property
     def completions(self) -> int:
@@ -65,7 +74,26 @@ class FakeOpenAI:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _key_refused(self) -> bool:
+                if server.required_key is None or self.headers.get("Authorization") == f"Bearer {server.required_key}":
+                    return False
+                self._send(401, b'{"error": {"message": "Incorrect API key provided", '
+                                b'"type": "invalid_request_error"}}')
+                return True
+
+            def do_GET(self) -> None:
+                with server.lock:
+                    server.model_list_requests += 1
+                if self._key_refused():
+                    return None
+                if not server.models_route or not self.path.rstrip("/").endswith("/models"):
+                    return self._send(404, b'{"error": {"message": "not found"}}')
+                data = [{"id": m, "object": "model", "owned_by": "test"} for m in server.listed_models]
+                return self._send(200, json.dumps({"object": "list", "data": data}).encode())
+
             def do_POST(self) -> None:
+                if self._key_refused():
+                    return None
                 length = int(self.headers.get("Content-Length", 0))
                 payload = json.loads(self.rfile.read(length) or b"{}")
                 is_reask = len(payload.get("messages", [])) > 1 and payload["messages"][-2]["role"] == "assistant"
@@ -77,6 +105,9 @@ class FakeOpenAI:
                     server.requests.append(payload)
                     server.authorizations.append(self.headers.get("Authorization", ""))
                     server.headers.append({k.lower(): v for k, v in self.headers.items()})
+                if server.unknown_model_404 and payload.get("model") not in server.listed_models:
+                    return self._send(404, b'{"error": {"message": "The model does not exist", "code": '
+                                           b'"model_not_found"}}')
                 if server.reject_response_format and "response_format" in payload:
                     return self._send(400, b'{"error": {"message": "Unrecognized request argument supplied: '
                                            b'response_format", "type": "invalid_request_error"}}')

@@ -115,3 +115,21 @@ def test_a_failed_call_stores_its_cause_and_retries_are_one_warning_line(
     summary = [r.getMessage() for r in caplog.records if "retries against" in r.getMessage()]
     assert len(summary) == 1 and f"against openai:{refused_url} (last cause: transient" in summary[0]
     assert _refused(refused_url) in summary[0]
+
+
+@pytest.mark.slow  # the whole pipeline through Dagster
+@pytest.mark.integration
+def test_run_without_preflight_stops_on_the_error_share_and_its_log_holds_the_cause(
+        refused_url: str, tmp_path: Path, write_study, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("BACKFIRE_TEST_KEY", KEY)
+    db = tmp_path / "down.duckdb"
+    assert main(["run", str(write_study(_study(refused_url))), "--db", str(db), "--no-preflight"]) == 2
+    err = capsys.readouterr().err
+    log_path = tmp_path / "logs" / "last_run.log"
+    assert str(log_path) in err and "max_error_share" in err and _refused(refused_url) in err
+    log = log_path.read_text(encoding="utf-8")
+    assert "calls failed after every retry" in log and f"Last error: APIConnectionError: Connection error: " \
+                                                      f"{_refused(refused_url)}" in log
+    assert f"retries against openai:{refused_url} (last cause:" in log
+    assert err.count("retr") <= 4  # one collapsed warning and one summary line, not one line per retry

@@ -1,4 +1,5 @@
-"""``backfire validate`` warns (exit 0) about a study language the zero-shot scorer or the PDI seed lacks."""
+"""``backfire validate``: warnings (exit 0) for a language the zero-shot scorer or the PDI seed lacks, and the
+shipped real-endpoint study validates."""
 
 from __future__ import annotations
 
@@ -42,3 +43,17 @@ def test_shipped_study_has_no_warnings(capsys: pytest.CaptureFixture[str]) -> No
 def test_missing_pack_error_names_every_required_file() -> None:
     with pytest.raises(Exception, match=r"lexicon_tests.yaml and \(every language but en\) equivalence.yaml"):
         load_language("xx")
+
+
+def test_the_shipped_endpoint_example_validates_with_a_key(monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from core.study import load_study
+
+    path = REPO_ROOT / "studies" / "endpoint_example.yaml"
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("ok:") and "backends openai" in out and "warning" not in out
+    model = load_study(path).models[0]
+    assert model.backend == "openai" and model.snapshot and model.options()["base_url"].startswith("https://")
+    assert model.options()["structured_output"] == "json_schema" and model.options()["api_key_env"]

@@ -48,7 +48,8 @@ def run_and_report(study_path: str, *, db: str | None, overrides: RunOverrides |
     from analysis.tables import backfire_table
     from core.study import RunOverrides, load_study
     from orchestration.launch import materialize_study, raise_for_failure
-    from simulation.stages import check_endpoints, load_study_content, preflight_endpoints
+    from simulation.progress import command_progress
+    from simulation.stages import build_design, check_endpoints, load_study_content, preflight_endpoints
     from warehouse.connection import connect
 
     overrides = overrides or RunOverrides()
@@ -59,8 +60,10 @@ def run_and_report(study_path: str, *, db: str | None, overrides: RunOverrides |
         preflight_endpoints(study, study_path)
     _show_progress()
     started = time.perf_counter()
-    result = materialize_study(study_path, db=db, overrides=overrides, ephemeral=ephemeral,
-                               log_level="INFO" if verbose else "CRITICAL")
+    runs, _ = build_design(study)
+    with command_progress(study.design.languages, sum(run.n_turns for run in runs)):
+        result = materialize_study(study_path, db=db, overrides=overrides, ephemeral=ephemeral,
+                                   log_level="INFO" if verbose else "CRITICAL")
     raise_for_failure(result)
     with connect(result.db_path, read_only=True) as con:
         print(backfire_table(con, study.name))

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import csv
+from pathlib import Path
+from typing import Any
+
+PDI_SEED = Path(__file__).resolve().parents[1] / "models_dbt" / "seeds" / "hofstede_power_distance.csv"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,8 +34,9 @@ def handle(args: argparse.Namespace) -> int:
     if missing:
         errors.append(LanguagePackError(f"missing language packs: {', '.join(missing)}", file=args.study,
                                         field="design.languages",
-                                        fix="add simulation/languages/<code>/pack.yaml and lexicon.yaml for each "
-                                            "(docs/add-a-language.md), or remove them from the study"))
+                                        fix="add simulation/languages/<code>/ with pack.yaml, lexicon.yaml, "
+                                            "lexicon_tests.yaml and (every language but en) equivalence.yaml "
+                                            "for each (docs/add-a-language.md), or remove them from the study"))
     elif problems:
         errors.append(LanguagePackError("content contract failed:\n  " + "\n  ".join(problems),
                                         fix="correct the packs named above"))
@@ -57,4 +63,31 @@ def handle(args: argparse.Namespace) -> int:
     print(f"ok: {args.study}: study '{study.name}', {len(runs)} runs, {calls} model calls, "
           f"languages {', '.join(study.design.languages)}, backends {', '.join(backends)}"
           + ("; endpoints answered" if args.check_endpoints else ""))
+    for warning in study_warnings(study):
+        print(f"warning: {warning}")
     return 0
+
+
+def study_warnings(study: Any, pdi_seed: Path = PDI_SEED) -> list[str]:
+    """Gaps that do not stop a run but silently empty a result: a model scorer that abstains on a language
+    without hypotheses, a language missing from the PDI seed (the report then shows ``PDI -``)."""
+    from scoring.zero_shot import hypotheses
+
+    warnings: list[str] = []
+    languages = list(study.design.languages)
+    spec = hypotheses()
+    tables = {"zero-shot": set(spec["hypotheses"]),
+              "judge": set(spec["hypotheses"]) & set(spec.get("judge_instruction", {}))}
+    for scorer in sorted({s.name for s in study.scorers} & set(tables)):
+        if missing := [lang for lang in languages if lang not in tables[scorer]]:
+            warnings.append(f"scorers: the {scorer} scorer has no hypotheses for {', '.join(missing)}, so it "
+                            f"abstains on them; add them under hypotheses:"
+                            f"{' and judge_instruction:' if scorer == 'judge' else ''} in scoring/hypotheses.yaml "
+                            f"(docs/add-a-language.md)")
+    with pdi_seed.open(encoding="utf-8", newline="") as handle:
+        seeded = {row["language"] for row in csv.DictReader(handle)}
+    if missing := [lang for lang in languages if lang not in seeded]:
+        warnings.append(f"design.languages: no Power Distance Index for {', '.join(missing)}, so the report "
+                        f"shows 'PDI -' and marts.language_pdi leaves them out; add a row to "
+                        f"models_dbt/seeds/hofstede_power_distance.csv (docs/add-a-language.md)")
+    return warnings

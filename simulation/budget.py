@@ -54,20 +54,10 @@ class Spending:
 
     def check(self) -> None:
         if self.calls >= MIN_CALLS_FOR_ERROR_SHARE and self.errors / self.calls >= self.budget.max_error_share:
-            raise FailureThresholdError(
-                f"{self.errors} of {self.calls} calls failed after every retry (budget.max_error_share = "
-                f"{self.budget.max_error_share}); finished turns are saved"
-                + (f". Last error: {self.last_error}" if self.last_error else ""), field="budget.max_error_share",
-                fix="check the endpoint, model name and key (see the error column of raw.utterances), then rerun")
+            raise self._error_share_stop()
         if (self.budget.max_parse_error_share is not None and self.replies >= MIN_CALLS_FOR_ERROR_SHARE
                 and self.parse_errors / self.replies >= self.budget.max_parse_error_share):
-            raise FailureThresholdError(
-                f"{self.parse_errors} of {self.replies} replies were not readable talk/monologue JSON after every "
-                f"re-ask (budget.max_parse_error_share = {self.budget.max_parse_error_share}); finished turns are "
-                f"saved. One of them: \"{_shortened(self.unreadable_sample)}\"",
-                field="budget.max_parse_error_share",
-                fix="let the endpoint constrain the format (the openai backend's structured_output: json_schema, "
-                    "supported by vLLM, llama.cpp, Ollama and OpenAI) or use a larger instruct model, then rerun")
+            raise self._parse_error_share_stop()
         if self.budget.max_calls is not None and self.calls >= self.budget.max_calls:
             raise BudgetExhaustedError(
                 f"budget reached: {self.calls} calls made (budget.max_calls = {self.budget.max_calls}); "
@@ -78,6 +68,27 @@ class Spending:
                 f"budget reached: ${self.cost_usd:.4f} spent (budget.max_cost_usd = {self.budget.max_cost_usd}); "
                 "finished turns and answered calls are saved", field="budget.max_cost_usd",
                 fix="raise budget.max_cost_usd and rerun: the study resumes where it stopped")
+
+    def _error_share_stop(self) -> FailureThresholdError:
+        return FailureThresholdError(
+            f"{self.errors} of {self.calls} calls failed after every retry (budget.max_error_share = "
+            f"{self.budget.max_error_share}); finished turns are saved"
+            + (f". Last error: {self.last_error}" if self.last_error else ""), field="budget.max_error_share",
+            fix="check the endpoint, model name and key (see the error column of raw.utterances), then rerun")
+
+    def _parse_error_share_stop(self) -> FailureThresholdError:
+        return FailureThresholdError(
+            f"{self.parse_errors} of {self.replies} replies were not readable talk/monologue JSON after every "
+            f"re-ask (budget.max_parse_error_share = {self.budget.max_parse_error_share}); finished turns are "
+            f"saved. One of them: \"{_shortened(self.unreadable_sample)}\"",
+            field="budget.max_parse_error_share",
+            fix="let the endpoint constrain the format (the openai backend's structured_output: json_schema, "
+                "supported by vLLM, llama.cpp, Ollama and OpenAI) or use a larger instruct model, then rerun")
+
+    def final_stop(self, stop: FailureThresholdError) -> FailureThresholdError:
+        """``stop`` recounted once the calls in flight when it was raised have come back (they were paid and
+        are stored): its numbers are then those of the last progress line."""
+        return self._error_share_stop() if stop.field == "budget.max_error_share" else self._parse_error_share_stop()
 
     def record(self, reply: Reply) -> None:
         """Count one call the endpoint answered (or failed); ``reply.cost_usd`` is its price."""

@@ -258,7 +258,8 @@ def _load_cached(language: str, roots: tuple[Path, ...]) -> LanguageContent:
         raise LanguagePackError(
             f"no language pack for '{language}'", field="language",
             fix=f"use one of {', '.join(available_languages(roots))}, or add "
-                f"simulation/languages/{language}/pack.yaml and lexicon.yaml (docs/add-a-language.md)")
+                f"simulation/languages/{language}/ with pack.yaml, lexicon.yaml, lexicon_tests.yaml and "
+                f"(every language but en) equivalence.yaml (docs/add-a-language.md)")
     pack_data, pack_raw = _read_yaml(folder / "pack.yaml")
     lex_data, lex_raw = _read_yaml(folder / "lexicon.yaml")
     pack = _validated(LanguagePack, pack_data, folder / "pack.yaml")

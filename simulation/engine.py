@@ -24,7 +24,7 @@ from core.study import Budget, ModelSpec
 from simulation.backends.base import AgentContext, Backend, GenerationConfig, Message, Reply
 from simulation.backends.registry import requested_model_id
 from simulation.backends.retry import add_note_once, generate_with_retries, pop_retry_summary
-from simulation.budget import Spending, call_cost_usd
+from simulation.budget import FailureThresholdError, Spending, call_cost_usd
 from simulation.content import load_language
 from simulation.design import AgentSpec, RunSpec
 from simulation.parsing import parse_reply, parse_truncated_reply
@@ -317,7 +317,8 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
         cache: the response cache; real backends read and write it, the synthetic one skips it.
         spending: the invocation's budget; when it runs out, ``BudgetExhaustedError`` propagates after every
             finished turn has been written.
-        progress: receives a progress line (turns, calls, calls/s, tokens, cost, errors, ETA) every 2 s.
+        progress: receives a progress line (language, turns, calls, failed calls, successful calls/s, tokens,
+            cost, parse errors, ETA, and the command's overall turns) every 2 s.
 
     Raises:
         Exception: the first exception of any call (a bug in a backend propagates unchanged, with notes naming
@@ -345,7 +346,8 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
     gates = {name: CallGate(backend, models[name], asyncio.Semaphore(backend.max_connections), cache,
                             stats.spending) for name, backend in backends.items()}
     remaining = sum(run.n_turns - len(histories.get(run.run_id, [])) for run in pending)
-    reporter = ProgressReporter(remaining, emit=progress) if progress is not None else None
+    reporter = (ProgressReporter(remaining, emit=progress, languages=sorted({r.language for r in runs}),
+                                 planned_turns=sum(r.n_turns for r in runs)) if progress is not None else None)
 
     async def guarded(run: RunSpec) -> None:
         async with limit:
@@ -354,6 +356,8 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
 
     try:
         await gather_or_cancel([guarded(run) for run in pending])
+    except FailureThresholdError as stop:
+        raise stats.spending.final_stop(stop) from None
     finally:
         if cache is not None:
             cache.flush()  # paid completions first: a turn stored below may replay from them
@@ -363,5 +367,5 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
         for line in pop_retry_summary(sorted({backend.connection_key() for backend in backends.values()})):
             logger.warning(line)
         if reporter is not None:
-            reporter.update(stats, force=True)
+            reporter.finish(stats)
     return stats

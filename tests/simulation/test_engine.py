@@ -146,8 +146,8 @@ def test_progress_reports_turns_calls_and_a_final_line(con: duckdb.DuckDBPyConne
     record_design(con, study)
     lines: list[str] = []
     simulate_study(con, study, progress=lines.append)
-    assert lines and lines[-1].startswith("simulation: 6/6 turns (100%), 60 calls")
-    assert "calls/s" in lines[-1] and "ETA" in lines[-1] and "errors" in lines[-1]
+    assert lines and lines[-1].startswith("simulation [en]: 6/6 turns (100%), 60 calls, 0 failed, 0 from cache")
+    assert "ok calls/s" in lines[-1] and "ETA" in lines[-1] and "parse errors" in lines[-1]
 
 
 def test_the_target_is_a_resident_outside_the_group_in_every_prompt(con: duckdb.DuckDBPyConnection) -> None:

@@ -63,6 +63,9 @@ def run_and_report(study_path: str, *, db: str | None, overrides: RunOverrides |
         print(f"\nwarning: {warning}")
     print(f"\nstudy {study.name}: done in {time.perf_counter() - started:.1f} s (Dagster run {result.run_id})")
     print(f"warehouse: {result.db_path}")
+    for metadata in result.materializations.get("backfire_report", [])[-1:]:
+        print(f"report: {metadata['report']} (HTML), {metadata['path']} (markdown)")
+    print(f"log: {result.log_path}")
     return 0
 
 

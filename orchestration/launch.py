@@ -12,7 +12,7 @@ from typing import Any
 from core.errors import BackfireError, InternalError
 from core.study import RunOverrides
 from orchestration.instance import instance_kind, open_instance, run_tags
-from warehouse.connection import resolve_db_path
+from warehouse.connection import logs_dir, resolve_db_path
 
 logger = logging.getLogger(__name__)
 
@@ -148,16 +148,16 @@ def _remaining_budget(study: Any, cost: float, calls: int) -> dict[str, Any] | N
 
 
 class _Launcher:
-    """Executes jobs of the shared definitions in-process on one instance, logging Dagster's output to a file
-    beside the warehouse and collecting every failure message."""
+    """Executes jobs of the shared definitions in-process on one instance, logging Dagster's output to the
+    warehouse's log file (``<stem>.logs/last_run.log``) and collecting every failure message."""
 
     def __init__(self, defs: Any, db_path: Path, study_path: str, overrides: RunOverrides, log_level: str,
                  ephemeral: bool) -> None:
         self.defs, self.db_path, self.study_path, self.overrides = defs, db_path, study_path, overrides
         self.log_level = log_level
         self.instance = open_instance(instance_kind(ephemeral))
-        # dagster-dbt echoes every dbt event to stdout; keep it in a log file beside the warehouse instead.
-        self.log_path = db_path.parent / "logs" / "last_run.log"
+        # dagster-dbt echoes every dbt event to stdout; keep it in the warehouse's own log folder instead.
+        self.log_path = logs_dir(db_path) / "last_run.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log_path.write_text("", encoding="utf-8")
         self.run_ids: list[str] = []

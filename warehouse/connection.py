@@ -31,6 +31,18 @@ def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(chosen).expanduser().resolve()
 
 
+def logs_dir(db_path: str | os.PathLike[str]) -> Path:
+    """``<folder>/<warehouse stem>.logs``: per warehouse, so two warehouses in one folder keep their own logs."""
+    path = Path(db_path)
+    return path.with_name(f"{path.stem}.logs")
+
+
+def reports_dir(db_path: str | os.PathLike[str]) -> Path:
+    """``<folder>/<warehouse stem>.reports``: the pipeline's report of each study, per warehouse (see logs_dir)."""
+    path = Path(db_path)
+    return path.with_name(f"{path.stem}.reports")
+
+
 def lock_wait_seconds() -> float:
     try:
         return max(0.0, float(os.environ.get(LOCK_WAIT_ENV_VAR, DEFAULT_LOCK_WAIT_S)))

@@ -46,8 +46,9 @@ def run_and_report(study_path: str, *, db: str | None, overrides: RunOverrides |
     from core.study import RunOverrides, load_study
     from orchestration.launch import materialize_study, raise_for_failure
     from simulation.stages import check_endpoints, load_study_content
-    from warehouse.connection import connect
+    from warehouse.connection import connect, require_duckdb_file
 
+    require_duckdb_file(db)  # a wrong --db fails here, not inside the first Dagster step
     overrides = overrides or RunOverrides()
     study = overrides.apply(load_study(study_path), source=study_path)
     load_study_content(study, study_path)

@@ -236,7 +236,8 @@ def materialize_study(study_path: str | Path, *, db: str | Path | None = None,
             launch.execute(MARTS_JOB, launch.run_config())
         else:
             launch.failures.append("marts not rebuilt: a language failed (the marts would mix finished and "
-                                   "missing languages); rerun the same command after fixing the above to resume")
+                                   "missing languages); fix that language's failure and rerun the same command "
+                                   "to resume")
     return launch.result()
 
 
@@ -291,6 +292,10 @@ def raise_for_failure(result: LaunchResult) -> None:
     if result.internal_errors:
         raise InternalError(result.internal_errors[0])
     if not result.success:
-        detail = "\n  ".join(result.failures) or "no failure message was recorded"
+        if not result.failures:
+            raise BackfireError(f"pipeline run {result.run_id} failed without a failure message; its log is "
+                                f"{result.log_path}. Finished stages are kept: rerun the same command to resume")
+        detail = "\n  ".join(result.failures)
         raise BackfireError(f"pipeline run {result.run_id} failed (log: {result.log_path}):\n  {detail}\n"
-                            "Finished stages are kept; rerun the same command to resume after fixing the above")
+                            f"Finished stages are kept: fix the {len(result.failures)} failure(s) listed here, "
+                            "then rerun the same command to resume")

@@ -248,9 +248,8 @@ def rescore(scorers: list[str], *, db: str | Path | None = None, study_path: str
     ``rescore_job`` run per stored language (each gated by the scores contract, in the writer pool), then
     ``refresh_marts_job`` (dbt and the statistics). ``study_path`` only labels the dbt metadata."""
     from orchestration.jobs import REFRESH_MARTS_JOB, RESCORE_JOB
-    from orchestration.resources import DEFAULT_STUDY, STUDY_ENV_VAR
 
-    study_path = str(study_path or os.environ.get(STUDY_ENV_VAR) or DEFAULT_STUDY)
+    study_path = _label_study(study_path)
     languages = languages or _stored_languages(db)
     launch = _launcher(study_path, db, RunOverrides(), log_level, ephemeral, languages)
     for language in languages:
@@ -260,6 +259,24 @@ def rescore(scorers: list[str], *, db: str | Path | None = None, study_path: str
     if rebuild_marts and not launch.failures:
         launch.execute(REFRESH_MARTS_JOB, launch.run_config())
     return launch.result()
+
+
+def refresh_marts(*, db: str | Path | None = None, study_path: str | Path | None = None,
+                  log_level: str = "WARNING", ephemeral: bool = False) -> LaunchResult:
+    """Rebuild only the marts of an existing warehouse (dbt seeds, staging, intermediate, marts, and the
+    statistics mart) with one ``refresh_marts_job`` run: after a seed or PDI change, no raw table is written
+    and no model is called. ``study_path`` only labels the dbt metadata."""
+    from orchestration.jobs import REFRESH_MARTS_JOB
+
+    launch = _launcher(_label_study(study_path), db, RunOverrides(), log_level, ephemeral, _stored_languages(db))
+    launch.execute(REFRESH_MARTS_JOB, launch.run_config())
+    return launch.result()
+
+
+def _label_study(study_path: str | Path | None) -> str:
+    from orchestration.resources import DEFAULT_STUDY, STUDY_ENV_VAR
+
+    return str(study_path or os.environ.get(STUDY_ENV_VAR) or DEFAULT_STUDY)
 
 
 def scorer_stats(result: LaunchResult) -> list[dict[str, Any]]:

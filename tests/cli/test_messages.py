@@ -61,3 +61,25 @@ def test_logs_and_reports_are_named_after_their_warehouse(tmp_path: Path) -> Non
     a, b = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
     assert logs_dir(a) == tmp_path / "a.logs" and reports_dir(a) == tmp_path / "a.reports"
     assert logs_dir(b) != logs_dir(a) and reports_dir(b) != reports_dir(a)
+
+
+def test_score_with_langid_prints_fidelity_per_language_and_names_no_empty_v2_table(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import duckdb
+
+    from cli.score import _print_marts
+
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.run_metrics as select * from (values ('en', 0.9), ('en', 1.0), "
+                    "('ja', 0.5), ('ja', null)) t(language, language_fidelity)")
+    _print_marts(db, {"langid"}, None)
+    out = capsys.readouterr().out
+    assert "language fidelity" in out and "_v2" not in out
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in out.splitlines()
+            if line[:3] in ("en ", "ja ")}
+    assert rows == {"en": [2, 2, 0.95, 0.9], "ja": [2, 1, 0.5, 0.5]}
+    _print_marts(db, {"langid", "classifier"}, ["ja"])
+    out = capsys.readouterr().out
+    assert "backfire_by_language_v2" in out and "of classifier" in out and "en " not in out

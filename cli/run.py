@@ -50,8 +50,9 @@ def run_and_report(study_path: str, *, db: str | None, overrides: RunOverrides |
     from orchestration.launch import materialize_study, raise_for_failure
     from simulation.progress import command_progress
     from simulation.stages import build_design, check_endpoints, load_study_content, preflight_endpoints
-    from warehouse.connection import connect
+    from warehouse.connection import connect, require_duckdb_file
 
+    require_duckdb_file(db)  # a wrong --db fails here, not inside the first Dagster step
     overrides = overrides or RunOverrides()
     study = overrides.apply(load_study(study_path), source=study_path)
     load_study_content(study, study_path)
@@ -71,6 +72,9 @@ def run_and_report(study_path: str, *, db: str | None, overrides: RunOverrides |
         print(f"\nwarning: {warning}")
     print(f"\nstudy {study.name}: done in {time.perf_counter() - started:.1f} s (Dagster run {result.run_id})")
     print(f"warehouse: {result.db_path}")
+    for metadata in result.materializations.get("backfire_report", [])[-1:]:
+        print(f"report: {metadata['report']} (HTML), {metadata['path']} (markdown)")
+    print(f"log: {result.log_path}")
     return 0
 
 

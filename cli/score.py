@@ -47,8 +47,36 @@ def handle(args: argparse.Namespace) -> int:
             for s in scorer_stats(result)]
     print(render_table(("scorer", "version", "device", "scored", "abstained", "rows", "utt/s"), rows))
     if not args.no_marts:
-        print("marts rebuilt: metric v2 columns in marts.run_metrics / agent_metrics, "
-              "marts.backfire_by_language_v2, marts.scorer_coverage")
+        _print_marts(db_path, {parse_scorer(text).name for text in args.scorer}, args.languages)
     print(f"Dagster runs: {', '.join(result.run_ids)}")
     print(f"warehouse: {db_path}")
     return 0
+
+
+LANGID = "langid"
+
+
+def _print_marts(db_path: object, scorers: set[str], languages: list[str] | None) -> None:
+    """Say what the rebuilt marts now hold for the scorers that ran: langid fills
+    ``run_metrics.language_fidelity`` (printed per language), the others the metric-v2 tables; naming a table
+    no scorer of the command fills would send the reader to an empty one."""
+    from analysis.tables import render_table
+    from warehouse.connection import connect
+
+    if LANGID in scorers:
+        where = f"where language in ({', '.join('?' * len(languages))})" if languages else ""
+        with connect(db_path, read_only=True) as con:
+            rows = con.execute(
+                "select language, count(*), count(language_fidelity), round(avg(language_fidelity), 3), "
+                f"round(min(language_fidelity), 3) from marts.run_metrics {where} group by 1 order by 1",
+                languages or []).fetchall()
+        print("\nlanguage fidelity (marts.run_metrics.language_fidelity: share of replies detected in the run's "
+              "language)")
+        print(render_table(("language", "runs", "scored runs", "mean", "min"),
+                           [tuple("-" if v is None else v for v in row) for row in rows]))
+    others = sorted(scorers - {LANGID})
+    if others:
+        print(f"\nmarts rebuilt: metric v2 columns of {', '.join(others)} in marts.run_metrics / agent_metrics, "
+              "marts.backfire_by_language_v2, marts.dissociation_by_language_v2, marts.scorer_coverage")
+    else:
+        print("\nmarts rebuilt: marts.run_metrics.language_fidelity, marts.scorer_coverage")

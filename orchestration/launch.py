@@ -13,7 +13,7 @@ from typing import Any
 from core.errors import BackfireError, InternalError
 from core.study import RunOverrides
 from orchestration.instance import instance_kind, open_instance, run_tags
-from warehouse.connection import resolve_db_path
+from warehouse.connection import logs_dir, resolve_db_path
 
 logger = logging.getLogger(__name__)
 
@@ -165,16 +165,16 @@ def _remaining_budget(study: Any, cost: float, calls: int) -> dict[str, Any] | N
 
 
 class _Launcher:
-    """Executes jobs of the shared definitions in-process on one instance, logging Dagster's output to a file
-    beside the warehouse and collecting every failure message."""
+    """Executes jobs of the shared definitions in-process on one instance, logging Dagster's output to the
+    warehouse's log file (``<stem>.logs/last_run.log``) and collecting every failure message."""
 
     def __init__(self, defs: Any, db_path: Path, study_path: str, overrides: RunOverrides, log_level: str,
                  ephemeral: bool) -> None:
         self.defs, self.db_path, self.study_path, self.overrides = defs, db_path, study_path, overrides
         self.log_level = log_level
         self.instance = open_instance(instance_kind(ephemeral))
-        # dagster-dbt echoes every dbt event to stdout; keep it in a log file beside the warehouse instead.
-        self.log_path = db_path.parent / "logs" / "last_run.log"
+        # dagster-dbt echoes every dbt event to stdout; keep it in the warehouse's own log folder instead.
+        self.log_path = logs_dir(db_path) / "last_run.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log_path.write_text("", encoding="utf-8")
         self.run_ids: list[str] = []
@@ -254,7 +254,8 @@ def materialize_study(study_path: str | Path, *, db: str | Path | None = None,
             launch.execute(MARTS_JOB, launch.run_config())
         else:
             launch.failures.append("marts not rebuilt: a language failed (the marts would mix finished and "
-                                   "missing languages); rerun the same command after fixing the above to resume")
+                                   "missing languages); fix that language's failure and rerun the same command "
+                                   "to resume")
     return launch.result()
 
 
@@ -265,9 +266,8 @@ def rescore(scorers: list[str], *, db: str | Path | None = None, study_path: str
     ``rescore_job`` run per stored language (each gated by the scores contract, in the writer pool), then
     ``refresh_marts_job`` (dbt and the statistics). ``study_path`` only labels the dbt metadata."""
     from orchestration.jobs import REFRESH_MARTS_JOB, RESCORE_JOB
-    from orchestration.resources import DEFAULT_STUDY, STUDY_ENV_VAR
 
-    study_path = str(study_path or os.environ.get(STUDY_ENV_VAR) or DEFAULT_STUDY)
+    study_path = _label_study(study_path)
     languages = languages or _stored_languages(db)
     launch = _launcher(study_path, db, RunOverrides(), log_level, ephemeral, languages)
     for language in languages:
@@ -277,6 +277,24 @@ def rescore(scorers: list[str], *, db: str | Path | None = None, study_path: str
     if rebuild_marts and not launch.failures:
         launch.execute(REFRESH_MARTS_JOB, launch.run_config())
     return launch.result()
+
+
+def refresh_marts(*, db: str | Path | None = None, study_path: str | Path | None = None,
+                  log_level: str = "WARNING", ephemeral: bool = False) -> LaunchResult:
+    """Rebuild only the marts of an existing warehouse (dbt seeds, staging, intermediate, marts, and the
+    statistics mart) with one ``refresh_marts_job`` run: after a seed or PDI change, no raw table is written
+    and no model is called. ``study_path`` only labels the dbt metadata."""
+    from orchestration.jobs import REFRESH_MARTS_JOB
+
+    launch = _launcher(_label_study(study_path), db, RunOverrides(), log_level, ephemeral, _stored_languages(db))
+    launch.execute(REFRESH_MARTS_JOB, launch.run_config())
+    return launch.result()
+
+
+def _label_study(study_path: str | Path | None) -> str:
+    from orchestration.resources import DEFAULT_STUDY, STUDY_ENV_VAR
+
+    return str(study_path or os.environ.get(STUDY_ENV_VAR) or DEFAULT_STUDY)
 
 
 def scorer_stats(result: LaunchResult) -> list[dict[str, Any]]:
@@ -309,6 +327,10 @@ def raise_for_failure(result: LaunchResult) -> None:
     if result.internal_errors:
         raise InternalError(result.internal_errors[0])
     if not result.success:
-        detail = "\n  ".join(result.failures) or "no failure message was recorded"
+        if not result.failures:
+            raise BackfireError(f"pipeline run {result.run_id} failed without a failure message; its log is "
+                                f"{result.log_path}. Finished stages are kept: rerun the same command to resume")
+        detail = "\n  ".join(result.failures)
         raise BackfireError(f"pipeline run {result.run_id} failed (log: {result.log_path}):\n  {detail}\n"
-                            "Finished stages are kept; rerun the same command to resume after fixing the above")
+                            f"Finished stages are kept: fix the {len(result.failures)} failure(s) listed here, "
+                            "then rerun the same command to resume")

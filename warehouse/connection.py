@@ -31,6 +31,18 @@ def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(chosen).expanduser().resolve()
 
 
+def logs_dir(db_path: str | os.PathLike[str]) -> Path:
+    """``<folder>/<warehouse stem>.logs``: per warehouse, so two warehouses in one folder keep their own logs."""
+    path = Path(db_path)
+    return path.with_name(f"{path.stem}.logs")
+
+
+def reports_dir(db_path: str | os.PathLike[str]) -> Path:
+    """``<folder>/<warehouse stem>.reports``: the pipeline's report of each study, per warehouse (see logs_dir)."""
+    path = Path(db_path)
+    return path.with_name(f"{path.stem}.reports")
+
+
 def lock_wait_seconds() -> float:
     try:
         return max(0.0, float(os.environ.get(LOCK_WAIT_ENV_VAR, DEFAULT_LOCK_WAIT_S)))
@@ -60,6 +72,7 @@ def connect(path: str | os.PathLike[str] | None = None, *, read_only: bool = Fal
         try:
             return duckdb.connect(str(db_path), read_only=read_only)
         except duckdb.IOException as exc:
+            require_duckdb_file(db_path)
             if "lock" in str(exc).lower() and time.monotonic() + delay < deadline:
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
@@ -67,6 +80,34 @@ def connect(path: str | os.PathLike[str] | None = None, *, read_only: bool = Fal
             raise WarehouseError(f"cannot open the warehouse ({exc})", file=str(db_path),
                                  fix="close other writers (a running job or dagster dev holds the lock) "
                                      f"and try again, or wait longer ({LOCK_WAIT_ENV_VAR})") from exc
+
+
+DUCKDB_MAGIC = b"DUCK"
+"""The bytes at offset 8 of every DuckDB database file."""
+
+
+def _looks_like_duckdb(path: Path) -> bool:
+    """Whether a file that failed to open is a DuckDB database (so the failure is a lock, not a wrong file);
+    an empty or unreadable file gets the benefit of the doubt."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(12)
+    except OSError:
+        return True
+    return not head or head[8:12] == DUCKDB_MAGIC
+
+
+def require_duckdb_file(path: str | os.PathLike[str] | None = None) -> None:
+    """Fail early, before any pipeline starts, when the warehouse path holds a file that is not DuckDB's.
+
+    Raises:
+        WarehouseError: the file exists and is not a DuckDB database (names the file and the fix).
+    """
+    db_path = resolve_db_path(path)
+    if db_path.is_file() and not _looks_like_duckdb(db_path):
+        raise WarehouseError("this file is not a DuckDB database", file=str(db_path),
+                             fix="point --db (or BACKFIRE_DB) at a .duckdb warehouse, e.g. "
+                                 f"{DEFAULT_DB_PATH}; a path that does not exist yet starts a new one")
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

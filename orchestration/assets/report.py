@@ -6,6 +6,7 @@ import dagster as dg
 from analysis.tables import backfire_table, served_models_table
 from orchestration.metadata import svg_markdown
 from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
+from warehouse.connection import reports_dir
 
 MARTS = [dg.AssetKey(["marts", name]) for name in (
     "backfire_by_language", "dissociation_by_language", "individuation_effects", "model_consistency",
@@ -14,9 +15,9 @@ MARTS = [dg.AssetKey(["marts", name]) for name in (
 
 @dg.asset(group_name="analysis", deps=MARTS, pool=DUCKDB_WRITER_POOL,
           kinds={"python", "html"},
-          description="The study's report: reports/<study>/report.html beside the warehouse (forest plots by "
-                      "PDI, CPI against aligned share, DI, individuation and model panels, statistics, the "
-                      "replication scorecard) and reports/<study>_backfire.md.")
+          description="The study's report: <warehouse stem>.reports/<study>/report.html beside the warehouse "
+                      "(forest plots by PDI, CPI against aligned share, DI, individuation and model panels, "
+                      "statistics, the replication scorecard) and <warehouse stem>.reports/<study>_backfire.md.")
 def backfire_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                     study: StudyResource) -> dg.MaterializeResult:
     from analysis.report.html import build_report
@@ -25,9 +26,9 @@ def backfire_report(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     with warehouse.reader() as con:
         table = backfire_table(con, spec.name, markdown=True)
         served = served_models_table(con, spec.name, markdown=True)
-        html_path, sections = build_report(con, warehouse.path.parent / "reports" / spec.name, studies=[spec.name],
+        html_path, sections = build_report(con, reports_dir(warehouse.path) / spec.name, studies=[spec.name],
                                            source=str(warehouse.path))
-    out = warehouse.path.parent / "reports" / f"{spec.name}_backfire.md"
+    out = reports_dir(warehouse.path) / f"{spec.name}_backfire.md"
     out.write_text(f"# Backfire by language: {spec.name}\n\n{table}\n\n## Models served\n\n{served}\n",
                    encoding="utf-8")
     context.log.info("report written to %s", html_path)

@@ -44,7 +44,13 @@ def test_demo_recovers_planted_directions(demo_run: DemoRun) -> None:
     study = load_study(DEMO_STUDY)
     counts = _counts(db)
     assert counts["raw.runs"] == n_runs(study) and counts["raw.utterances"] == n_utterances(study)
-    assert (db.parent / "reports" / "demo_backfire.md").is_file()
+    # per warehouse: <stem>.reports and <stem>.logs beside demo.duckdb, and `run` says where they went
+    reports = db.parent / "demo.reports"
+    report, markdown = reports / "demo" / "report.html", reports / "demo_backfire.md"
+    assert report.is_file() and markdown.is_file()
+    assert f"report: {report} (HTML), {markdown} (markdown)" in demo_run.stdout
+    assert f"log: {db.parent / 'demo.logs' / 'last_run.log'}" in demo_run.stdout
+    assert not (db.parent / "reports").exists() and not (db.parent / "logs").exists()
     assert "SYNTHETIC DATA" in demo_run.stdout and all(f"\n{lang} " in demo_run.stdout for lang in directions)
 
 

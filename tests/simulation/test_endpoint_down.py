@@ -126,7 +126,9 @@ def test_run_without_preflight_stops_on_the_error_share_and_its_log_holds_the_ca
     db = tmp_path / "down.duckdb"
     assert main(["run", str(write_study(_study(refused_url))), "--db", str(db), "--no-preflight"]) == 2
     err = capsys.readouterr().err
-    log_path = tmp_path / "logs" / "last_run.log"
+    from warehouse.connection import logs_dir
+
+    log_path = logs_dir(db) / "last_run.log"
     assert str(log_path) in err and "max_error_share" in err and _refused(refused_url) in err
     log = log_path.read_text(encoding="utf-8")
     assert "calls failed after every retry" in log and f"Last error: APIConnectionError: Connection error: " \

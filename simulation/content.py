@@ -241,14 +241,15 @@ def _read_yaml(path: Path) -> tuple[dict, str]:
     return data, raw
 
 
-def _validated(model: type[_M], data: dict, path: Path) -> _M:
+def validated_file(model: type[_M], data: dict, path: Path,
+                   fix: str = "compare with simulation/languages/en and docs/language-packs.md") -> _M:
+    """``data`` read from ``path`` as ``model``; a schema error names the file, the field and ``fix``."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise LanguagePackError(first["msg"], file=str(path), field=field,
-                                fix="compare with simulation/languages/en and docs/language-packs.md") from exc
+        raise LanguagePackError(first["msg"], file=str(path), field=field, fix=fix) from exc
 
 
 @functools.cache
@@ -262,8 +263,8 @@ def _load_cached(language: str, roots: tuple[Path, ...]) -> LanguageContent:
                 f"(every language but en) equivalence.yaml (docs/add-a-language.md)")
     pack_data, pack_raw = _read_yaml(folder / "pack.yaml")
     lex_data, lex_raw = _read_yaml(folder / "lexicon.yaml")
-    pack = _validated(LanguagePack, pack_data, folder / "pack.yaml")
-    lexicon = _validated(Lexicon, lex_data, folder / "lexicon.yaml")
+    pack = validated_file(LanguagePack, pack_data, folder / "pack.yaml")
+    lexicon = validated_file(Lexicon, lex_data, folder / "lexicon.yaml")
     for path, declared in ((folder / "pack.yaml", pack.language), (folder / "lexicon.yaml", lexicon.language)):
         if declared != language:
             raise LanguagePackError(f"declares language '{declared}' but lives in folder '{language}'",

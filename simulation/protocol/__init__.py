@@ -10,13 +10,13 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.errors import LanguagePackError
-from simulation.content import LanguagePack
+from simulation.content import LanguagePack, validated_file
 
 MASTER_PATH = Path(__file__).parent / "master.yaml"
 EQUIVALENCE_FILE = "equivalence.yaml"
@@ -26,7 +26,7 @@ VARIANT_SEPARATOR = "@"
 Modality = Literal["must", "may", "must_not"]
 CoverageMark = Literal["present", "weakened", "strengthened", "absent"]
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-_M = TypeVar("_M", bound=BaseModel)
+_FIX = "see docs/language-packs.md, 'Master protocol and equivalence'"
 
 
 class _Strict(BaseModel):
@@ -139,16 +139,6 @@ def _read(path: Path) -> dict:
     return data
 
 
-def _validated(model: type[_M], data: dict, path: Path) -> _M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise LanguagePackError(first["msg"], file=str(path), field=field,
-                                fix="see docs/language-packs.md, 'Master protocol and equivalence'") from exc
-
-
 _SPACE = re.compile(r"\s+")
 
 
@@ -161,7 +151,7 @@ def length_ratio(text: str, source: str) -> float:
 @functools.cache
 def load_master(path: Path = MASTER_PATH) -> MasterProtocol:
     """The master protocol (``simulation/protocol/master.yaml``), validated."""
-    return _validated(MasterProtocol, _read(path), path)
+    return validated_file(MasterProtocol, _read(path), path, fix=_FIX)
 
 
 def pack_text(pack: LanguagePack, item_id: str) -> str | None:
@@ -182,7 +172,7 @@ def load_equivalence(path: Path, master: MasterProtocol | None = None) -> Equiva
     """A pack's review file, or ``None`` when there is none; item and element ids must be the master's."""
     if not path.is_file():
         return None
-    review = _validated(EquivalenceReview, _read(path), path)
+    review = validated_file(EquivalenceReview, _read(path), path, fix=_FIX)
     master = master or load_master()
     known = {i.id: {e.id for e in i.elements} for i in master.items}
     for item_id, item in review.items.items():

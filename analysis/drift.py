@@ -24,8 +24,8 @@ class DriftAlert:
     model: str
     evaluation_date: str
     previous_date: str
-    direction: str
-    previous_direction: str
+    direction: str | None
+    previous_direction: str | None
     hedges_g: float | None
     previous_g: float | None
     previous_ci_low: float | None

@@ -49,12 +49,12 @@ class EffectSize:
     p_value: float | None
 
     @property
-    def direction(self) -> str:
+    def direction(self) -> str | None:
         if self.ci_low is not None and self.ci_low > 0:
             return "amplified"
         if self.ci_high is not None and self.ci_high < 0:
             return "reduced"
-        return "null"
+        return "none" if self.ci_low is not None and self.ci_high is not None else None
 
 
 def hedges_g(high: Sequence[float], low: Sequence[float]) -> EffectSize:

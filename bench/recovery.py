@@ -59,7 +59,7 @@ def main() -> None:
     for language, model, g, direction, pdi, _, slope, p_holm in effects:
         profile = resolve_profile(model, language)
         planted = profile.planted_direction
-        slope_direction = ("null" if p_holm is None or p_holm >= 0.05 else "amplified" if slope > 0 else "reduced")
+        slope_direction = ("none" if p_holm is None or p_holm >= 0.05 else "amplified" if slope > 0 else "reduced")
         by_g += direction == planted
         by_slope += slope_direction == planted
         planted_push.append(profile.alignment_pathology - profile.alignment_protective + profile.alignment_monologue)

@@ -83,7 +83,7 @@ def _label(row: dict[str, Any], many_models: bool, many_dates: bool, *extra: str
 
 def _forest_rows(rows: Sequence[dict[str, Any]], many_models: bool, many_dates: bool) -> list[Interval]:
     return [Interval(_label(r, many_models, many_dates, f"PDI {r['pdi']}" if r.get("pdi") is not None else "PDI -"),
-                     r["hedges_g"], r.get("g_ci_low"), r.get("g_ci_high"), r.get("direction") or "null")
+                     r["hedges_g"], r.get("g_ci_low"), r.get("g_ci_high"), r.get("direction"))
             for r in rows]
 
 

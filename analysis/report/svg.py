@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from html import escape
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
-DIRECTION_COLOURS = {"amplified": "#d62728", "reduced": "#1f77b4", "null": "#7f7f7f"}
+DIRECTION_COLOURS = {"amplified": "#d62728", "reduced": "#1f77b4", "none": "#7f7f7f"}
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Interval:
     estimate: float | None
     low: float | None
     high: float | None
-    direction: str = "null"
+    direction: str | None = None
     note: str = ""
 
 

@@ -70,7 +70,7 @@ def validate_served_models(frame: pd.DataFrame) -> ContractResult:
 def validate_backfire(frame: pd.DataFrame, languages: list[str]) -> ContractResult:
     """The effect table of a study: one row per language it ran, valid p-values and directions."""
     result = validate_frame("marts", "backfire_by_language", frame, BACKFIRE_COLUMNS, [
-        Expectation("ExpectColumnValuesToBeInSet", column="direction", value_set=["amplified", "reduced", "null"]),
+        Expectation("ExpectColumnValuesToBeInSet", column="direction", value_set=["amplified", "reduced", "none"]),
         Expectation("ExpectColumnValuesToBeBetween", column="p_value", min_value=0, max_value=1),
         Expectation("ExpectColumnValuesToBeBetween", column="n_low", min_value=1),
         Expectation("ExpectColumnValuesToBeBetween", column="n_high", min_value=1),

@@ -27,7 +27,7 @@
     case
         when {{ g }} - {{ half_width }} > 0 then 'amplified'
         when {{ g }} + {{ half_width }} < 0 then 'reduced'
-        else 'null'
+        when {{ g }} - {{ half_width }} <= 0 then 'none'
     end
 {%- endmacro %}
 
@@ -42,11 +42,12 @@
         var_samp({{ value }}) filter (where {{ in_b }}) as var_{{ b }}
 {%- endmacro %}
 
-{#- The direction label of an effect: its sign where the (adjusted) p is under alpha, else 'null'. -#}
+{#- The direction label of an effect: its sign where the (adjusted) p is under alpha, 'none' where it is not,
+    and SQL NULL where there is no p to judge by (too few runs, one aligned share, no variance). -#}
 {% macro direction_by_p(g, p, alpha) -%}
     case
         when {{ p }} < {{ alpha }} and {{ g }} > 0 then 'amplified'
         when {{ p }} < {{ alpha }} and {{ g }} < 0 then 'reduced'
-        else 'null'
+        when {{ p }} is not null then 'none'
     end
 {%- endmacro %}

@@ -46,15 +46,15 @@ class BehaviourProfile:
 
     @property
     def planted_direction(self) -> str:
-        """Direction alignment moves CPI under this profile: ``reduced``, ``amplified`` or ``null``."""
+        """Direction alignment moves CPI under this profile: ``reduced``, ``amplified`` or ``none``."""
         push = self.alignment_pathology - self.alignment_protective + self.alignment_monologue
-        return "amplified" if push > 0 else "reduced" if push < 0 else "null"
+        return "amplified" if push > 0 else "reduced" if push < 0 else "none"
 
     @property
     def planted_di_direction(self) -> str:
         """Direction alignment moves DI (monologue up, protective up, pathology down): ``amplified`` = DI rises."""
         push = self.alignment_monologue + self.alignment_protective - self.alignment_pathology
-        return "amplified" if push > 0 else "reduced" if push < 0 else "null"
+        return "amplified" if push > 0 else "reduced" if push < 0 else "none"
 
 
 @functools.cache

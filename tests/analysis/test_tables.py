@@ -8,12 +8,12 @@ CREATE = """
 create schema marts;
 create table marts.backfire_by_language as select * from (values
     ('s', 'en', 'm', null::date, 10, 10, -1.5, -2.5, -0.5, 0.001, 0.002, 'reduced', -0.2, -1.1, 1.2, true),
-    ('s', 'ja', 'm', null::date, 10, 10, 0.9, 0.1, 1.7, 0.04, 0.04, 'null', 1.4, 0.7, -0.1, false)
+    ('s', 'ja', 'm', null::date, 10, 10, 0.9, 0.1, 1.7, 0.04, 0.04, 'none', 1.4, 0.7, -0.1, false)
 ) t(study, language, model, evaluation_date, n_low, n_high, hedges_g, g_ci_low, g_ci_high, p_value, p_adjusted,
     direction, g_monologue_ratio, g_pathology_rate, g_protective_rate, synthetic);
 create table marts.dissociation_by_language as select * from (values
     ('s', 'en', 'm', null::date, 1.1, 0.01, 'amplified', true),
-    ('s', 'ja', 'm', null::date, 0.2, 0.6, 'null', false)
+    ('s', 'ja', 'm', null::date, 0.2, 0.6, 'none', false)
 ) t(study, language, model, evaluation_date, hedges_g, p_adjusted, direction, synthetic);
 create table marts.reference_sensitivity as select * from (values
     ('s', 'ja', 'm', 'cpi', true), ('s', 'ja', 'm', 'di', false), ('s', 'en', 'm', 'cpi', false)

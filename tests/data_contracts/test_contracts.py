@@ -81,7 +81,7 @@ def test_mart_contracts_catch_out_of_range_measures_failed_runs_and_missing_lang
     failures = "\n".join(validate_run_metrics(broken).failures)
     assert "monologue_ratio" in failures and "1 runs have more than 20% failed calls (e.g. c)" in failures
     effects = pd.DataFrame({"study": "s", "language": ["en"], "model": "m", "n_low": [1], "n_high": [1],
-                            "hedges_g": [None], "p_value": [None], "direction": ["null"]})
+                            "hedges_g": [None], "p_value": [None], "direction": [None]})
     assert validate_backfire(effects, ["en"]).success
     assert "no effect row for ja" in "\n".join(validate_backfire(effects, ["en", "ja"]).failures)
 

@@ -78,7 +78,7 @@ def test_effect_tables_match_scipy(built: Path, mart: str, metric: str) -> None:
         assert row.p_value == pytest.approx(stats.ttest_ind(high, low).pvalue, abs=1e-9)
         assert row.slope == pytest.approx(stats.linregress(cell.aligned_share, cell.y).slope, abs=1e-9)
         assert row.p_adjusted == pytest.approx(holm[language], abs=1e-9)
-        direction = "null" if holm[language] >= 0.05 else "amplified" if expected.hedges_g > 0 else "reduced"
+        direction = "none" if holm[language] >= 0.05 else "amplified" if expected.hedges_g > 0 else "reduced"
         assert row.direction == direction
         assert bool(row.backfire) == (direction == "amplified")
         assert row[f"mean_{metric}_high"] == pytest.approx(high.mean(), abs=1e-12)

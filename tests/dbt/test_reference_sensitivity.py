@@ -103,10 +103,10 @@ def test_p_values_are_adjusted_within_each_study_and_metric_family(marts: dict[s
         np.testing.assert_allclose(tested.p_adjusted, expected, atol=1e-12, err_msg=f"{study} {metric}")
         assert (tested.family_size == len(tested)).all()
         alpha = 0.05
-        direction = np.where(tested.p_adjusted < alpha, np.where(tested.hedges_g > 0, "amplified", "reduced"), "null")
+        direction = np.where(tested.p_adjusted < alpha, np.where(tested.hedges_g > 0, "amplified", "reduced"), "none")
         assert list(tested.direction) == list(direction)
         assert list(tested.direction_unadjusted) == list(
-            np.where(tested.p_value < alpha, np.where(tested.hedges_g > 0, "amplified", "reduced"), "null"))
+            np.where(tested.p_value < alpha, np.where(tested.hedges_g > 0, "amplified", "reduced"), "none"))
         families += 1
     assert families >= 10  # 2 studies x (cpi, di, 3 components)
     assert set(effects[effects.study == STUDY_MARTS_STUDY].p_adjust_method) == {"bh"}

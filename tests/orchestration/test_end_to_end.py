@@ -74,7 +74,7 @@ def test_demo_recovers_planted_cpi_and_di_per_language(demo_run: DemoRun) -> Non
             row = effects.loc[(language, metric)]
             low, high = bands[metric]
             assert (low >= 0) if planted == "amplified" else (high <= 0)  # the band lies on the planted side
-            wanted = "null" if metric in expected.get("expected_null", {}).get(language, []) else planted
+            wanted = "none" if metric in expected.get("expected_none", {}).get(language, []) else planted
             assert row.direction == wanted, (language, metric, row.to_dict())
             assert low <= row.hedges_g <= high, (language, metric, row.hedges_g, bands[metric])
 

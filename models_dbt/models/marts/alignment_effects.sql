@@ -64,7 +64,7 @@ final as (
         effects.alpha,
         effects.direction,
         effects.direction_unadjusted,
-        effects.direction = 'amplified' as backfire,
+        coalesce(effects.direction = 'amplified', false) as backfire,
         exclusions.n_excluded_low,
         exclusions.n_excluded_high,
         exclusions.excluded_share_low,

@@ -41,11 +41,11 @@ final as (
         baseline_date,
         baseline_g,
         baseline_direction,
-        coalesce(previous_direction is not null and direction <> previous_direction, false) as direction_changed,
+        coalesce(previous_date is not null and direction is distinct from previous_direction, false) as direction_changed,
         coalesce(hedges_g not between previous_ci_low and previous_ci_high, false) as left_previous_ci,
         coalesce(direction = 'amplified' and previous_direction <> 'amplified', false) as became_backfire,
-        coalesce(direction <> baseline_direction, false) as differs_from_baseline,
-        coalesce(previous_direction is not null and direction <> previous_direction, false)
+        coalesce(baseline_date is not null and direction is distinct from baseline_direction, false) as differs_from_baseline,
+        coalesce(previous_date is not null and direction is distinct from previous_direction, false)
             or coalesce(hedges_g not between previous_ci_low and previous_ci_high, false) as alert,
         synthetic,
         metric_spec

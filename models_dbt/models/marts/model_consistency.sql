@@ -62,7 +62,8 @@ per_language as (
         count(*) as n_models,
         count(*) filter (where direction = 'amplified') as n_amplified,
         count(*) filter (where direction = 'reduced') as n_reduced,
-        count(*) filter (where direction = 'null') as n_null
+        count(*) filter (where direction = 'none') as n_none,
+        count(*) filter (where direction is null) as n_untested
     from effects
     group by all
 ),
@@ -100,7 +101,8 @@ final as (
         tested.n_models,
         tested.n_amplified,
         tested.n_reduced,
-        tested.n_null,
+        tested.n_none,
+        tested.n_untested,
         tested.interaction_f,
         tested.interaction_df1,
         tested.interaction_df2,
@@ -108,7 +110,8 @@ final as (
         case
             when tested.n_amplified = tested.n_models then 'amplified'
             when tested.n_reduced = tested.n_models then 'reduced'
-            when tested.n_null = tested.n_models then 'null'
+            when tested.n_untested = tested.n_models then null
+            when tested.n_none + tested.n_untested = tested.n_models then 'none'
             when tested.n_amplified >= 1 and tested.interaction_p < tested.alpha then 'model-specific'
             else 'mixed'
         end as language_direction,

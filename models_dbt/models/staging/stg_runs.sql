@@ -36,8 +36,9 @@ renamed as (
         source.evaluation_date,
         source.synthetic,
         coalesce(source.wording, 'base') as wording,
-        source.planted_cpi_direction,
-        source.planted_di_direction,
+        -- Warehouses written before direction labels said 'none' stored 'null' for "no planted effect".
+        replace(source.planted_cpi_direction, 'null', 'none') as planted_cpi_direction,
+        replace(source.planted_di_direction, 'null', 'none') as planted_di_direction,
         -- Runs recorded before the requested model was kept asked for their model's name.
         coalesce(source.requested_model, source.model) as requested_model,
         source.temperature,

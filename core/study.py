@@ -414,27 +414,32 @@ def check_options(schema: type[OptionsT], options: Mapping[str, Any], *, owner: 
     try:
         return schema.model_validate(dict(options))
     except ValidationError as exc:
-        errors = exc.errors()  # an unknown key first: it is often a required option misspelled
-        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-        loc, kind = first["loc"], first["type"]
-        key = str(loc[0]) if loc else ""
-        path = ".".join(part for part in (field, _field_path(loc) if loc else "") if part) or None
-        allowed = list(schema.model_fields)
-        if kind == "extra_forbidden":
-            problem = f"not an option of {owner}"
-            fix = f"remove it, or use one of {', '.join(allowed)}" if allowed else f"remove it ({owner} takes no " \
-                                                                                  "options)"
-            close = difflib.get_close_matches(key, [*allowed, *common], n=1, cutoff=0.75)
-            if close:
-                fix = f"did you mean {close[0]}? Otherwise {fix}"
-        elif kind == "missing" and key in schema.model_fields:
-            problem = f"{owner} needs a {key}"
-            about = schema.model_fields[key].description
-            fix = f"add {key}" + (f" ({about[:1].lower()}{about[1:].rstrip('.')})" if about else "")
-        else:
-            problem = first["msg"].removeprefix("Value error, ")
-            fix = _FIXES.get(kind, "see docs/configuration.md")
-        raise StudyConfigError(problem, file=file, field=path, fix=fix) from exc
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")  # a misspelled key first
+        raise combine([_option_error(e, schema, owner=owner, field=field, file=file, common=common)
+                       for e in errors]) from exc
+
+
+def _option_error(error: Any, schema: type[BaseModel], *, owner: str, field: str, file: str | None,
+                  common: Iterable[str]) -> StudyConfigError:
+    """One pydantic error of an entry's options, in words, with its own fix."""
+    loc, kind = error["loc"], error["type"]
+    key = str(loc[0]) if loc else ""
+    path = ".".join(part for part in (field, _field_path(loc) if loc else "") if part) or None
+    allowed = list(schema.model_fields)
+    if kind == "extra_forbidden":
+        problem = f"not an option of {owner}"
+        fix = f"remove it, or use one of {', '.join(allowed)}" if allowed else f"remove it ({owner} takes no options)"
+        close = difflib.get_close_matches(key, [*allowed, *common], n=1, cutoff=0.75)
+        if close:
+            fix = f"did you mean {close[0]}? Otherwise {fix}"
+    elif kind == "missing" and key in schema.model_fields:
+        problem = f"{owner} needs a {key}"
+        about = schema.model_fields[key].description
+        fix = f"add {key}" + (f" ({about[:1].lower()}{about[1:].rstrip('.')})" if about else "")
+    else:
+        problem = error["msg"].removeprefix("Value error, ")
+        fix = _FIXES.get(kind, "see docs/configuration.md")
+    return StudyConfigError(problem, file=file, field=path, fix=fix)
 
 
 def load_study(path: str | Path) -> Study:

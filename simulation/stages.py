@@ -75,8 +75,9 @@ def check_endpoints(study: Study, source: str = "study") -> None:
         try:
             backend_for_model(model)
         except StudyConfigError as exc:
-            field = (exc.field or "").replace("models[]", f"models[{i}]") or f"models[{i}]"
-            errors.append(StudyConfigError(exc.problem, file=source, field=field, fix=exc.fix))
+            for problem in exc.problems:  # every bad option of the entry, each under its own field
+                field = (problem.field or "").replace("models[]", f"models[{i}]") or f"models[{i}]"
+                errors.append(StudyConfigError(problem.problem, file=source, field=field, fix=problem.fix))
     if errors:
         raise combine(errors)
 

@@ -83,12 +83,14 @@ def test_validate_reports_every_model_and_scorer_problem_at_once(write_study,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     data = small_study_dict()
     data["models"] = [{"name": "a", "backend": "openai", "gguf_file": "m.gguf"},
-                      {"name": "b", "backend": "openai", "base_url": "http://127.0.0.1:9/v1", "transprt": "sdk"}]
+                      {"name": "b", "backend": "openai", "base_url": "http://127.0.0.1:9/v1", "transprt": "sdk",
+                       "structured_output": "xml"}]
     data["scorers"] = [{"name": "embedding", "model": "/m", "batchsize": 8}]
     assert main(["validate", str(write_study(data))]) == 2
     err = capsys.readouterr().err
-    assert "3 problems" in err and "models[0].gguf_file" in err and "models[1].transprt" in err
-    assert "scorers[0].batchsize" in err and err.count("Fix: ") == 3
+    assert "4 problems" in err and "models[0].gguf_file" in err and "models[1].transprt" in err
+    assert "models[1].structured_output" in err  # every bad option of one entry, not only its first
+    assert "scorers[0].batchsize" in err and err.count("Fix: ") == 4
 
 
 @pytest.mark.parametrize(("entry", "message"), [

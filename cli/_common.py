@@ -14,6 +14,19 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
                         help="DuckDB warehouse (default: $BACKFIRE_DB, else ./data/warehouse.duckdb)")
 
 
+def add_endpoint_arguments(parser: argparse.ArgumentParser) -> None:
+    """--base-url and --api-key-env, for every verb that must see the same runs as ``backfire run`` would
+    (the endpoint is part of a model's identity, so of its run ids)."""
+    parser.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
+    parser.add_argument("--api-key-env", help="NAME of the environment variable that holds the API key")
+
+
+def add_check_endpoints_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--check-endpoints", action="store_true",
+                        help="also probe each OpenAI-compatible endpoint once (GET /models): is it up, is the key "
+                             "good, does it serve the model")
+
+
 def comma_list(value: str) -> list[str]:
     items = [v.strip() for v in value.split(",") if v.strip()]
     if not items:

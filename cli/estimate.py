@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cli._common import add_db_argument, comma_list, positive_int
+from cli._common import add_check_endpoints_argument, add_db_argument, add_endpoint_arguments, comma_list, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -13,10 +13,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("study", help="path of a study YAML")
     parser.add_argument("--backend", help="as `backfire run --backend` (synthetic costs $0)")
     parser.add_argument("--model", help="as `backfire run --model`")
+    add_endpoint_arguments(parser)
     parser.add_argument("--languages", type=comma_list)
     parser.add_argument("--replicates", type=positive_int)
     parser.add_argument("--keep-failed-turns", action="store_true",
                         help="as `backfire run --keep-failed-turns`: count stored failed turns as not replayed")
+    add_check_endpoints_argument(parser)
     add_db_argument(parser)
     parser.set_defaults(handler=handle)
 
@@ -25,13 +27,17 @@ def handle(args: argparse.Namespace) -> int:
     from analysis.tables import render_table
     from core.study import load_study, parse_overrides
     from simulation.estimate import ASSUMED_REPLY_TOKENS, estimate_study, stored_prefixes
-    from simulation.stages import load_study_content
+    from simulation.stages import check_endpoints, load_study_content, preflight_endpoints
     from warehouse.connection import resolve_db_path
 
     overrides = parse_overrides({"languages": args.languages, "replicates": args.replicates,
-                                 "backend": args.backend, "model": args.model}, source=args.study)
+                                 "backend": args.backend, "model": args.model, "base_url": args.base_url,
+                                 "api_key_env": args.api_key_env}, source=args.study)
     study = overrides.apply(load_study(args.study), source=args.study)
     load_study_content(study, args.study)
+    check_endpoints(study, args.study)
+    if args.check_endpoints:
+        preflight_endpoints(study, args.study)
     db = resolve_db_path(args.db)
     stored: dict[str, int] = {}
     if db.is_file():

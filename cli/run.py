@@ -7,7 +7,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
-from cli._common import add_db_argument, add_instance_argument, comma_list, positive_int, share
+from cli._common import add_db_argument, add_endpoint_arguments, add_instance_argument, comma_list, positive_int, share
 
 if TYPE_CHECKING:
     from core.study import RunOverrides
@@ -21,8 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--replicates", type=positive_int, help="override replicates per cell")
     parser.add_argument("--model", help="run this one model instead of the study's list (backend openai unless "
                                         "--backend says otherwise)")
-    parser.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
-    parser.add_argument("--api-key-env", help="NAME of the environment variable that holds the API key")
+    add_endpoint_arguments(parser)
     parser.add_argument("--concurrency", type=positive_int, help="calls in flight per model endpoint")
     parser.add_argument("--no-cache", action="store_true", help="call the endpoint even when raw.llm_calls has "
                                                                "the answer (answers are still cached)")

@@ -7,15 +7,15 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from cli._common import add_check_endpoints_argument
+
 PDI_SEED = Path(__file__).resolve().parents[1] / "models_dbt" / "seeds" / "hofstede_power_distance.csv"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("validate", help="check a study file and its language packs")
     parser.add_argument("study", help="path of a study YAML, e.g. studies/demo.yaml")
-    parser.add_argument("--check-endpoints", action="store_true",
-                        help="also probe each OpenAI-compatible endpoint once (GET /models): is it up, is the key "
-                             "good, does it serve the model")
+    add_check_endpoints_argument(parser)
     parser.set_defaults(handler=handle)
 
 

@@ -279,6 +279,11 @@ def test_estimate_counts_calls_and_prices_tokens(write_study, capsys: pytest.Cap
     assert main(["estimate", str(path), "--backend", "synthetic"]) == 0  # planted replies: no endpoint is paid
     out = capsys.readouterr().out
     assert "total: " + str(n_calls(study)) + " calls, $0.00" in out and "synthetic backend" in out
+    # the endpoint flags of `run`, and its preflight on request: a dead endpoint is named before any estimate
+    assert main(["estimate", str(path), "--model", "other", "--base-url", "http://127.0.0.1:9/v1",
+                 "--check-endpoints"]) == 2
+    err = capsys.readouterr().err
+    assert "models[0].base_url" in err and "connection refused at 127.0.0.1:9" in err
 
 
 def test_estimate_reuses_only_the_successful_turns_of_the_runs_it_would_play(

@@ -33,7 +33,7 @@ demo: install
 
 # Two workers; tests that share a session warehouse (xdist_group) run on one worker, which builds it once.
 test: install-hf
-	$(PY) -m pytest -m "not gpu and not browser" -p no:cacheprovider -n 2 --dist loadgroup
+	$(PY) -m pytest -m "not gpu and not browser" -p no:cacheprovider -n 2 --dist loadgroup --durations=15
 
 test-fast: install-hf
 	$(PY) -m pytest

@@ -14,6 +14,7 @@ from core.study import Budget, parse_study
 from simulation.budget import FailureThresholdError, Spending
 from simulation.progress import ProgressReporter, command_progress
 from simulation.stages import record_design, simulate_study
+from tests.conftest import DemoRun
 from tests.test_helpers.openai_server import FakeOpenAI, serve_openai
 from tests.test_helpers.studies import small_study_dict
 from warehouse.schema import ensure_raw_schema
@@ -95,18 +96,25 @@ def test_the_last_line_and_the_stop_message_count_the_same_failed_calls(server) 
     assert float(last["rate"]) == 0.0  # every call failed: no successful calls per second
 
 
-@pytest.mark.slow  # a whole command through Dagster and dbt (about a minute)
-def test_a_command_over_two_languages_counts_one_overall_total(write_study, tmp_path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
-    from cli.main import main
+@pytest.mark.slow
+@pytest.mark.integration
+@pytest.mark.xdist_group("demo")
+def test_a_command_over_several_languages_counts_one_overall_total(demo_run: DemoRun) -> None:
+    """``backfire demo`` (four languages, one after another) as the user saw it: each line names its language
+    and place, and one overall total runs across them (the shared demo run: no second pipeline run)."""
+    from cli._common import DEMO_STUDY
+    from core.study import load_study
     from tests.test_helpers.studies import n_runs
 
-    data = small_study_dict(languages=["en", "ja"], replicates=1, n_turns=2)
-    path = write_study(data)
-    assert main(["run", str(path), "--db", str(tmp_path / "w.duckdb"), "--ephemeral"]) == 0
-    lines = [m for line in capsys.readouterr().err.splitlines() if (m := LINE.search(line))]
-    total = 2 * n_runs(parse_study(data, "s"))
-    assert {m["label"] for m in lines} == {"en 1/2 languages", "ja 2/2 languages"}
+    assert demo_run.success, demo_run.failures
+    lines = [m for line in demo_run.err.splitlines() if (m := LINE.search(line))]
+    study = load_study(DEMO_STUDY)
+    languages = study.design.languages
+    total = n_runs(study) * study.design.n_turns
+    assert {m["label"] for m in lines} == {f"{code} {i}/{len(languages)} languages"
+                                          for i, code in enumerate(languages, 1)}
     assert all(m["overall_total"] == str(total) for m in lines)
-    last_en = [m for m in lines if m["label"].startswith("en")][-1]
-    assert last_en["overall"] == str(total // 2) and lines[-1]["overall"] == str(total)
+    for i, code in enumerate(languages, 1):  # equal runs per language: the overall count steps by a quarter
+        last = [m for m in lines if m["label"].startswith(f"{code} ")][-1]
+        assert last["done"] == last["total"] and last["overall"] == str(total * i // len(languages))
+    assert lines[-1]["overall"] == str(total)

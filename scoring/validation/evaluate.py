@@ -102,3 +102,14 @@ def evaluate_scorer(scorer: Scorer, gold: GoldSet, *, split: str = "test", langu
         result.register_rows.append({**base, "language": POOLED, "model_id": POOLED,
                                      "gold_hash": gold_set_hash(hashes), **register_errors(pooled, margin)})
     return result
+
+
+def store_evaluation(con: duckdb.DuckDBPyConnection, evaluation: Evaluation) -> int:
+    """Write an evaluation's rows (a rerun of the same scorer version on the same gold files replaces them)."""
+    from warehouse import transaction
+    from warehouse.raw_io import upsert
+
+    with transaction(con):
+        written = upsert(con, "raw.scorer_validation", evaluation.validation_rows)
+        written += upsert(con, "raw.scorer_register_errors", evaluation.register_rows)
+    return written

@@ -20,7 +20,7 @@ Scorers with neither shape (``langid``, ``embedding``) take no stance and cannot
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -82,7 +82,8 @@ def probability_stance(values: Mapping[str, float | None], threshold: float = PR
     return Stance("protective")
 
 
-FAMILY_MAPPINGS = {"lexicon": lexicon_stance, "probability": probability_stance}
+FAMILY_MAPPINGS: dict[str, Callable[[Mapping[str, float | None]], Stance]] = {
+    "lexicon": lexicon_stance, "probability": probability_stance}
 
 
 def stance_family(scorer: Scorer) -> str | None:

@@ -39,6 +39,8 @@ def test_scorers_evaluate_fills_the_marts_flags_coverage_and_reports(tmp_path: P
         metadata = event.asset_materialization.metadata
         assert metadata["languages_below_f1_warning"].value == 1 and "F1 < 0.7" in metadata["f1_by_language"].value
         assert instance.get_latest_materialization_event(dg.AssetKey(["marts", "scorer_coverage"])) is not None
+        mart = instance.get_latest_materialization_event(dg.AssetKey(["marts", "scorer_validation"]))
+        assert mart.asset_materialization.metadata["languages_below_f1_warning"].value == 1
     with duckdb.connect(str(db), read_only=True) as con:
         f1 = dict(con.execute("select language, f1 from marts.scorer_validation where breakdown = 'overall' "
                               "and scorer = 'lexicon' and split = 'test' and is_latest").fetchall())

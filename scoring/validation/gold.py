@@ -101,7 +101,7 @@ def _sentences(path: Path, code: str, data: Any) -> tuple[list[dict[str, Any]], 
     if not isinstance(data, dict) or not isinstance(data.get("sentences"), list):
         return [], [_field_error(path, "sentences", "missing or not a list",
                                  "write `sentences:` as a list of {id, channel, text, gloss, label, subcategory, "
-                                 "hard_case} (docs/metrics.md, Gold validation set)")]
+                                 "hard_case} (docs/metrics.md, section 3c)")]
     if data.get("language") != code:
         errors.append(_field_error(path, "language", f"{data.get('language')!r} does not match the file name",
                                    f"write `language: {code}`"))
@@ -186,7 +186,7 @@ def load_language(code: str, gold_dir: Path = GOLD_DIR) -> tuple[list[GoldSenten
     path = gold_dir / f"{code}.yaml"
     if not path.is_file():
         raise BackfireError(f"no gold file for language {code}", file=str(path),
-                            fix=f"write {path.name} (docs/metrics.md, Gold validation set) or leave {code} out")
+                            fix=f"write {path.name} (docs/metrics.md, section 3c) or leave {code} out")
     raw_a = path.read_bytes()
     items, errors = _sentences(path, code, _read_yaml(path))
     path_b = gold_dir / "labels_b" / f"{code}.yaml"
@@ -217,7 +217,7 @@ def load_gold(languages: Iterable[str] | None = None, gold_dir: Path = GOLD_DIR)
     codes = list(languages) if languages is not None else gold_languages(gold_dir)
     if not codes:
         raise BackfireError("no gold validation files", file=str(gold_dir),
-                            fix="write scoring/gold/<code>.yaml (docs/metrics.md, Gold validation set) or pass "
+                            fix="write scoring/gold/<code>.yaml (docs/metrics.md, section 3c) or pass "
                                 "--gold DIR")
     sentences: list[GoldSentence] = []
     hashes: dict[str, str] = {}

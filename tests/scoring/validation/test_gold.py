@@ -104,3 +104,22 @@ def test_each_scorer_family_maps_its_dimensions_to_one_stance() -> None:
     assert probability_stance({"pathology": 0.7, "protective": 0.6, "category.exclusion": 0.7,
                                "category.disclosure": 0.1}) == Stance("pathology", "exclusion")
     assert probability_stance({"pathology": 0.7, "protective": 0.9, "category.care": 0.9}) == Stance("protective")
+
+
+def test_the_shipped_gold_set_meets_its_spec() -> None:
+    """scoring/gold: >= 60 sentences in each of the 16 default languages, both labels, every label in both halves,
+    A-B kappa defined. Skipped only in a checkout that does not ship the gold files yet."""
+    from scoring.validation import GOLD_DIR, gold_languages
+
+    if not gold_languages(GOLD_DIR):
+        pytest.skip("scoring/gold/ holds no gold files in this checkout")
+    gold = load_gold(gold_dir=GOLD_DIR)
+    assert set(gold.languages()) >= {"en", "de", "fr", "es", "pt", "ru", "tr", "id", "ar", "hi", "bn", "vi", "zh",
+                                     "ja", "ko", "th"}
+    for language in gold.languages():
+        sentences = gold.select(languages=[language])
+        assert len(sentences) >= 60, language
+        assert all(s.label_b is not None for s in sentences), language
+        for label in ("pathology", "protective", "neutral"):
+            assert {s.split for s in sentences if s.label == label} == {"dev", "test"}, (language, label)
+        assert label_agreement(gold.sentences, language).kappa_label is not None, language

@@ -291,6 +291,29 @@ def refresh_marts(*, db: str | Path | None = None, study_path: str | Path | None
     return launch.result()
 
 
+def evaluate_scorers(scorers: list[str] | None, *, db: str | Path | None = None, split: str = "test",
+                     languages: list[str] | None = None, gold_dir: str | Path | None = None,
+                     margin: float | None = None, log_level: str = "WARNING",
+                     ephemeral: bool = False) -> LaunchResult:
+    """Evaluate scorers on the gold validation set with one ``scorer_validation_job`` run: the evaluation
+    writes ``raw.scorer_validation`` and ``raw.scorer_register_errors``, then dbt rebuilds their marts and
+    ``marts.scorer_coverage`` (its validation flag)."""
+    from orchestration.jobs import SCORER_VALIDATION_JOB
+
+    launch = _launcher(_label_study(None), db, RunOverrides(), log_level, ephemeral, [])
+    settings: dict[str, Any] = {"split": split}
+    if scorers:
+        settings["scorers"] = list(scorers)
+    if languages:
+        settings["languages"] = list(languages)
+    if gold_dir is not None:
+        settings["gold_dir"] = str(gold_dir)
+    if margin is not None:
+        settings["margin"] = float(margin)
+    launch.execute(SCORER_VALIDATION_JOB, {**launch.run_config(), "ops": {"scorer_validation": {"config": settings}}})
+    return launch.result()
+
+
 def _label_study(study_path: str | Path | None) -> str:
     from orchestration.resources import DEFAULT_STUDY, STUDY_ENV_VAR
 

@@ -62,6 +62,11 @@ def scorer_names() -> list[str]:
     return sorted(_SCORERS)
 
 
+def scorer_registrations() -> list[ScorerRegistration]:
+    """Every registration, in registration order (``backfire scorers evaluate`` picks its defaults here)."""
+    return list(_SCORERS.values())
+
+
 def listable_scorer_names() -> list[str]:
     """The scorers a study or ``--scorer`` may name, in registration order (the lexicon always runs)."""
     return [name for name in _SCORERS if name != ALWAYS_RUNS]

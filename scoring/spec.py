@@ -13,11 +13,15 @@ from pydantic import ValidationError
 
 from core.errors import BackfireError, StudyConfigError
 from core.study import ScorerEntry
-from scoring.registry import check_scorer_entry, listable_scorer_names
+from scoring.registry import check_scorer_entry, listable_scorer_names, scorer_names, scorer_options
 
 
-def parse_scorer(text: str) -> ScorerEntry:
-    """Parse and check one ``--scorer`` spec against the scorer's registered options model (no model loads)."""
+def parse_scorer(text: str, *, any_scorer: bool = False) -> ScorerEntry:
+    """Parse and check one ``--scorer`` spec against the scorer's registered options model (no model loads).
+
+    ``any_scorer`` also takes the scorers a study never lists (the lexicon, which always runs): what
+    ``backfire scorers evaluate`` validates.
+    """
     head, _, query = text.partition("?")
     name, _, model = head.partition(":")
     data: dict[str, Any] = {"name": name.strip()}
@@ -37,11 +41,15 @@ def parse_scorer(text: str) -> ScorerEntry:
             data[key] = value
     try:
         entry = ScorerEntry.model_validate(data)
-        check_scorer_entry(entry)
+        if any_scorer:
+            scorer_options(entry.name, entry.options())
+        else:
+            check_scorer_entry(entry)
     except ValidationError as exc:  # an empty name
         raise BackfireError(f"--scorer {text!r}: name: {exc.errors()[0]['msg']}", field="--scorer",
                             fix=f"use NAME[:MODEL][?key=value&...] with NAME one of "
-                                f"{', '.join(listable_scorer_names())} (see docs/configuration.md)") from exc
+                                f"{', '.join(scorer_names() if any_scorer else listable_scorer_names())} "
+                                "(see docs/configuration.md)") from exc
     except StudyConfigError as exc:
         raise BackfireError(f"--scorer {text!r}: {exc.field}: {exc.problem}", field="--scorer",
                             fix=exc.fix) from exc

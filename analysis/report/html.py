@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analysis.report.svg import Interval, forest_plot, small_multiples
+from analysis.report.validation import validation_section
 from analysis.tables import SERVED_COLUMNS, served_rows
 from warehouse.connection import table_exists
 
@@ -315,6 +316,7 @@ def build_report(con: duckdb.DuckDBPyConnection, out_dir: Path, *, studies: Sequ
                              fix=f"run the study first (backfire run ...); studies present: "
                                  f"{', '.join(available) or 'none'}")
     sections = [study_section(con, study) for study in chosen]
+    validation = validation_section(con)  # every evaluated scorer, whatever the study
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     banner = ("<p class='banner'>Contains SYNTHETIC DATA (see the banner of each study).</p>"
               if any(s.synthetic for s in sections) else "")
@@ -322,7 +324,7 @@ def build_report(con: duckdb.DuckDBPyConnection, out_dir: Path, *, studies: Sequ
             f"</title><style>{STYLE}</style></head><body><h1>alignment-backfire report</h1>"
             f"<p class='meta'>Studies: {escape(', '.join(chosen))}. Generated {generated} from "
             f"{escape(source)}. Metric spec and formulas: docs/metrics.md.</p>{banner}"
-            + "\n".join(s.html for s in sections) + "</body></html>")
+            + "\n".join(s.html for s in sections) + validation + "</body></html>")
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "report.html"
     path.write_text(page, encoding="utf-8")

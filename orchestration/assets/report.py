@@ -10,14 +10,16 @@ from warehouse.connection import reports_dir
 
 MARTS = [dg.AssetKey(["marts", name]) for name in (
     "backfire_by_language", "dissociation_by_language", "individuation_effects", "model_consistency",
-    "replication_scorecard", "stats_models", "language_pdi", "served_models")]
+    "replication_scorecard", "stats_models", "language_pdi", "served_models", "scorer_validation",
+    "scorer_register_errors")]
 
 
 @dg.asset(group_name="analysis", deps=MARTS, pool=DUCKDB_WRITER_POOL,
           kinds={"python", "html"},
           description="The study's report: <warehouse stem>.reports/<study>/report.html beside the warehouse "
                       "(forest plots by PDI, CPI against aligned share, DI, individuation and model panels, "
-                      "statistics, the replication scorecard) and <warehouse stem>.reports/<study>_backfire.md.")
+                      "statistics, the replication scorecard, scorer validation) and "
+                      "<warehouse stem>.reports/<study>_backfire.md.")
 def backfire_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                     study: StudyResource) -> dg.MaterializeResult:
     from analysis.report.html import build_report

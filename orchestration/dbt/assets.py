@@ -39,6 +39,15 @@ def _model_metadata(con: Any, schema: str, table: str, study: str, figures: dict
         cost, calls, errors = con.execute(
             f'select sum(cost_usd), sum(calls), sum(errors) from "{schema}"."{table}"').fetchone()
         metadata.update(cost_usd=round(float(cost or 0), 6), calls=int(calls or 0), failed_calls=int(errors or 0))
+    if table == "scorer_validation":
+        from analysis.scorer_validation import f1_rows
+        from analysis.tables import render_table
+
+        rows = [(r["scorer"], r["scorer_version"], r["language"], r["n"], r["f1"], r["kappa"],
+                 "F1 < 0.7" if r["f1_warning"] else "") for r in f1_rows(con)]
+        metadata["languages_below_f1_warning"] = sum(1 for row in rows if row[-1])
+        metadata["f1_by_language"] = dg.MetadataValue.md(
+            render_table(["scorer", "version", "language", "n", "F1", "kappa", "warning"], rows, markdown=True))
     if table in _FIGURES:
         from analysis.tables import backfire_table, render_table
 

@@ -32,6 +32,9 @@ EXPECTED_KEYS = {
     "marts/scorer_coverage": "dbt_marts", "marts/served_models": "dbt_marts",
     "marts/content_versions": "dbt_marts", "marts/wording_sensitivity": "dbt_marts",
     "reference/hofstede_power_distance": "dbt_seeds", "backfire_report": "analysis",
+    "raw/scorer_validation": "scoring", "raw/scorer_register_errors": "scoring",
+    "staging/stg_scorer_validation": "dbt_staging", "staging/stg_scorer_register_errors": "dbt_staging",
+    "marts/scorer_validation": "dbt_marts", "marts/scorer_register_errors": "dbt_marts",
 }
 
 
@@ -73,6 +76,21 @@ def test_pipeline_job_and_nightly_schedule(defs) -> None:
     schedule = defs.resolve_schedule_def("nightly_evaluation_schedule")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.job_name == "backfire_pipeline_job"
+
+
+def test_scorer_validation_runs_only_in_its_own_job(defs) -> None:
+    """The gold-set evaluation is not part of a study's runs (nightly or CLI), and its job rebuilds only its marts
+    and scorer_coverage."""
+    import dagster as dg
+
+    evaluation = dg.AssetKey(["raw", "scorer_validation"])
+    graph = defs.resolve_asset_graph()
+    for name in ("backfire_pipeline_job", "marts_job", "refresh_marts_job"):
+        assert evaluation not in defs.resolve_job_def(name).asset_layer.selected_asset_keys, name
+    selected = defs.resolve_job_def("scorer_validation_job").asset_layer.selected_asset_keys
+    assert {evaluation, dg.AssetKey(["marts", "scorer_validation"]), dg.AssetKey(["marts", "scorer_coverage"])} \
+        <= selected
+    assert dg.AssetKey(["marts", "run_metrics"]) not in selected and selected <= graph.get_all_asset_keys()
 
 
 def test_the_nightly_marts_have_freshness_checks_and_a_sensor(defs) -> None:

@@ -2,6 +2,7 @@
 -- non-abstained row) and those it abstained on (abstained rows only). Abstentions carry model_id 'none', so an
 -- abstained utterance is counted with the model that scored the other utterances of its (scorer, version,
 -- language); where none did, with the model_id of its abstained rows (the language is not covered).
+-- validation_flag: whether the gold test half validated this (scorer, scorer_version, model_id, language).
 with
 
 scores as (
@@ -14,6 +15,21 @@ utterances as (
 
 runs as (
     select * from {{ ref('stg_runs') }}
+),
+
+validation as (
+    select * from {{ ref('scorer_validation') }}
+),
+
+validated as (
+    select
+        scorer,
+        scorer_version,
+        model_id,
+        language,
+        f1 as validated_f1
+    from validation
+    where split = 'test' and breakdown = 'overall' and is_latest
 ),
 
 per_utterance as (
@@ -57,7 +73,7 @@ attributed as (
         and language_models.language = per_utterance.language
 ),
 
-final as (
+counted as (
     select
         scorer,
         scorer_version,
@@ -68,6 +84,24 @@ final as (
         count(*) filter (where not scored) as n_abstained
     from attributed
     group by scorer, scorer_version, model_id, language
+),
+
+final as (
+    select
+        counted.*,
+        validated.validated_f1,
+        case
+            when not counted.covered then 'not_covered'
+            when validated.scorer is null then 'not_validated'
+            when coalesce(validated.validated_f1 < {{ var('scorer_f1_warning') }}, true) then 'f1_below_threshold'
+            else 'validated'
+        end as validation_flag
+    from counted
+    left join validated
+        on validated.scorer = counted.scorer
+        and validated.scorer_version = counted.scorer_version
+        and validated.model_id = counted.model_id
+        and validated.language = counted.language
 )
 
 select * from final

@@ -14,9 +14,24 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from cli import check, demo, estimate, marts, packs, power, query, report, run, score, tables, transcript, validate
+from cli import (
+    check,
+    demo,
+    estimate,
+    marts,
+    packs,
+    power,
+    query,
+    report,
+    run,
+    score,
+    tables,
+    transcript,
+    validate,
+    view,
+)
 
-COMMANDS = (validate, estimate, run, demo, score, marts, query, transcript, tables, report, power, check, packs)
+COMMANDS = (validate, estimate, run, demo, score, marts, query, transcript, tables, report, power, check, packs, view)
 READING_VERBS = frozenset({"query", "transcript", "tables", "power", "packs"})
 """Verbs whose exit code carries no verdict: a reader that stops early (``| head``) got what it asked for."""
 

@@ -11,6 +11,7 @@ time of each page (first request, then the median of repeats).
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 import time
@@ -33,6 +34,10 @@ def build_warehouse(db: Path) -> None:
     started = time.perf_counter()
     raise_for_failure(materialize_study(STUDY, db=partial, log_level="CRITICAL", ephemeral=True))
     partial.rename(db)
+    for kind in ("logs", "reports"):
+        folder = partial.with_name(f"{partial.stem}.{kind}")
+        if folder.is_dir() and not db.with_name(f"{db.stem}.{kind}").exists():
+            folder.rename(db.with_name(f"{db.stem}.{kind}"))
     print(f"built {db} in {time.perf_counter() - started:.0f} s")
 
 
@@ -46,9 +51,65 @@ def main() -> None:
         build_warehouse(args.db)
     if args.build_only:
         return
-    from bench._viewer_timing import time_pages
-
     time_pages(args.db, args.repeats)
+
+
+def time_pages(db: Path, repeats: int) -> None:
+    """Serve ``db`` on 127.0.0.1 and time each page: server side (the handler, from request to response, as a
+    middleware sees it) and as the client sees it over the socket."""
+    import asyncio
+
+    asyncio.run(_time_pages(db, repeats))
+
+
+async def _time_pages(db: Path, repeats: int) -> None:
+    from aiohttp import ClientSession, web
+
+    from viewer.app import create_app
+    from warehouse.connection import connect
+
+    with connect(db, read_only=True) as con:
+        n_runs, n_utterances = con.execute("select (select count(*) from raw.runs), "
+                                           "(select count(*) from raw.utterances)").fetchone()  # type: ignore[misc]
+        run_ids = [r[0] for r in con.execute("select run_id from raw.runs order by hash(run_id) limit ?",
+                                             [repeats + 1]).fetchall()]
+    server_ms: list[float] = []
+
+    @web.middleware
+    async def timed(request: web.Request, handler):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        response = await handler(request)
+        server_ms.append((time.perf_counter() - started) * 1000)
+        return response
+
+    app = create_app(db)
+    app.middlewares.append(timed)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    print(f"warehouse {db}: {n_runs} runs, {n_utterances} utterances")
+    print(f"{'page':<34} {'server first':>13} {'server median':>14} {'client median':>14}")
+    async with ClientSession() as session:
+        async def measure(label: str, paths: list[str]) -> None:
+            server, client = [], []
+            for path in paths:
+                started = time.perf_counter()
+                async with session.get(f"http://127.0.0.1:{port}{path}") as response:
+                    assert response.status == 200, (path, response.status)
+                    await response.read()
+                client.append((time.perf_counter() - started) * 1000)
+                server.append(server_ms[-1])
+            print(f"{label:<34} {server[0]:>10.0f} ms {statistics.median(server[1:]):>11.0f} ms "
+                  f"{statistics.median(client[1:]):>11.0f} ms")
+
+        await measure("runs list (all runs, by CPI)", ["/"] * (repeats + 1))
+        await measure("runs list (ja, by DI ascending)", ["/?language=ja&sort=di&order=asc"] * (repeats + 1))
+        await measure("run page (same run again)", [f"/run/{run_ids[0]}"] * (repeats + 1))
+        await measure("run page (a different run each)", [f"/run/{run_id}" for run_id in run_ids])
+        await measure("dissociation examples (all)", ["/dissociation"] * 3)
+    await runner.cleanup()
 
 
 if __name__ == "__main__":

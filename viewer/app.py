@@ -1,12 +1,15 @@
-"""``backfire view``'s web app: aiohttp routes over a read-only DuckDB connection opened per request.
+"""``backfire view``'s web app: aiohttp routes over a read-only DuckDB connection.
 
-A connection is opened for each page and closed before the answer is sent, so the viewer never holds the
-warehouse's lock between pages: a pipeline run can still take its writer lock while a browser is open. When a
-writer holds it, the page says so (503) instead of waiting.
+The connection is opened for the first page and closed once no page has been asked for in ``IDLE_CLOSE_S``:
+reopening a paper-scale warehouse costs ~100 ms a page, while holding it for good would keep a pipeline run
+from ever taking its writer lock (DuckDB locks the file for every process while one reads). A run waits for
+the lock (``BACKFIRE_LOCK_WAIT_S``), so it starts seconds after the browsing stops. When a writer holds the
+lock, the page says so (503) instead of waiting.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
@@ -25,18 +28,35 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 OPEN_WAIT_S = 2.0
 """How long a page waits for a writer's lock before it says it cannot read the warehouse."""
-DB_KEY = "backfire_db"
+IDLE_CLOSE_S = 3.0
+"""Seconds without a page after which the connection is closed, freeing the file for writers."""
 
 
-@contextlib.contextmanager
-def read_only(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    from warehouse.connection import connect
+class _Connection:
+    """One read-only connection, shared by the pages while they keep coming, closed when they stop."""
 
-    con = connect(db, read_only=True, wait_s=OPEN_WAIT_S)
-    try:
-        yield con
-    finally:
-        con.close()
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._closer: asyncio.TimerHandle | None = None
+
+    @contextlib.contextmanager
+    def read_only(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        from warehouse.connection import connect
+
+        if self._closer is not None:
+            self._closer.cancel()
+        if self._con is None:
+            self._con = connect(self.db, read_only=True, wait_s=OPEN_WAIT_S)
+        try:
+            yield self._con
+        finally:
+            self._closer = asyncio.get_running_loop().call_later(IDLE_CLOSE_S, self.close)
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
 
 
 def create_app(db: Path) -> web.Application:
@@ -46,11 +66,12 @@ def create_app(db: Path) -> web.Application:
     web = require("aiohttp.web", extra="view", feature="backfire view")
     links = Links()
     source = str(db)
+    connection = _Connection(db)
 
     def page(build: Callable[[duckdb.DuckDBPyConnection, web.Request], str]) -> Callable[..., Any]:
         async def handler(request: web.Request) -> web.Response:
             try:
-                with read_only(db) as con:
+                with connection.read_only() as con:
                     body = build(con, request)
             except RunNotFound as exc:
                 return _error(web, 404, "Run not found", exc.problem, "Pick a run from the list.", links)
@@ -62,7 +83,11 @@ def create_app(db: Path) -> web.Application:
         return handler
 
     app = web.Application(middlewares=[_not_found_middleware(web, links)])
-    app[DB_KEY] = db
+
+    async def close_connection(_app: web.Application) -> None:
+        connection.close()
+
+    app.on_cleanup.append(close_connection)
     app.router.add_get("/", page(lambda con, r: render.runs_page(con, RunFilters.from_query(r.query), links,
                                                                   source)))
     app.router.add_get("/index.html", page(lambda con, r: render.runs_page(con, RunFilters.from_query(r.query),

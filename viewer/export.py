@@ -58,8 +58,9 @@ def export_bundle(con: duckdb.DuckDBPyConnection, folder: Path, *, study: str = 
     shutil.copytree(render.STATIC, folder / "static", dirs_exist_ok=True)
     links = Links(static=True, prefix="")
     source = f"static export: {len(selected)} runs"
-    html = render.render("runs.html", runs=selected, filters=RunFilters(study=study), facets=_facets(selected),
-                         columns=render.LIST_COLUMNS, links=links, source=source)
+    html = render.render("runs.html", runs=render.with_cells([dict(r) for r in selected]),
+                         filters=RunFilters(study=study), facets=_facets(selected), columns=render.LIST_COLUMNS,
+                         links=links, source=source)
     (folder / "index.html").write_text(html, encoding="utf-8")
     compare = render.render("compare.html", runs=sorted(selected, key=lambda r: (r["language"], r["run_id"])),
                             chosen={"a": "", "b": ""}, links=links, source=source)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from viewer import charts
-from viewer.highlight import segments
+from viewer.highlight import TARGET, Segment, segments
 from viewer.queries import AGENT_METRICS, FAILED_STATUSES, RTL_SCRIPTS, RunPage, run_page
 
 if TYPE_CHECKING:
@@ -86,14 +86,24 @@ def _tooltip(model_scores: list[tuple[str, str, float | None]]) -> str:
     return "\n".join(f"{s}.{d}: {'abstained' if v is None else f'{v:.3f}'}" for s, d, v in model_scores)
 
 
+def _lexicon_counts(parts: list[Segment]) -> dict[str, float]:
+    """Hits per category and the two totals, as the lexicon scorer stores them (``pathology``, ``protective``)."""
+    counts: dict[str, float] = {}
+    for part in parts:
+        if part.category and part.family != TARGET:
+            counts[part.category] = counts.get(part.category, 0) + 1
+            counts[part.family] = counts.get(part.family, 0) + 1
+    return counts
+
+
 def _utterance(row: dict[str, Any], page: RunPage, language: str, target: str) -> dict[str, Any]:
     scores = page.scores.get(row["utterance_id"], {})
-    lexicon = scores.get("lexicon", {})
+    parts = segments(row["text"], language, target)
+    lexicon = {**_lexicon_counts(parts), **{k: v for k, v in scores.get("lexicon", {}).items() if v is not None}}
     model_scores = _model_scores(scores)
-    return {**row, "segments": segments(row["text"], language, target), "lexicon": lexicon,
-            "model_scores": model_scores, "tooltip": _tooltip(model_scores),
-            "failed": row["status"] in FAILED_STATUSES,
-            "hits": {k: v for k, v in sorted(lexicon.items()) if v and k not in ("units", "characters")}}
+    return {**row, "segments": parts, "lexicon": lexicon, "model_scores": model_scores,
+            "tooltip": _tooltip(model_scores), "failed": row["status"] in FAILED_STATUSES,
+            "hits": {k: v for k, v in sorted(lexicon.items()) if v}}
 
 
 def run_context(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core.errors import BackfireError
+from scoring.lexicon_scorer import LEXICON_DIMENSIONS
 from warehouse.connection import table_exists
 
 if TYPE_CHECKING:
@@ -165,7 +166,8 @@ class RunPage:
     agents: list[dict[str, Any]]
     utterances: list[dict[str, Any]]
     scores: dict[str, dict[str, dict[str, float | None]]] = field(default_factory=dict)
-    """utterance_id -> scorer -> dimension -> value (None: abstained)."""
+    """utterance_id -> scorer (``scorer[model_id]`` for model scorers) -> dimension -> value (None: abstained);
+    of the lexicon, only dimensions beyond ``LEXICON_DIMENSIONS`` (the page counts those from its hits)."""
 
 
 def find_run_id(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
@@ -197,13 +199,19 @@ def run_page(con: duckdb.DuckDBPyConnection, run_id: str) -> RunPage:
                               from raw.utterances where run_id = ? order by turn, agent_idx, channel""", [run_id])
     page = RunPage(run, agents, utterances)
     ids = [u["utterance_id"] for u in utterances]
-    if ids:
-        for utterance_id, scorer, dimension, value, abstained in con.execute(
-                """select utterance_id, scorer, dimension, value, abstained from raw.scores
-                   where utterance_id in (select unnest(?::varchar[]))
-                   qualify row_number() over (partition by utterance_id, scorer, dimension
-                                              order by created_at desc) = 1""", [ids]).fetchall():
-            page.scores.setdefault(utterance_id, {}).setdefault(scorer, {})[dimension] = None if abstained else value
+    if _has(con, "marts.utterance_scores"):  # stored in run order: a run's rows are read without a scan
+        found = con.execute("""select utterance_id, scorer, model_id, dimension, value, abstained
+                               from marts.utterance_scores where run_id = ?""", [run_id]).fetchall()
+    elif ids:  # a warehouse whose marts predate it: the same rows from raw.scores (slower at scale)
+        found = con.execute("""select utterance_id, scorer, model_id, dimension, value, abstained from raw.scores
+                               where (scorer <> 'lexicon' or dimension not in (select unnest(?::varchar[])))
+                                 and utterance_id in (select unnest(?::varchar[]))""",
+                            [list(LEXICON_DIMENSIONS), ids]).fetchall()
+    else:
+        found = []
+    for utterance_id, scorer, model_id, dimension, value, abstained in found:
+        label = scorer if scorer == "lexicon" or model_id in (None, "none") else f"{scorer}[{model_id}]"
+        page.scores.setdefault(utterance_id, {}).setdefault(label, {})[dimension] = None if abstained else value
     return page
 
 

@@ -59,8 +59,20 @@ def render(template: str, **context: Any) -> str:
     return environment().get_template(template).render(**context)
 
 
+def with_cells(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each run row with its table cells formatted here: 1,200 rows x 20 columns through Jinja's per-cell
+    logic took over a second; a loop over ready strings takes a fraction of that."""
+    for run in runs:
+        run["cells"] = [{"column": column, "value": "" if (value := run[column]) is None else value,
+                         "text": fmt(value),
+                         "css": "text" if isinstance(value, str) else ("bad" if column == "n_failed" and value
+                                                                        else "")}
+                        for column, _ in LIST_COLUMNS]
+    return runs
+
+
 def runs_page(con: duckdb.DuckDBPyConnection, filters: RunFilters, links: Links, source: str = "") -> str:
-    runs = list_runs(con, filters)
+    runs = with_cells(list_runs(con, filters))
     return render("runs.html", runs=runs, filters=filters, facets=facets(con), columns=LIST_COLUMNS, links=links,
                   source=source)
 

@@ -63,7 +63,7 @@ def create_app(db: Path) -> web.Application:
     """The app serving the warehouse at ``db`` (which the caller has checked exists)."""
     from core.extras import require
 
-    web = require("aiohttp.web", extra="view", feature="backfire view")
+    aiohttp_web = require("aiohttp.web", extra="view", feature="backfire view")
     links = Links()
     source = str(db)
     connection = _Connection(db)
@@ -74,15 +74,15 @@ def create_app(db: Path) -> web.Application:
                 with connection.read_only() as con:
                     body = build(con, request)
             except RunNotFound as exc:
-                return _error(web, 404, "Run not found", exc.problem, "Pick a run from the list.", links)
+                return _error(aiohttp_web, 404, "Run not found", exc.problem, "Pick a run from the list.", links)
             except BackfireError as exc:
                 status = 503 if "cannot open" in str(exc) else 400
                 heading = "Cannot read the warehouse" if status == 503 else "Bad request"
-                return _error(web, status, heading, str(exc), "", links)
-            return web.Response(text=body, content_type="text/html", charset="utf-8")
+                return _error(aiohttp_web, status, heading, str(exc), "", links)
+            return aiohttp_web.Response(text=body, content_type="text/html", charset="utf-8")
         return handler
 
-    app = web.Application(middlewares=[_not_found_middleware(web, links)])
+    app = aiohttp_web.Application(middlewares=[_not_found_middleware(aiohttp_web, links)])
 
     async def close_connection(_app: web.Application) -> None:
         connection.close()

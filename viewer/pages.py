@@ -124,7 +124,7 @@ def run_context(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
         cells = [by_cell.get((turn, a["agent_idx"]), {}) for a in agents if agent_idx in (None, a["agent_idx"])]
         return float(sum((c.get(channel) or {}).get("lexicon", {}).get(dimension) or 0 for c in cells))
 
-    turns = []
+    turns: list[dict[str, Any]] = []
     for t in range(1, n_turns + 1):
         turns.append({
             "turn": t, "event": pack["events"][t - 1] if t <= len(pack["events"]) else "",

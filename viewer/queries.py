@@ -90,7 +90,8 @@ def _metrics_select(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
 def list_runs(con: duckdb.DuckDBPyConnection, filters: RunFilters, limit: int | None = None) -> list[dict[str, Any]]:
     """One row per run matching ``filters``: design, metrics, pack version and call-status counts."""
     metrics, join = _metrics_select(con)
-    where, params = ["true"], []
+    where: list[str] = ["true"]
+    params: list[Any] = []
     for name in ("study", "language", "model"):
         if value := getattr(filters, name):
             where.append(f"r.{name} = ?")
@@ -231,7 +232,8 @@ def dissociation_examples(con: duckdb.DuckDBPyConnection, *, language: str = "",
     protective public face over a private voice that is not); ``reverse`` (gap < 0): the other way round. Ties
     rank the longer monologue (relative to its talk) first. ``run_ids`` limits the search to those runs.
     """
-    run_where, params = ["true"], []
+    run_where: list[str] = ["true"]
+    params: list[Any] = []
     for name, value in (("r.language", language), ("r.study", study)):
         if value:
             run_where.append(f"{name} = ?")

@@ -1,6 +1,7 @@
 """The viewer tests' warehouse: a small synthetic study in en, ja and ar (left to right, CJK, right to left),
 scored and with its marts built, plus the replies a viewer must show with care: one whose text is a
-``<script>`` tag, and a failed, a parse-error, a refused and a truncated call."""
+``<script>`` tag, and a failed, a parse-error, a refused and a truncated call; and, on turn 1 of the English
+run, a model score per talk reply and a lexicon dimension the scorer may add later (``pathology.negated``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from tests.test_helpers.warehouses import run_models
 
 VIEWER_STUDY = "small"
 VIEWER_LANGUAGES = ["en", "ja", "ar"]
+MODEL_SCORE = ("classifier", "1+test", "org/toxicity@rev1", "pathology", 0.731)
+"""(scorer, scorer_version, model_id, dimension, value) of every turn-1 talk reply of the English run."""
 SCRIPT_REPLY = '<script>document.title = "pwned"</script> I will <b>not</b> comply.'
 """The talk of agent 0, turn 1, of the first English run: must show as text, never run."""
 STATUSES = ("error", "parse_error", "refused", "truncated")
@@ -33,5 +36,17 @@ def build_viewer_warehouse(path: Path) -> dict[str, str]:
                         [status, None if status in ("parse_error", "truncated") else f"{status} from the endpoint",
                          2 if status == "parse_error" else 0, ids["en"], agent_idx])
         ids["failed"] = ids["en"]
+        scorer, version, model_id, dimension, value = MODEL_SCORE
+        con.execute("""insert into raw.scores by name
+                       select utterance_id, ? as scorer, ? as scorer_version, ? as model_id, ? as dimension,
+                              ? as value, false as abstained, now() as created_at
+                       from raw.utterances where run_id = ? and turn = 1 and channel = 'talk'""",
+                    [scorer, version, model_id, dimension, value, ids["en"]])
+        con.execute("""insert into raw.scores by name
+                       select utterance_id, 'lexicon' as scorer, '1' as scorer_version, 'lexicon/en' as model_id,
+                              'pathology.negated' as dimension, 1.0 as value, false as abstained,
+                              now() as created_at
+                       from raw.utterances where run_id = ? and turn = 1 and agent_idx = 0 and channel = 'talk'""",
+                    [ids["en"]])
     run_models(path)
     return ids

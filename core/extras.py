@@ -15,6 +15,7 @@ from core.errors import MissingExtraError
 EXTRAS = {
     "hf": ("torch", "transformers", "sentence_transformers", "huggingface_hub", "accelerate", "gguf"),
     "openai": ("openai", "aiohttp", "httpx2"),
+    "view": ("aiohttp",),
 }
 """The extras of pyproject.toml ([project.optional-dependencies]) and the top-level modules they install
 (their own dependencies included, e.g. openai's httpx2): these are imported only through ``require``."""

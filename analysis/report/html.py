@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from analysis.report.svg import Interval, forest_plot, small_multiples
 from analysis.report.validation import validation_section
 from analysis.tables import SERVED_COLUMNS, served_rows
+from analysis.view_links import runs_url, view_base
 from warehouse.connection import table_exists
 
 if TYPE_CHECKING:
@@ -56,10 +57,14 @@ def _format(value: Any) -> str:
     return str(value)
 
 
-def html_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+def html_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
+               link: Callable[[dict[str, Any]], str] | None = None) -> str:
+    """A table of ``columns``; with ``link``, a last column links each row to the runs of its cell."""
     if not rows:
         return "<p class='meta'>no rows</p>"
     head = "".join(f"<th class='{'text' if i < 2 else ''}'>{escape(c)}</th>" for i, c in enumerate(columns))
+    if link is not None:
+        head += "<th class='text'>transcripts</th>"
     body = []
     for row in rows:
         cells = []
@@ -69,6 +74,8 @@ def html_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
             if column == "agrees" and value is not None:
                 css += " agree" if value else " disagree"
             cells.append(f"<td class='{css.strip()}'>{escape(_format(value))}</td>")
+        if link is not None:
+            cells.append(f"<td class='text'><a href='{escape(link(row))}' target='_blank'>runs</a></td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
@@ -82,9 +89,18 @@ def _label(row: dict[str, Any], many_models: bool, many_dates: bool, *extra: str
     return " · ".join(parts)
 
 
-def _forest_rows(rows: Sequence[dict[str, Any]], many_models: bool, many_dates: bool) -> list[Interval]:
+def _cell_link(study: str) -> Callable[[dict[str, Any]], str]:
+    """The runs of a table row's cell in ``backfire view`` (at BACKFIRE_VIEW_URL, else its local default)."""
+    base = view_base()
+    return lambda row: runs_url(base, {"study": study, **row})
+
+
+def _forest_rows(rows: Sequence[dict[str, Any]], many_models: bool, many_dates: bool, study: str = ""
+                 ) -> list[Interval]:
+    link = _cell_link(study)
     return [Interval(_label(r, many_models, many_dates, f"PDI {r['pdi']}" if r.get("pdi") is not None else "PDI -"),
-                     r["hedges_g"], r.get("g_ci_low"), r.get("g_ci_high"), r.get("direction"))
+                     r["hedges_g"], r.get("g_ci_low"), r.get("g_ci_high"), r.get("direction"),
+                     href=link(r) if study else "")
             for r in rows]
 
 
@@ -109,14 +125,15 @@ def study_section(con: duckdb.DuckDBPyConnection, study: str) -> StudyReport:
     parts += _served(con, study)
 
     report.figures["cpi_forest"] = forest_plot(
-        _forest_rows(effects, many_models, many_dates),
+        _forest_rows(effects, many_models, many_dates, study),
         title=f"{study}: effect of alignment on CPI per language, ordered by power distance")
     parts.append(f"<figure>{report.figures['cpi_forest']}<figcaption>Hedges' g of the Collective Pathology "
                  "Index, highest vs lowest aligned share, with 95% CI; red = amplified (backfire), blue = "
                  "reduced, grey = CI includes 0. Languages ordered by Hofstede's PDI.</figcaption></figure>")
     parts.append(html_table(effects, ["language", "model", "evaluation_date", "n_low", "n_high", "mean_cpi_low",
                                       "mean_cpi_high", "hedges_g", "g_ci_low", "g_ci_high", "p_value",
-                                      "p_adjusted", "direction", "direction_unadjusted", "synthetic"]))
+                                      "p_adjusted", "direction", "direction_unadjusted", "synthetic"],
+                            link=_cell_link(study)))
     parts.append(_components(effects, dissociation))
     parts += _reference_sensitivity(con, study)
     parts += _wording_sensitivity(con, study)
@@ -137,7 +154,7 @@ def study_section(con: duckdb.DuckDBPyConnection, study: str) -> StudyReport:
                      "per language, one line per model.</figcaption></figure>")
 
     report.figures["di_forest"] = forest_plot(
-        _forest_rows(dissociation, many_models, many_dates),
+        _forest_rows(dissociation, many_models, many_dates, study),
         title=f"{study}: effect of alignment on the Dissociation Index", x_label="Hedges' g of DI (95% CI)")
     parts.append(f"<figure>{report.figures['di_forest']}<figcaption>Positive g: DI rises with alignment (agents "
                  "say less of what they think).</figcaption></figure>")
@@ -148,7 +165,8 @@ def study_section(con: duckdb.DuckDBPyConnection, study: str) -> StudyReport:
     if individuation:
         report.figures["individuation"] = forest_plot(
             [Interval(_label(r, many_models, many_dates, f"share {r['aligned_share']:g}"), r["hedges_g"],
-                      r["g_ci_low"], r["g_ci_high"], r["direction"]) for r in individuation],
+                      r["g_ci_low"], r["g_ci_high"], r["direction"],
+                      href=_cell_link(study)({**r, "individuation": True})) for r in individuation],
             title=f"{study}: individuated vs other agents, DI", x_label="Hedges' g (individuated - other)")
         parts.append(f"<h3>Individuation</h3><figure>{report.figures['individuation']}<figcaption>Agents given the "
                      "individuation instruction against the other agents of the same runs (agents as the unit: "
@@ -159,14 +177,14 @@ def study_section(con: duckdb.DuckDBPyConnection, study: str) -> StudyReport:
             from marts.individuation_effects where study = ? order by language, model, aligned_share, metric""",
             [study]), ["language", "model", "aligned_share", "metric", "n_individuated", "n_other",
                        "mean_individuated", "mean_other", "hedges_g", "g_ci_low", "g_ci_high", "p_value",
-                       "direction"]))
+                       "direction"], link=lambda r: _cell_link(study)({**r, "individuation": True})))
 
     if many_models:
         consistency = _rows(con, "select * from marts.model_consistency where study = ? order by language, model",
                             [study])
         report.figures["models"] = forest_plot(
             [Interval(f"{r['language']} · {r['model']}", r["hedges_g"], r["g_ci_low"], r["g_ci_high"],
-                      r["direction"], r["language_direction"]) for r in consistency],
+                      r["direction"], r["language_direction"], href=_cell_link(study)(r)) for r in consistency],
             title=f"{study}: direction per model and language")
         parts.append(f"<h3>Models</h3><figure>{report.figures['models']}<figcaption>The note after each row is the "
                      "language's direction across models: model-specific when at least one model is amplified and the "

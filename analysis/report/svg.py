@@ -25,6 +25,8 @@ class Interval:
     high: float | None
     direction: str | None = None
     note: str = ""
+    href: str = ""
+    """Where the row links (the runs of its cell in ``backfire view``); empty: no link."""
 
 
 def _finite(value: float | None) -> float | None:
@@ -55,7 +57,7 @@ def _ticks(low: float, high: float, count: int = 6) -> list[float]:
 def forest_plot(rows: Sequence[Interval], *, title: str, x_label: str = "Hedges' g (95% CI)",
                 width: int = 720) -> str:
     """Point estimates with CI bars, one row each, a zero line, coloured by direction."""
-    rows = [Interval(r.label, _finite(r.estimate), _finite(r.low), _finite(r.high), r.direction, r.note)
+    rows = [Interval(r.label, _finite(r.estimate), _finite(r.low), _finite(r.high), r.direction, r.note, r.href)
             for r in rows]
     shown = [r for r in rows if r.estimate is not None]
     row_height, top = 22, 44
@@ -83,7 +85,12 @@ def forest_plot(rows: Sequence[Interval], *, title: str, x_label: str = "Hedges'
     parts.append(f'<text x="{left + plot_width / 2}" y="{height - 6}" text-anchor="middle">{escape(x_label)}</text>')
     for i, row in enumerate(rows):
         y = top + row_height * i + row_height / 2
-        parts.append(f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end">{escape(row.label)}</text>')
+        label = f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end">{escape(row.label)}</text>'
+        if row.href:  # the label opens the cell's runs in backfire view
+            linked = label.replace("<text ", '<text fill="#1a4fa0" text-decoration="underline" ')
+            label = (f'<a href="{escape(row.href)}" target="_blank"><title>read the runs of {escape(row.label)}'
+                     f"</title>{linked}</a>")
+        parts.append(label)
         colour = DIRECTION_COLOURS.get(row.direction, "#7f7f7f")
         if row.estimate is None:
             parts.append(f'<text x="{left + 4}" y="{y + 4:.1f}" fill="#999">not estimable</text>')

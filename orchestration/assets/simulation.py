@@ -10,6 +10,7 @@ import dagster as dg
 from analysis.tables import render_table
 from core.study import RunOverrides
 from orchestration.assets.design import AGENTS, RUNS
+from orchestration.metadata import viewer_links
 from orchestration.partitions import partition_languages
 from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
 from simulation.progress import PROGRESS_LOGGER
@@ -58,7 +59,8 @@ def build_utterances_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefi
         context.log.info("simulation %s [%s]: %d calls, %d turns written, %d runs already complete", spec.name,
                          ", ".join(languages), stats.calls, stats.turns_written, stats.runs_skipped_complete)
         return dg.MaterializeResult(metadata={
-            **common, "runs": stats.runs_total, "runs_already_complete": stats.runs_skipped_complete,
+            **common, **viewer_links(spec.name, languages),
+            "runs": stats.runs_total, "runs_already_complete": stats.runs_skipped_complete,
             "runs_resumed": len(stats.turns_resumed_from), "calls": stats.calls,
             "turns_written": stats.turns_written, "errors": stats.errors, "parse_errors": stats.parse_errors,
             "reasks": stats.reasks, "truncated": stats.truncated,

@@ -14,7 +14,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.dbt.project import dbt_project
 from orchestration.dbt.translator import BackfireDbtTranslator
-from orchestration.metadata import svg_markdown
+from orchestration.metadata import svg_markdown, viewer_links
 from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
 from warehouse.connection import table_exists
 
@@ -35,6 +35,8 @@ def _model_metadata(con: Any, schema: str, table: str, study: str, figures: dict
         languages = [r[0] for r in con.execute(f'select distinct language from "{schema}"."{table}" order by 1')
                      .fetchall()]
         metadata["languages"] = ", ".join(str(lang) for lang in languages)
+        if table in _FIGURES:
+            metadata.update(viewer_links(study, [str(lang) for lang in languages]))
     if table == "usage_by_language_model":
         cost, calls, errors = con.execute(
             f'select sum(cost_usd), sum(calls), sum(errors) from "{schema}"."{table}"').fetchone()

@@ -19,7 +19,7 @@ EXPECTED_KEYS = {
     "marts/backfire_drift": "dbt_marts", "drift_alerts": "analysis",
     "intermediate/int_calls": "dbt_intermediate", "intermediate/int_runs_effect_inputs": "dbt_intermediate",
     "intermediate/int_alignment_effects": "dbt_intermediate", "marts/alignment_effects": "dbt_marts",
-    "marts/reference_sensitivity": "dbt_marts",
+    "marts/reference_sensitivity": "dbt_marts", "marts/utterance_scores": "dbt_marts",
     "intermediate/int_utterances_exclusion_flagged": "dbt_intermediate",
     "intermediate/int_runs_exclusions_counted": "dbt_intermediate",
     "intermediate/int_utterances_lexicon_pivoted": "dbt_intermediate",

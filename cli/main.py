@@ -14,9 +14,11 @@ import logging
 import sys
 from collections.abc import Sequence
 
+import cli.bundle as bundle_verbs  # export, import, reproduce
 from cli import check, demo, estimate, marts, packs, power, query, report, run, score, tables, transcript, validate
 
-COMMANDS = (validate, estimate, run, demo, score, marts, query, transcript, tables, report, power, check, packs)
+COMMANDS = (validate, estimate, run, demo, score, marts, query, transcript, tables, report, power, check, packs,
+            bundle_verbs)
 READING_VERBS = frozenset({"query", "transcript", "tables", "power", "packs"})
 """Verbs whose exit code carries no verdict: a reader that stops early (``| head``) got what it asked for."""
 

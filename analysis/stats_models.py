@@ -314,14 +314,13 @@ def build_stats_models(con: Any, *, n_permutations: int = N_PERMUTATIONS) -> int
             "as cell")  # one string per (study, model, date, synthetic): null dates match too
     runs = con.execute(f"""
         select r.study, r.model, r.evaluation_date, r.synthetic, r.language, r.aligned_share, r.run_id,
-               round(r.cpi, 12) as cpi, round(r.di, 12) as di, {cell}
+               r.cpi, r.di, {cell}
         from marts.run_metrics r where not r.individuation
         order by r.run_id""").df()
-    # A fixed row order and inputs rounded to 1e-12, so a rebuild (an imported bundle) fits the same numbers: the
-    # seeded permutations follow the row order, and dbt's parallel sums differ in the last bits (~1e-15), which
-    # the mixed model's optimizer would amplify to ~1e-8 in its variance components.
+    # A fixed row order, so a rebuild (an imported bundle) permutes the same residuals with the seeded generator
+    # (DuckDB returns rows in no fixed order; the permutation p moved by one permutation between rebuilds).
     agents = con.execute(f"""
-        select r.language, r.aligned_share, r.run_id, a.agent_idx, round(a.di, 12) as di, {cell}
+        select r.language, r.aligned_share, r.run_id, a.agent_idx, a.di, {cell}
         from marts.agent_metrics a join marts.run_metrics r using (run_id)
         where not r.individuation and a.di is not null
         order by a.run_id, a.agent_idx""").df()

@@ -1,5 +1,6 @@
 """Mart-by-mart comparison of a warehouse with a bundle: the round-trip check of ``backfire import`` and the
-diff of ``backfire reproduce``. Rows are matched on every non-float column, floats compared to 1e-12."""
+diff of ``backfire reproduce``. Rows are matched on every non-float column, floats compared to 1e-12 (the
+iterative mixed-model fits of ``marts.stats_models`` to 1e-6: ``layout.ITERATIVE_FIT_TOLERANCE``)."""
 
 from __future__ import annotations
 
@@ -59,11 +60,12 @@ def _sql_path(path: Path) -> str:
 
 def _frame(con: duckdb.DuckDBPyConnection, source: str, columns: list[tuple[str, str]],
            design_keys: str | None) -> pd.DataFrame:
-    """The rows of ``source``: floats as DOUBLE, everything else as text; run ids replaced by design keys."""
+    """The rows of ``source``: floats as DOUBLE, everything else as text; with design keys (a reproduction) run
+    ids replaced by the run's cell and the execution columns left out."""
     select = []
     for name, kind in columns:
         quoted = '"' + name.replace('"', '""') + '"'
-        if design_keys and name in _RUN_ID_COLUMNS:
+        if design_keys and (name in _RUN_ID_COLUMNS or name in layout.EXECUTION_COLUMNS):
             continue
         select.append(f"{quoted}::double as {quoted}" if kind in _FLOAT_TYPES or kind.startswith("DECIMAL")
                       else f"{quoted}::varchar as {quoted}")
@@ -85,7 +87,7 @@ def _column_types(con: duckdb.DuckDBPyConnection, source: str) -> list[tuple[str
 
 
 def _sorted(frame: pd.DataFrame, keys: list[str], floats: list[str]) -> pd.DataFrame:
-    rounded = frame.assign(**{f"__r_{c}": frame[c].round(9) for c in floats})
+    rounded = frame.assign(**{f"__r_{c}": frame[c].round(5) for c in floats})
     order = keys + [f"__r_{c}" for c in floats]
     return rounded.sort_values(order, kind="mergesort", na_position="first").reset_index(drop=True)[frame.columns]
 
@@ -117,14 +119,16 @@ def compare_mart(con: duckdb.DuckDBPyConnection, table: str, parquet: Path, *, s
     expected = _frame(con, bundle_source, [(c, k) for c, k in bundle_columns if c in dict(shared)],
                       design[0] if design else None)
     actual = _frame(con, warehouse_source, shared, design[1] if design else None)
-    diff = _diff_frames(expected, actual, [c for c, k in shared if k in _FLOAT_TYPES or k.startswith("DECIMAL")])
+    tolerance = layout.ITERATIVE_FIT_TOLERANCE.get(name, TOLERANCE)
+    diff = _diff_frames(expected, actual, [c for c, k in shared if k in _FLOAT_TYPES or k.startswith("DECIMAL")],
+                        tolerance)
     return MartDiff(table, len(expected), len(actual), diff[0], diff[1],
                     [c for c in bundle_names if c not in warehouse_names],
                     [c for c in warehouse_names if c not in bundle_names])
 
 
-def _diff_frames(expected: pd.DataFrame, actual: pd.DataFrame,
-                 floats: list[str]) -> tuple[int, dict[str, float | None]]:
+def _diff_frames(expected: pd.DataFrame, actual: pd.DataFrame, floats: list[str],
+                 tolerance: float = TOLERANCE) -> tuple[int, dict[str, float | None]]:
     keys = [c for c in expected.columns if c not in floats]
     floats = [c for c in floats if c in expected.columns]
     if len(expected) != len(actual):
@@ -144,7 +148,7 @@ def _diff_frames(expected: pd.DataFrame, actual: pd.DataFrame,
             a_nan, b_nan = a is None or _isnan(a), b is None or _isnan(b)
             if a_nan and b_nan:
                 continue
-            if a_nan != b_nan or not math.isclose(a, b, rel_tol=TOLERANCE, abs_tol=TOLERANCE):
+            if a_nan != b_nan or not math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance):
                 bad_rows.add(i)
                 worst = max(worst, math.inf if a_nan != b_nan else abs(a - b))
         if worst:
@@ -161,9 +165,14 @@ def _isnan(value: Any) -> bool:
 
 def compare_marts(con: duckdb.DuckDBPyConnection, root: Path, manifest: dict[str, Any], *,
                   by_design: bool = False) -> list[MartDiff]:
-    """Every mart of the bundle against the warehouse's rows of the same study (see ``compare_mart``)."""
+    """Every mart of the bundle against the warehouse's rows of the same study (see ``compare_mart``).
+
+    ``by_design`` (a reproduction) matches runs by their cell of the design and leaves out how they were
+    executed: the call-accounting marts and the columns of ``layout.EXECUTION_COLUMNS``.
+    """
     from bundle.importer import bundle_marts
 
     runs = root / layout.table_path("raw", "runs") if by_design else None
+    skipped = {f"marts.{name}" for name in layout.EXECUTION_MARTS} if by_design else set()
     return [compare_mart(con, table, path, study=manifest["study"], bundle_runs=runs)
-            for table, path in sorted(bundle_marts(root, manifest).items())]
+            for table, path in sorted(bundle_marts(root, manifest).items()) if table not in skipped]

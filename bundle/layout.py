@@ -40,3 +40,13 @@ def table_path(schema: str, table: str) -> str:
     """The Parquet file of one table, relative to the bundle root."""
     name = folder_name(schema, table)
     return f"data/{name}/{name}.parquet"
+
+EXECUTION_MARTS = ("usage_by_run", "usage_by_agent", "usage_by_language_model")
+"""Call accounting (latency, tokens, cache hits): how a run was executed, not what it found. A reproduction
+replays from the cache with other latencies, so its diff leaves these out (an import still compares them)."""
+EXECUTION_COLUMNS = ("first_designed_at", "last_designed_at", "first_seen", "last_seen", "n_cache_hits")
+"""Columns of result marts that record when or how rows were produced; a reproduction's diff ignores them."""
+ITERATIVE_FIT_TOLERANCE = {"stats_models": 1e-6}
+"""Marts whose floats come from iterative optimizers (the agent-level mixed model's REML fit): a rebuild feeds
+them inputs that differ in the last bits (DuckDB's parallel float sums) and the optimizer's convergence
+tolerance turns that into ~1e-8; every other mart is compared to 1e-12."""

@@ -158,8 +158,12 @@ def handle_reproduce(args: argparse.Namespace) -> int:
             else:
                 os.environ[name] = value
     raise_for_failure(result)
-    calls = sum(int(m.get("calls", 0)) for m in result.materializations.get("raw/utterances", []))
-    print(f"model calls made: {calls}")
+    simulated = result.materializations.get("raw/utterances", [])
+    replayed = sum(int(m.get("cache_hits", 0)) for m in simulated)
+    made = sum(int(m.get("calls", 0)) for m in simulated) - replayed
+    synthetic = all(m.get("synthetic", False) for m in manifest.get("models", []))
+    print(f"model calls made: {made}" + (" (synthetic backend: generated, no endpoint)" if synthetic and made else "")
+          + f"; {replayed} replies replayed from the cache")
     with connect(plan.db_path, read_only=True) as con:
         diffs = compare_marts(con, root, manifest, by_design=True)
     return _print_diffs(diffs, "reproduced marts", plan.db_path)

@@ -75,7 +75,7 @@ def test_tables_load_with_pandas_duckdb_and_datasets(demo_bundle: Path) -> None:
     runs = pd.read_parquet(demo_bundle / "data" / "raw_runs")
     assert len(runs) == 96 and "aligned_share" in runs.columns
     effects = duckdb.sql(f"select count(*) from '{demo_bundle}/data/marts_backfire_by_language/*.parquet'")
-    assert effects.fetchone() == (4,)
+    assert effects.fetchall() == [(4,)]
     datasets = pytest.importorskip("datasets")
     loaded = datasets.load_dataset("parquet", data_dir=str(demo_bundle / "data" / "raw_runs"), split="train")
     assert loaded.num_rows == 96
@@ -85,7 +85,7 @@ def test_reproduce_replays_the_study_exactly_and_shows_a_changed_lexicon_entry(
         demo_bundle: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["reproduce", str(demo_bundle), "--work", str(tmp_path / "same")]) == 0
     out = capsys.readouterr().out
-    assert "reproduced marts: all" in out and "equal to the bundle's" in out
+    assert "reproduced marts: all" in out and "equal to the bundle's" in out, out
 
     edited = tmp_path / "edited"
     shutil.copytree(demo_bundle, edited)
@@ -98,4 +98,5 @@ def test_reproduce_replays_the_study_exactly_and_shows_a_changed_lexicon_entry(
     assert main(["reproduce", str(edited), "--work", str(tmp_path / "changed"), "--allow-changes"]) == 1
     out = capsys.readouterr().out
     assert "changed since export (used as it is now): packs/en/lexicon.yaml" in out
-    assert "marts.run_metrics: bundle 96 rows, warehouse 96" in out and "pathology_rate" in out
+    assert "marts.run_metrics: bundle 96 rows, warehouse 96" in out and "pathology_rate" in out, out
+    assert "marts.backfire_by_language:" in out, out  # the English effect moved with the lexicon

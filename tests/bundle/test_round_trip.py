@@ -69,13 +69,17 @@ def test_manifest_lists_provenance_and_every_file_with_its_hash(demo_bundle: Pat
     assert runs["rows"] == 96
 
 
-def test_tables_load_with_pandas_duckdb_and_datasets(demo_bundle: Path) -> None:
-    pd = pytest.importorskip("pandas")
-    pytest.importorskip("pyarrow")
+def test_tables_load_with_pandas_and_duckdb(demo_bundle: Path) -> None:
+    import pandas as pd
+
+    pytest.importorskip("pyarrow")  # pandas' Parquet engine (the dev extra installs it)
     runs = pd.read_parquet(demo_bundle / "data" / "raw_runs")
     assert len(runs) == 96 and "aligned_share" in runs.columns
     effects = duckdb.sql(f"select count(*) from '{demo_bundle}/data/marts_backfire_by_language/*.parquet'")
     assert effects.fetchall() == [(4,)]
+
+
+def test_tables_load_with_hugging_face_datasets(demo_bundle: Path) -> None:
     datasets = pytest.importorskip("datasets")
     loaded = datasets.load_dataset("parquet", data_dir=str(demo_bundle / "data" / "raw_runs"), split="train")
     assert loaded.num_rows == 96

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cli._common import add_db_argument, add_instance_argument
 
@@ -58,6 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def handle_export(args: argparse.Namespace) -> int:
     import time
 
+    from analysis.report.html import bundle_report_writer
     from bundle import ExportOptions, export_study
     from bundle.importer import manifest_summary
     from warehouse.connection import connect, resolve_db_path
@@ -66,9 +67,10 @@ def handle_export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     db_path = resolve_db_path(args.db)
     options = ExportOptions(with_cache=args.with_cache, include_text=not args.no_text)
+    report = bundle_report_writer(args.study, str(db_path))
+    # HOOK(viewer): pass the transcript viewer's static exporter (`backfire view --export`) as viewer_writer here.
     with connect(db_path, read_only=True) as con:
-        manifest = export_study(con, args.study, out, options, source=str(db_path), report_writer=_report_writer(
-            args.study, str(db_path)))
+        manifest = export_study(con, args.study, out, options, source=str(db_path), report_writer=report)
     summary = manifest_summary(manifest)
     missing = [c["language"] for c in manifest["content"] if not c["files_match_runs"]]
     print(f"bundle of study {args.study}: {summary['runs']:,} runs, {summary['utterances']:,} utterances, "
@@ -79,19 +81,6 @@ def handle_export(args: argparse.Namespace) -> int:
               "`backfire import` still rebuilds the marts, `backfire reproduce` cannot re-run those languages")
     print(f"bundle: {out.resolve()}")
     return 0
-
-
-def _report_writer(study: str, source: str) -> Any:
-    def write(con: Any, folder: Path) -> None:
-        from analysis.report.html import build_report
-        from core.errors import WarehouseError
-
-        try:
-            build_report(con, folder, studies=[study], source=source)
-        except WarehouseError:  # a study without effect rows yet has no report to bundle
-            folder.rmdir()
-
-    return write
 
 
 def handle_import(args: argparse.Namespace) -> int:

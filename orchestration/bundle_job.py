@@ -3,7 +3,6 @@ as ``backfire export``). A job of one op, not an asset, so no pipeline job selec
 launched, with the study and the folder in its run config, and reports the manifest summary as metadata."""
 
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 from pydantic import Field
@@ -21,29 +20,17 @@ class ExportBundleConfig(dg.Config):
     no_text: bool = Field(default=False, description="Drop talk and monologue text (scores are kept).")
 
 
-def _report_writer(study: str, source: str) -> Any:
-    def write(con: Any, folder: Path) -> None:
-        from analysis.report.html import build_report
-        from core.errors import WarehouseError
-
-        try:
-            build_report(con, folder, studies=[study], source=source)
-        except WarehouseError:  # no effect rows yet: nothing to report
-            folder.rmdir()
-
-    return write
-
-
 @dg.op(pool=DUCKDB_WRITER_POOL, out=dg.Out(dg.Nothing),
        description="Write the study's bundle: Parquet tables, study, packs, scorer configs, report, manifest.")
 def export_bundle(context: dg.OpExecutionContext, config: ExportBundleConfig, warehouse: WarehouseResource) -> None:
+    from analysis.report.html import bundle_report_writer
     from bundle import ExportOptions, export_study
     from bundle.importer import manifest_summary
 
     options = ExportOptions(with_cache=config.with_cache, include_text=not config.no_text)
     with warehouse.reader() as con:
         manifest = export_study(con, config.study, Path(config.out_dir), options, source=str(warehouse.path),
-                                report_writer=_report_writer(config.study, str(warehouse.path)))
+                                report_writer=bundle_report_writer(config.study, str(warehouse.path)))
     summary = manifest_summary(manifest)
     context.log.info(f"bundle of {config.study}: {summary['files']} files, {summary['bytes']:,} bytes")
     context.add_output_metadata({**summary, "out_dir": dg.MetadataValue.path(str(Path(config.out_dir).resolve())),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -327,3 +327,18 @@ def build_report(con: duckdb.DuckDBPyConnection, out_dir: Path, *, studies: Sequ
     path = out_dir / "report.html"
     path.write_text(page, encoding="utf-8")
     return path, sections
+
+
+def bundle_report_writer(study: str, source: str = "") -> Callable[[duckdb.DuckDBPyConnection, Path], None]:
+    """The writer a reproducibility bundle calls for its ``report/`` folder (``bundle.export_study``): the study's
+    report, or no folder when the study has no effect rows yet (a bundle of a study whose marts were not built)."""
+
+    def write(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+        from core.errors import WarehouseError
+
+        try:
+            build_report(con, folder, studies=[study], source=source)
+        except WarehouseError:
+            folder.rmdir()
+
+    return write

@@ -315,11 +315,15 @@ def build_stats_models(con: Any, *, n_permutations: int = N_PERMUTATIONS) -> int
     runs = con.execute(f"""
         select r.study, r.model, r.evaluation_date, r.synthetic, r.language, r.aligned_share, r.run_id,
                r.cpi, r.di, {cell}
-        from marts.run_metrics r where not r.individuation""").df()
+        from marts.run_metrics r where not r.individuation
+        order by r.run_id""").df()
+    # A fixed row order, so a rebuild (an imported bundle) permutes the same residuals with the seeded generator
+    # (DuckDB returns rows in no fixed order; the permutation p moved by one permutation between rebuilds).
     agents = con.execute(f"""
         select r.language, r.aligned_share, r.run_id, a.agent_idx, a.di, {cell}
         from marts.agent_metrics a join marts.run_metrics r using (run_id)
-        where not r.individuation and a.di is not null""").df()
+        where not r.individuation and a.di is not null
+        order by a.run_id, a.agent_idx""").df()
     agent_cells = dict(tuple(agents.groupby("cell")))
     records = []
     for _, frame in runs.groupby("cell"):

@@ -14,6 +14,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+import cli.bundle as bundle_verbs  # export, import, reproduce
 from cli import (
     check,
     demo,
@@ -33,7 +34,7 @@ from cli import (
 from cli import scorers as scorers_verb
 
 COMMANDS = (validate, estimate, run, demo, score, marts, query, transcript, tables, report, power, check, packs,
-            scorers_verb, view)
+            scorers_verb, view, bundle_verbs)
 READING_VERBS = frozenset({"query", "transcript", "tables", "power", "packs"})
 """Verbs whose exit code carries no verdict: a reader that stops early (``| head``) got what it asked for."""
 

@@ -1,5 +1,6 @@
 """``backfire marts``: rebuild only the marts of an existing warehouse (``refresh_marts_job``), e.g. after a
-seed or PDI change, without playing, scoring or writing any raw row."""
+seed or PDI change, without playing, scoring or writing any raw row. A warehouse written before the storage
+format was pinned (DuckDB 2.0's 'latest') is first rewritten so that DuckDB 1.4 and later clients open it."""
 
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ def handle(args: argparse.Namespace) -> int:
         if not table_exists(con, "raw", "runs"):
             raise WarehouseError("no runs stored, so there are no marts to rebuild", file=str(db_path),
                                  fix="run `backfire demo` or `backfire run STUDY` first, or pass --db PATH")
+    from warehouse.storage import rewrite_storage
+
+    if rewrite_storage(db_path):  # a warehouse from before the storage pin: make it readable by DuckDB 1.x
+        print("warehouse rewritten in DuckDB's v1.4.0 storage format, so DuckDB 1.4 and later clients open it")
     started = time.perf_counter()
     result = refresh_marts(db=db_path, log_level="INFO" if args.verbose else "CRITICAL", ephemeral=args.ephemeral)
     raise_for_failure(result)

@@ -92,3 +92,8 @@ class InternalError(Exception):
 
     Deliberately not a ``BackfireError``: there is nothing for the user to fix in their files.
     """
+
+
+class BundleError(BackfireError):
+    """A reproducibility bundle is incomplete, tampered with, of a newer layout, or conflicts with the
+    warehouse it is imported into."""

@@ -25,6 +25,7 @@ from orchestration.assets.scoring import build_scores_asset
 from orchestration.assets.simulation import build_utterances_asset
 from orchestration.assets.statistics import stats_models
 from orchestration.assets.validation import scorer_validation
+from orchestration.bundle_job import export_bundle_job
 from orchestration.checks.contracts import MART_CHECKS, build_contract_checks
 from orchestration.checks.freshness import FRESHNESS_CHECKS, freshness_sensor
 from orchestration.dbt.assets import backfire_dbt_models
@@ -66,7 +67,7 @@ def _build(languages: tuple[str, ...], executor: str) -> dg.Definitions:
         assets=_owned([content_packs, study_design, build_utterances_asset(partitions), build_scores_asset(partitions),
                        backfire_dbt_models, stats_models, backfire_report, drift_alerts, scorer_validation]),
         asset_checks=[*build_contract_checks(partitions), *MART_CHECKS, *FRESHNESS_CHECKS],
-        jobs=JOBS,
+        jobs=[*JOBS, export_bundle_job],
         schedules=[build_nightly_schedule(partitions)],
         sensors=[freshness_sensor],
         resources={

@@ -24,6 +24,7 @@ def simulate_pool(language: str, model: str, *, shares: tuple[float, ...], runs_
     from orchestration.dbt.project import run_dbt
     from scoring import get_scorer, score_pending
     from simulation.stages import record_content, record_design, simulate_study
+    from warehouse.connection import DUCKDB_CONFIG
     from warehouse.schema import ensure_raw_schema
 
     study = parse_study({"name": f"power-{language}", "seed": seed, "design": {
@@ -32,7 +33,7 @@ def simulate_pool(language: str, model: str, *, shares: tuple[float, ...], runs_
         "power analysis")
     with tempfile.TemporaryDirectory(prefix="backfire-power-") as scratch:
         db = Path(scratch) / "pool.duckdb"
-        with duckdb.connect(str(db)) as con:
+        with duckdb.connect(str(db), config=dict(DUCKDB_CONFIG)) as con:
             ensure_raw_schema(con)
             record_content(con, study)
             record_design(con, study)

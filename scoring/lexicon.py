@@ -12,7 +12,6 @@ phrase of every pack.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -130,10 +129,17 @@ def compile_lexicon(lexicon: Lexicon, segmentation: str) -> CompiledLexicon:
     return CompiledLexicon(patterns=patterns, automaton=automaton, spaced=spaced)
 
 
-@functools.cache
+_COMPILED: dict[tuple[str, str], CompiledLexicon] = {}
+
+
 def lexicon_for(language: str) -> CompiledLexicon:
-    """The compiled lexicon of a language pack (cached per process)."""
+    """The compiled lexicon of the language's pack as found now, cached per (language, content hash): a process
+    that scores with another pack of the same language (``BACKFIRE_PACK_PATH`` changed, e.g. ``backfire
+    reproduce`` with an edited lexicon after an unedited one) compiles that pack, not the first one it saw."""
     from simulation.content import load_language
 
     content = load_language(language)
-    return compile_lexicon(content.lexicon, content.pack.segmentation)
+    key = (language, content.content_hash)
+    if key not in _COMPILED:
+        _COMPILED[key] = compile_lexicon(content.lexicon, content.pack.segmentation)
+    return _COMPILED[key]

@@ -21,6 +21,12 @@ DEFAULT_DB_PATH = "data/warehouse.duckdb"
 DB_ENV_VAR = "BACKFIRE_DB"
 LOCK_WAIT_ENV_VAR = "BACKFIRE_LOCK_WAIT_S"
 DEFAULT_LOCK_WAIT_S = 60.0
+STORAGE_VERSION = "v1.4.0"
+"""The DuckDB storage format every warehouse is created with: DuckDB 1.4 LTS, the 1.5 CLI and later all read it
+(DuckDB 2.0's default, 'latest', is unreadable to them). A file keeps the format it was created with; see
+``warehouse.storage`` for rewriting an older 'latest' file (docs/architecture.md, Storage format)."""
+DUCKDB_CONFIG = {"storage_compatibility_version": STORAGE_VERSION}
+"""Config every writer passes when it opens a warehouse file (ours, dbt-duckdb's profile, the power pool)."""
 logger = logging.getLogger(__name__)
 _IN_TRANSACTION: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
 
@@ -70,7 +76,7 @@ def connect(path: str | os.PathLike[str] | None = None, *, read_only: bool = Fal
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(db_path), read_only=read_only)
+            return duckdb.connect(str(db_path), read_only=read_only, config=dict(DUCKDB_CONFIG))
         except duckdb.IOException as exc:
             require_duckdb_file(db_path)
             if "lock" in str(exc).lower() and time.monotonic() + delay < deadline:

@@ -347,3 +347,18 @@ def build_report(con: duckdb.DuckDBPyConnection, out_dir: Path, *, studies: Sequ
     path = out_dir / "report.html"
     path.write_text(page, encoding="utf-8")
     return path, sections
+
+
+def bundle_report_writer(study: str, source: str = "") -> Callable[[duckdb.DuckDBPyConnection, Path], None]:
+    """The writer a reproducibility bundle calls for its ``report/`` folder (``bundle.export_study``): the study's
+    report, or no folder when the study has no effect rows yet (a bundle of a study whose marts were not built)."""
+
+    def write(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+        from core.errors import WarehouseError
+
+        try:
+            build_report(con, folder, studies=[study], source=source)
+        except WarehouseError:
+            folder.rmdir()
+
+    return write

@@ -149,3 +149,36 @@ def test_a_contract_warning_fails_its_check_at_warn_severity_and_blocks_nothing(
     blocking = {spec.name: spec.blocking for check in MART_CHECKS for spec in check.check_specs}
     assert blocking == {"run_metrics_contract": True, "backfire_by_language_contract": True,
                         "served_models_contract": False}
+
+
+def test_export_bundle_job_is_launched_on_its_own_and_reports_the_manifest(defs, tmp_path) -> None:
+    """No pipeline job selects the bundle export; run alone, its op writes the bundle and its metadata."""
+    import dagster as dg
+    import duckdb
+
+    from core.study import parse_study
+    from simulation.stages import record_content, record_design, simulate_study
+    from tests.test_helpers.studies import small_study_dict
+    from warehouse.schema import ensure_raw_schema
+
+    job = defs.resolve_job_def("export_bundle_job")
+    assert [node.name for node in job.nodes] == ["export_bundle"]
+    assert all("export_bundle" not in [n.name for n in defs.resolve_job_def(name).nodes]
+               for name in ("backfire_pipeline_job", "marts_job"))
+    db = tmp_path / "w.duckdb"
+    study = parse_study({**small_study_dict(languages=["en"], n_agents=4, n_turns=1, replicates=1), "name": "one"},
+                        "test")
+    with duckdb.connect(str(db)) as con:
+        ensure_raw_schema(con)
+        record_content(con, study)
+        record_design(con, study)
+        simulate_study(con, study)
+    result = job.execute_in_process(
+        run_config={"ops": {"export_bundle": {"config": {"study": "one", "out_dir": str(tmp_path / "bundle")}}},
+                    "resources": {"warehouse": {"config": {"db_path": str(db)}}}},
+        instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    events = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
+    recorded = events[0].event_specific_data.metadata
+    assert recorded["study"].value == "one" and recorded["runs"].value == 2
+    assert (tmp_path / "bundle" / "manifest.json").is_file()

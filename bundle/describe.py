@@ -91,7 +91,8 @@ warehouse and diffs its marts with `data/marts_*`. {cache_note}
 - `manifest.json`: code version, package versions, Python and platform, model provenance (requested and served
   model, fingerprint, decoding settings), dates, seeds, metric spec and z reference, and the size, rows and
   SHA-256 of every file. `datapackage.json`: Frictionless Data description of every table's columns.
-- `report/report.html`: the study's HTML report.
+- `report/report.html`: the study's HTML report. `viewer/index.html` (when present): the transcript viewer's
+  static export of a spread of the study's runs; it opens from disk, no server needed.
 
 ## Load the tables
 

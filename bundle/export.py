@@ -149,9 +149,9 @@ def export_study(con: duckdb.DuckDBPyConnection, study: str, out: Path, options:
     files.append(file_entry(out, f"{layout.CONFIG_DIR}/scorers.json"))
     files += _synthetic_effects(con, study, out)
     files += _extra(con, out, layout.REPORT_DIR, report_writer)
-    # HOOK(viewer): the transcript viewer's static export (`backfire view --export`, built elsewhere) goes into
-    # viewer/ when the CLI passes its exporter as viewer_writer; without one the bundle has no viewer/ folder.
-    files += _extra(con, out, layout.VIEWER_DIR, viewer_writer)
+    # The transcript viewer's static export (`backfire view --export`) goes into viewer/ when the caller passes
+    # it as viewer_writer (the CLI does, unless --viewer-runs 0); never without the text it would show.
+    files += _extra(con, out, layout.VIEWER_DIR, viewer_writer if options.include_text else None)
     manifest: dict[str, Any] = {
         "bundle_schema_version": layout.BUNDLE_SCHEMA_VERSION,
         "study": study,

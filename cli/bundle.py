@@ -9,7 +9,18 @@ from typing import TYPE_CHECKING
 
 from cli._common import add_db_argument, add_instance_argument
 
+DEFAULT_VIEWER_RUNS = 100
+"""A paper-scale study has 1,200 runs; a static page per run for all of them would outweigh the data."""
+
+
+def non_negative_int(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number >= 0")
+    return int(value)
+
 if TYPE_CHECKING:
+    import duckdb
+
     from bundle.compare import MartDiff
 
 
@@ -26,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="add the response cache (raw.llm_calls) so the study replays with zero model calls")
     export.add_argument("--no-text", action="store_true",
                         help="drop talk and monologue text (scores are kept: the marts still rebuild)")
+    export.add_argument("--viewer-runs", type=non_negative_int, default=DEFAULT_VIEWER_RUNS, metavar="N",
+                        help="runs in the bundle's static transcript viewer (viewer/index.html, spread over the "
+                             f"languages; default {DEFAULT_VIEWER_RUNS}, 0 for none; never with --no-text)")
     add_db_argument(export)
     export.set_defaults(handler=handle_export)
 
@@ -68,9 +82,17 @@ def handle_export(args: argparse.Namespace) -> int:
     db_path = resolve_db_path(args.db)
     options = ExportOptions(with_cache=args.with_cache, include_text=not args.no_text)
     report = bundle_report_writer(args.study, str(db_path))
-    # HOOK(viewer): pass the transcript viewer's static exporter (`backfire view --export`) as viewer_writer here.
+    viewer = None
+    if args.viewer_runs and options.include_text:  # the viewer shows the text --no-text leaves out
+
+        def viewer(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+            from viewer.export import export_bundle as export_viewer
+
+            export_viewer(con, folder, study=args.study, max_runs=args.viewer_runs)
+
     with connect(db_path, read_only=True) as con:
-        manifest = export_study(con, args.study, out, options, source=str(db_path), report_writer=report)
+        manifest = export_study(con, args.study, out, options, source=str(db_path), report_writer=report,
+                                viewer_writer=viewer)
     summary = manifest_summary(manifest)
     missing = [c["language"] for c in manifest["content"] if not c["files_match_runs"]]
     print(f"bundle of study {args.study}: {summary['runs']:,} runs, {summary['utterances']:,} utterances, "

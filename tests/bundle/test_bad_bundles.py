@@ -108,7 +108,8 @@ def test_import_is_idempotent_and_refuses_a_study_of_that_name_with_other_conten
 def test_no_text_blanks_the_text_and_keeps_every_score(source: Path, bundle: Path, tmp_path: Path) -> None:
     out = tmp_path / "no_text"
     with duckdb.connect(str(source), read_only=True) as con:
-        manifest = export_study(con, STUDY, out, ExportOptions(include_text=False))
+        viewer = lambda _con, folder: (folder / "index.html").write_text("text")  # noqa: E731
+        manifest = export_study(con, STUDY, out, ExportOptions(include_text=False), viewer_writer=viewer)
         with pytest.raises(BundleError, match="contradict each other"):
             export_study(con, STUDY, tmp_path / "both", ExportOptions(with_cache=True, include_text=False))
         texts = con.execute(f"select count(*) filter (where text <> '') from '{out / table_path('raw', 'utterances')}'"
@@ -118,6 +119,7 @@ def test_no_text_blanks_the_text_and_keeps_every_score(source: Path, bundle: Pat
     assert texts == (0,) and scores == full and scores[0] > 0  # type: ignore[index]
     assert manifest["options"] == {"with_cache": False, "text_included": False}
     assert "Text removed (`--no-text`)" in (out / "README.md").read_text(encoding="utf-8")
+    assert not (out / "viewer").exists()  # the transcript viewer would show the text: never bundled without it
 
 
 def test_an_unknown_study_or_a_non_empty_folder_is_refused(source: Path, bundle: Path) -> None:

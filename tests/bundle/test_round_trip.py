@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.xdist_group
 def demo_bundle(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert demo_run.success, demo_run.failures
     out = tmp_path_factory.mktemp("demo_bundle") / "bundle"
-    assert main(["export", "demo", "--out", str(out), "--db", str(demo_run.db_path)]) == 0
+    assert main(["export", "demo", "--out", str(out), "--db", str(demo_run.db_path), "--viewer-runs", "8"]) == 0
     return out
 
 
@@ -61,7 +61,9 @@ def test_manifest_lists_provenance_and_every_file_with_its_hash(demo_bundle: Pat
     assert all(c["files_match_runs"] for c in manifest["content"])
     paths = {f["path"] for f in manifest["files"]}
     assert {"study.yaml", "README.md", "datapackage.json", "report/report.html", "packs/ja/lexicon.yaml",
-            "config/scorers.json", table_path("raw", "utterances")} <= paths
+            "config/scorers.json", table_path("raw", "utterances"), "viewer/index.html"} <= paths
+    viewer_runs = [p for p in paths if p.startswith("viewer/run/") and p.endswith(".html")]
+    assert len(viewer_runs) == 8  # the static viewer's pages: --viewer-runs of them, spread over the languages
     assert all(len(f["sha256"]) == 64 for f in manifest["files"])
     package = json.loads((demo_bundle / "datapackage.json").read_text(encoding="utf-8"))
     runs = next(r for r in package["resources"] if r["name"] == "raw_runs")

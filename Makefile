@@ -16,12 +16,12 @@ $(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,openai]'
+	$(PY) -m pip install --quiet -e '.[dev,openai,lexicon]'
 	@touch $(STAMP)
 
 # Tests also exercise the local-model (transformers) backend: torch CPU + transformers, ~1 min more to install.
 $(HF_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[dev,openai,hf]'
+	$(PY) -m pip install --quiet -e '.[dev,openai,lexicon,hf]'
 	@touch $(HF_STAMP)
 
 install: $(STAMP)

@@ -16,6 +16,7 @@ import bisect
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from scoring.lexicon import CompiledLexicon, collapse_spaces, lexicon_for
 from scoring.morphology import Analyzer, Token, analyzer_for
@@ -64,7 +65,10 @@ class StanceLexicon:
     language: str
     surface: CompiledLexicon
     analyzer: Analyzer
-    index: dict[str, list[_Entry]]
+    index: dict[str | tuple[str, str], list[_Entry]]
+    """Entries by their first key (one-key entries) or first two keys (longer ones)."""
+    triggers: Any = None
+    """ja, ko: an Aho-Corasick automaton over the entries' triggers (``_may_match_lemmas``)."""
 
     @property
     def spaced(self) -> bool:
@@ -73,20 +77,30 @@ class StanceLexicon:
     def _lemma_spans(self, tokens: Sequence[Token]) -> dict[str, list[tuple[int, int, int]]]:
         content = _content(tokens)
         keys = [t.key for t in content]
+        index, size = self.index, len(keys)
         found: dict[str, list[tuple[int, int, int]]] = {}
         for i, key in enumerate(keys):
-            for entry in self.index.get(key, ()):
+            candidates = index.get(key, ())
+            if i + 1 < size:
+                candidates = (*index.get((key, keys[i + 1]), ()), *candidates)
+            for entry in candidates:
                 n = len(entry.keys)
-                if tuple(keys[i:i + n]) == entry.keys:
-                    last = content[i + n - 1]
-                    entry_end = last.end
-                    if self.language == "tr" and turkish_negative(last.surface, last.key):
-                        if not entry.negative:
-                            entry_end = last.start  # the negation is outside the entry
-                    elif self.language == "tr" and entry.negative:
-                        continue  # a negative entry never matches the affirmative word
-                    found.setdefault(entry.dim, []).append((content[i].start, last.end, entry_end))
+                if n > 2 and tuple(keys[i:i + n]) != entry.keys:
+                    continue
+                last = content[i + n - 1]
+                entry_end = last.end
+                if self.language == "tr" and turkish_negative(last.surface, last.key):
+                    if not entry.negative:
+                        entry_end = last.start  # the negation is outside the entry
+                elif self.language == "tr" and entry.negative:
+                    continue  # a negative entry never matches the affirmative word
+                found.setdefault(entry.dim, []).append((content[i].start, last.end, entry_end))
         return found
+
+    def _may_match_lemmas(self, collapsed: str) -> bool:
+        """ja, ko: whether the text holds a trigger of an entry (the first characters of its longest key), so
+        the analyzer, the slow part, runs only where a lemma hit is possible."""
+        return self.triggers is None or next(self.triggers.iter(collapsed), None) is not None
 
     def classify(self, text: str, contexts: Sequence[frozenset[str]] | Callable[[], Sequence[frozenset[str]]] = ()
                  ) -> dict[str, int]:
@@ -100,7 +114,7 @@ class StanceLexicon:
         collapsed = collapse_spaces(text)
         spans = self.surface.spans(collapsed)
         tokens: list[Token] | None = None
-        if self.language in LEMMA_MATCHED:
+        if self.language in LEMMA_MATCHED and (any(spans.values()) or self._may_match_lemmas(collapsed)):
             tokens = self.analyzer.analyze(collapsed)
             for dim, extra in self._lemma_spans(tokens).items():
                 spans[dim] = [*spans.get(dim, ()), *extra]
@@ -194,7 +208,7 @@ def lemma_additions(language: str) -> tuple[str | None, dict[str, list[str]]]:
     return str(data["version"]), entries
 
 
-def _entry_index(language: str, analyzer: Analyzer) -> dict[str, list[_Entry]]:
+def _entry_index(language: str, analyzer: Analyzer) -> dict[str | tuple[str, str], list[_Entry]]:
     from scoring.text_units import normalize
     from simulation.content import load_language
 
@@ -205,7 +219,7 @@ def _entry_index(language: str, analyzer: Analyzer) -> dict[str, list[_Entry]]:
     groups["protective.general"] = list(lexicon.protective.get("general") or [])
     for dim, extra in lemma_additions(language)[1].items():
         groups[dim] = [*groups[dim], *extra]
-    index: dict[str, list[_Entry]] = {}
+    index: dict[str | tuple[str, str], list[_Entry]] = {}
     for dim, entries in groups.items():
         for entry in entries:
             text = collapse_spaces(normalize(entry.strip()).rstrip("*").strip())
@@ -217,8 +231,9 @@ def _entry_index(language: str, analyzer: Analyzer) -> dict[str, list[_Entry]]:
             last = tokens[-1]
             negative = language == "tr" and turkish_negative(last.surface, last.key)
             item = _Entry(tuple(t.key for t in tokens), dim, negative)
-            if item not in index.get(item.keys[0], []):
-                index.setdefault(item.keys[0], []).append(item)
+            slot = item.keys[0] if len(item.keys) == 1 else item.keys[:2]
+            if item not in index.get(slot, []):
+                index.setdefault(slot, []).append(item)
     for items in index.values():
         items.sort(key=lambda e: -len(e.keys))
     return index
@@ -229,4 +244,24 @@ def stance_lexicon_for(language: str) -> StanceLexicon:
     """The v1.1 lexicon of a language pack (built once per process)."""
     analyzer = analyzer_for(language)
     index = _entry_index(language, analyzer) if language in LEMMA_MATCHED else {}
-    return StanceLexicon(language, lexicon_for(language), analyzer, index)
+    return StanceLexicon(language, lexicon_for(language), analyzer, index,
+                         _triggers(index) if language in TRIGGERED else None)
+
+
+TRIGGERED = frozenset({"ja", "ko"})
+"""Languages whose analyzer is slow enough to run only on texts with a surface hit or a trigger."""
+TRIGGER_CHARACTERS = 2
+
+
+def _triggers(index: dict[str | tuple[str, str], list[_Entry]]) -> Any:
+    """An automaton over the first ``TRIGGER_CHARACTERS`` characters of each entry's longest key: a stem keeps
+    its first characters in its inflected forms (追い出す / 追い出さ, 내보내 / 내보냈)."""
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for entries in index.values():
+        for entry in entries:
+            trigger = max(entry.keys, key=len)[:TRIGGER_CHARACTERS]
+            automaton.add_word(trigger, trigger)
+    automaton.make_automaton()
+    return automaton

@@ -68,7 +68,7 @@ class StanceLexicon:
     index: dict[str | tuple[str, str], list[_Entry]]
     """Entries by their first key (one-key entries) or first two keys (longer ones)."""
     triggers: Any = None
-    """ja, ko: an Aho-Corasick automaton over the entries' triggers (``_may_match_lemmas``)."""
+    """An Aho-Corasick automaton over the entries' triggers (``_may_match_lemmas``); None: no lemma entries."""
 
     @property
     def spaced(self) -> bool:
@@ -98,8 +98,8 @@ class StanceLexicon:
         return found
 
     def _may_match_lemmas(self, collapsed: str) -> bool:
-        """ja, ko: whether the text holds a trigger of an entry (the first characters of its longest key), so
-        the analyzer, the slow part, runs only where a lemma hit is possible."""
+        """Whether the text holds a trigger of an entry (the first characters of its longest key), so the
+        analyzer, the slow part, runs only where a lemma hit is possible."""
         return self.triggers is None or next(self.triggers.iter(collapsed), None) is not None
 
     def classify(self, text: str, contexts: Sequence[frozenset[str]] | Callable[[], Sequence[frozenset[str]]] = ()
@@ -244,24 +244,22 @@ def stance_lexicon_for(language: str) -> StanceLexicon:
     """The v1.1 lexicon of a language pack (built once per process)."""
     analyzer = analyzer_for(language)
     index = _entry_index(language, analyzer) if language in LEMMA_MATCHED else {}
+    spaced = lexicon_for(language).spaced
     return StanceLexicon(language, lexicon_for(language), analyzer, index,
-                         _triggers(index) if language in TRIGGERED else None)
+                         _triggers(index, 3 if spaced else 2) if index else None)
 
 
-TRIGGERED = frozenset({"ja", "ko"})
-"""Languages whose analyzer is slow enough to run only on texts with a surface hit or a trigger."""
-TRIGGER_CHARACTERS = 2
-
-
-def _triggers(index: dict[str | tuple[str, str], list[_Entry]]) -> Any:
-    """An automaton over the first ``TRIGGER_CHARACTERS`` characters of each entry's longest key: a stem keeps
-    its first characters in its inflected forms (追い出す / 追い出さ, 내보내 / 내보냈)."""
+def _triggers(index: dict[str | tuple[str, str], list[_Entry]], size: int) -> Any:
+    """An automaton over the first ``size`` characters (3 in spaced scripts, 2 in ja and ko) of each entry's
+    longest key: a stem keeps its first characters in its inflected forms (expulsar / expulsemos, выгнать /
+    выгоним, 追い出す / 追い出さ, 내보내 / 내보냈). Forms that change them (en went / go, de warf / werfen) are
+    found only by v1's surface matches."""
     import ahocorasick
 
     automaton = ahocorasick.Automaton()
     for entries in index.values():
         for entry in entries:
-            trigger = max(entry.keys, key=len)[:TRIGGER_CHARACTERS]
+            trigger = max(entry.keys, key=len)[:size]
             automaton.add_word(trigger, trigger)
     automaton.make_automaton()
     return automaton

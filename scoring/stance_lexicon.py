@@ -68,7 +68,8 @@ class StanceLexicon:
     index: dict[str | tuple[str, str], list[_Entry]]
     """Entries by their first key (one-key entries) or first two keys (longer ones)."""
     triggers: Any = None
-    """An Aho-Corasick automaton over the entries' triggers (``_may_match_lemmas``); None: no lemma entries."""
+    """An Aho-Corasick automaton over the entries' triggers (``_may_match_lemmas``); None: no lemma entries, so
+    the analyzer runs only on texts with a surface hit (for negation scope)."""
 
     @property
     def spaced(self) -> bool:
@@ -100,7 +101,7 @@ class StanceLexicon:
     def _may_match_lemmas(self, collapsed: str) -> bool:
         """Whether the text holds a trigger of an entry (the first characters of its longest key), so the
         analyzer, the slow part, runs only where a lemma hit is possible."""
-        return self.triggers is None or next(self.triggers.iter(collapsed), None) is not None
+        return self.triggers is not None and next(self.triggers.iter(collapsed), None) is not None
 
     def classify(self, text: str, contexts: Sequence[frozenset[str]] | Callable[[], Sequence[frozenset[str]]] = ()
                  ) -> dict[str, int]:
@@ -224,8 +225,12 @@ def _entry_index(language: str, analyzer: Analyzer) -> dict[str | tuple[str, str
         for entry in entries:
             text = collapse_spaces(normalize(entry.strip()).rstrip("*").strip())
             tokens = _content(analyzer.analyze(text))
-            if language == "ko" and len(tokens) > 1 and tokens[-1].key == "다" and tokens[-1].tag.startswith("E"):
-                tokens = tokens[:-1]  # a dictionary form stands for every ending of its stem
+            if language == "ko":  # only a dictionary form (~다) stands for every ending of its stem; other
+                # entries are written as said and match by surface (v1), which keeps kiwipiepy, the slowest
+                # analyzer, off texts without a hit
+                if len(tokens) < 2 or tokens[-1].key != "다" or not tokens[-1].tag.startswith("E"):
+                    continue
+                tokens = tokens[:-1]
             if not tokens:
                 continue
             last = tokens[-1]
@@ -244,22 +249,28 @@ def stance_lexicon_for(language: str) -> StanceLexicon:
     """The v1.1 lexicon of a language pack (built once per process)."""
     analyzer = analyzer_for(language)
     index = _entry_index(language, analyzer) if language in LEMMA_MATCHED else {}
-    spaced = lexicon_for(language).spaced
     return StanceLexicon(language, lexicon_for(language), analyzer, index,
-                         _triggers(index, 3 if spaced else 2) if index else None)
+                         _triggers(index, language) if index else None)
 
 
-def _triggers(index: dict[str | tuple[str, str], list[_Entry]], size: int) -> Any:
-    """An automaton over the first ``size`` characters (3 in spaced scripts, 2 in ja and ko) of each entry's
-    longest key: a stem keeps its first characters in its inflected forms (expulsar / expulsemos, выгнать /
-    выгоним, 追い出す / 追い出さ, 내보내 / 내보냈). Forms that change them (en went / go, de warf / werfen) are
-    found only by v1's surface matches."""
+def _trigger(key: str, language: str) -> str:
+    """The part of an entry's longest key that its inflected forms keep: ja the lemma without its last kana (at
+    most 3 characters: 従う / 従わ, 追い出す / 追い出さ), ko the stem's first 2 syllables (내보내 / 내보냈), spaced
+    scripts the first 3 letters of the stem (expuls / expulsemos, выгна / выгоним)."""
+    if language == "ja":
+        return key[:max(1, len(key) - 1)][:3]
+    return key[:2] if language == "ko" else key[:3]
+
+
+def _triggers(index: dict[str | tuple[str, str], list[_Entry]], language: str) -> Any:
+    """An automaton over the entries' triggers (``_trigger``). Forms that change them (en went / go, de warf /
+    werfen) are found only by v1's surface matches."""
     import ahocorasick
 
     automaton = ahocorasick.Automaton()
     for entries in index.values():
         for entry in entries:
-            trigger = max(entry.keys, key=len)[:size]
+            trigger = _trigger(max(entry.keys, key=len), language)
             automaton.add_word(trigger, trigger)
     automaton.make_automaton()
     return automaton

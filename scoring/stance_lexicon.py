@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from scoring.lexicon import CompiledLexicon, collapse_spaces, lexicon_for
 from scoring.morphology import Analyzer, Token, analyzer_for
 from scoring.negation import Cues, find_cues, is_negated, turkish_negative
 from scoring.quotation import echoed_mask, is_echoed, is_inside, quoted_regions
+from scoring.text_units import combining_marks
 from simulation.content import PATHOLOGY_KINDS
 
 QUALIFIERS = ("quoted", "echoed", "negated")
@@ -30,6 +32,10 @@ COUNTED = ("pathology", *(f"pathology.{k}" for k in PATHOLOGY_KINDS), "protectiv
 """The count dimensions of v1, each of which v1.1 splits into stance, quoted, echoed and negated."""
 _LEAVES = (*(f"pathology.{k}" for k in PATHOLOGY_KINDS), "protective.general", "conformity", "individuation")
 
+_WORD_CHAR = re.compile(rf"[\w{combining_marks()}]")
+WORD_INITIAL = frozenset({"en", "de", "fr", "es", "pt", "ru", "tr", "hi"})
+"""Languages whose inflection leaves a word's start alone, so a trigger must start a word (ar and id prefix
+their verbs: سنطرده, mengusir)."""
 LEMMA_MATCHED = frozenset({"en", "de", "fr", "es", "pt", "ru", "tr", "id", "ar", "hi", "ja", "ko"})
 """Languages whose analyzer gives keys other than the surface (the others match on surface only)."""
 
@@ -101,7 +107,13 @@ class StanceLexicon:
     def _may_match_lemmas(self, collapsed: str) -> bool:
         """Whether the text holds a trigger of an entry (the first characters of its longest key), so the
         analyzer, the slow part, runs only where a lemma hit is possible."""
-        return self.triggers is not None and next(self.triggers.iter(collapsed), None) is not None
+        if self.triggers is None:
+            return False
+        if self.language not in WORD_INITIAL:
+            return next(self.triggers.iter(collapsed), None) is not None
+        word = _WORD_CHAR.match
+        return any(end + 1 - len(trigger) == 0 or not word(collapsed, end - len(trigger))
+                   for end, trigger in self.triggers.iter(collapsed))
 
     def classify(self, text: str, contexts: Sequence[frozenset[str]] | Callable[[], Sequence[frozenset[str]]] = ()
                  ) -> dict[str, int]:
@@ -119,11 +131,9 @@ class StanceLexicon:
             tokens = self.analyzer.analyze(collapsed)
             for dim, extra in self._lemma_spans(tokens).items():
                 spans[dim] = [*spans.get(dim, ()), *extra]
-        counts = dict.fromkeys(_LEAVES, 0)
-        for q in QUALIFIERS:
-            counts.update({f"{d}.{q}": 0 for d in _LEAVES})
         if not any(spans.values()):
-            return _totals(counts)
+            return dict(_ZERO)
+        counts = dict.fromkeys(_ALL_LEAVES, 0)
         if tokens is None:
             tokens = self.analyzer.analyze(collapsed)
         cues = find_cues(tokens, collapsed, self.language)
@@ -164,12 +174,21 @@ def _outside(cues: Cues, outside: list[int]) -> Cues:
     return Cues(tuple(c for c in cues.pre if c in keep), tuple(c for c in cues.post if c in keep), cues.clause)
 
 
+_SUFFIXES = ("", *(f".{q}" for q in QUALIFIERS))
+_ALL_LEAVES = tuple(f"{d}{suffix}" for suffix in _SUFFIXES for d in _LEAVES)
+_SUMS = tuple((f"pathology{x}", tuple(f"pathology.{k}{x}" for k in PATHOLOGY_KINDS),
+               f"protective{x}", (f"conformity{x}", f"individuation{x}", f"protective.general{x}"))
+              for x in _SUFFIXES)
+
+
 def _totals(counts: dict[str, int]) -> dict[str, int]:
-    for suffix in ("", *(f".{q}" for q in QUALIFIERS)):
-        counts[f"pathology{suffix}"] = sum(counts[f"pathology.{k}{suffix}"] for k in PATHOLOGY_KINDS)
-        counts[f"protective{suffix}"] = (counts[f"conformity{suffix}"] + counts[f"individuation{suffix}"]
-                                         + counts[f"protective.general{suffix}"])
+    for pathology, kinds, protective, registers in _SUMS:
+        counts[pathology] = sum([counts[k] for k in kinds])
+        counts[protective] = sum([counts[r] for r in registers])
     return counts
+
+
+_ZERO = _totals(dict.fromkeys(_ALL_LEAVES, 0))
 
 
 LEMMA_FILE = "lexicon_lemmas.yaml"

@@ -123,3 +123,31 @@ def test_scorer_writes_stance_and_audit_dimensions() -> None:
     assert values["units"] == 10
     assert scorer.score(Utterance("u2", "xx", "talk", "text")) is None
     assert "fugashi" in scorer.model_id("ja") and "simplemma" in scorer.model_id("en")
+
+
+def test_the_cli_and_a_study_can_name_it() -> None:
+    from core.study import parse_study
+    from scoring.spec import parse_scorer
+    from tests.test_helpers.studies import small_study_dict
+
+    assert parse_scorer("lexicon-v1.1").name == "lexicon-v1.1"
+    study = parse_study({**small_study_dict(), "analysis": {"metric_spec": "v1.1"}}, "study.yaml")
+    assert study.analysis.metric_spec == "v1.1"
+    assert parse_study(small_study_dict(), "study.yaml").analysis.metric_spec == "v1"  # paper-faithful default
+
+
+@pytest.mark.slow  # imports Dagster
+def test_a_v11_study_runs_lexicon_v11_after_the_lexicon() -> None:
+    from core.study import parse_study
+    from orchestration.assets.scoring import ScoringConfig, _scorers
+    from tests.test_helpers.studies import small_study_dict
+
+    class _Study:
+        def __init__(self, spec: str) -> None:
+            self.study = parse_study({**small_study_dict(), "analysis": {"metric_spec": spec}}, "study.yaml")
+
+        def load(self) -> object:  # what StudyResource.load gives the asset
+            return self.study
+
+    assert [s.name for s in _scorers(ScoringConfig(), _Study("v1.1"))] == ["lexicon", "lexicon-v1.1"]
+    assert [s.name for s in _scorers(ScoringConfig(), _Study("v1"))] == ["lexicon"]

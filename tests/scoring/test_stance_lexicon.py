@@ -151,3 +151,20 @@ def test_a_v11_study_runs_lexicon_v11_after_the_lexicon() -> None:
 
     assert [s.name for s in _scorers(ScoringConfig(), _Study("v1.1"))] == ["lexicon", "lexicon-v1.1"]
     assert [s.name for s in _scorers(ScoringConfig(), _Study("v1"))] == ["lexicon"]
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("en", "They keep saying I will obey the facility in all things, as if that settles it."),
+    ("ja", "私はすべてにおいて施設に従いますなんて、言いたくない。"),
+])
+def test_echoing_the_oath_of_the_event_text_is_not_compliance(language: str, text: str) -> None:
+    from scoring import get_scorer
+
+    scorer = get_scorer("lexicon-v1.1")
+    after = scorer.score(Utterance("u", language, "talk", text, "run", 10, 0))  # turn 10 shows the oath
+    before = scorer.score(Utterance("u", language, "talk", text, "run", 9, 0))
+    assert after is not None and before is not None
+    assert after["pathology.coercion_compliance.echoed"] == 1 and after["pathology"] == 0
+    assert before["pathology.coercion_compliance"] == 1  # not yet shown: the words are the speaker's own
+    short = scorer.score(Utterance("u", "ja", "talk", "私は施設に従います。", "run", 10, 0))
+    assert short is not None and short["pathology"] == 1  # under 8 shared characters: not an echo

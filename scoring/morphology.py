@@ -40,7 +40,7 @@ class Token(NamedTuple):
     start: int
     end: int
     tag: str = ""
-    """Part of speech where the analyzer gives one (ja UniDic ``pos1.pos2``, ko Sejong tag)."""
+    """Part of speech where the analyzer gives one (ja UniDic ``pos1.pos2.cForm``, ko Sejong tag)."""
     is_function: bool = False
     """Particles (ko) that matching skips; they still count for negation scope."""
 
@@ -83,7 +83,8 @@ def _spaced(language: str, keyer: Callable[[str], str] | None) -> Callable[[str]
             surface = match.group()
             key = cache.get(surface)
             if key is None:
-                key = keyer(surface) if keyer else surface
+                # a contracted negation keeps its form: the lemmatizer would turn "won't" into "will"
+                key = keyer(surface) if keyer and not surface.endswith(("n't", "n’t")) else surface
                 if len(cache) > _CACHE_LIMIT:
                     cache.clear()
                 cache[surface] = key
@@ -142,7 +143,8 @@ def _japanese() -> tuple[Callable[[str], list[Token]], str]:
             if not lemma or lemma == "*":
                 lemma = surface
             lemma = lemma.split("-")[0]  # UniDic marks some lemmas with a gloss (e.g. "為る-為")
-            tokens.append(Token(surface, lemma, start, position, f"{word.feature.pos1}.{word.feature.pos2}"))
+            feature = word.feature
+            tokens.append(Token(surface, lemma, start, position, f"{feature.pos1}.{feature.pos2}.{feature.cForm}"))
         return tokens
 
     return analyze, f"fugashi-{_version('fugashi')}+unidic-lite-{_version('unidic-lite')}"

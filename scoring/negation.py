@@ -83,7 +83,7 @@ RULES: dict[str, NegationRules] = {
     "th": NegationRules(pre=_f("ไม่ อย่า มิ ไม่ได้ ไม่ควร ไม่ใช่ ไม่มี ห้าม ไม่เคย ไม่ยอม ไม่อยาก"),
                         pre_window=5, pre_prefixes=("ไม่",), not_cues=_f("ไม่ว่า"),
                         boundaries=_f("แต่ แต่ว่า ทั้งที่ ถึงแม้")),
-    "ja": NegationRules(post=_f("ない ず ぬ"), post_window=8,
+    "ja": NegationRules(post=_f("ない 無い ず ぬ"), post_window=8,
                         boundaries=_f("が けど けれど けれども のに ので から し しかし でも")),
     "ko": NegationRules(pre=_f("안 못"), post=_f("않 못하 없 말 아니"), pre_window=2, post_window=4,
                         boundaries=_f("하지만 그러나 그런데 지만 는데 은데 ㄴ데 만")),
@@ -137,7 +137,7 @@ def _ja_second_of_obligation(tokens: Sequence[Token], index: int) -> bool:
     previous = tokens[max(0, index - 2):index]
     if not any(t.key in _JA_OBLIGATION for t in previous):
         return False
-    return any(t.key in ("ない", "ず", "ぬ") for t in tokens[max(0, index - 6):index - 1])
+    return any(t.key in ("ない", "無い", "ず", "ぬ") for t in tokens[max(0, index - 6):index - 1])
 
 
 def _ko_obligation(tokens: Sequence[Token], index: int) -> bool:

@@ -73,6 +73,9 @@ class StanceLexicon:
     analyzer: Analyzer
     index: dict[str | tuple[str, str], list[_Entry]]
     """Entries by their first key (one-key entries) or first two keys (longer ones)."""
+    fragments: frozenset[str] = frozenset()
+    """ja entries written as an inflected stem that the text must continue (賛成票は入れ, 言いなりにはな):
+    their authors count the negation that follows as part of the entry (``_fragment_entries``)."""
     triggers: Any = None
     """An Aho-Corasick automaton over the entries' triggers (``_may_match_lemmas``); None: no lemma entries, so
     the analyzer runs only on texts with a surface hit (for negation scope)."""
@@ -159,6 +162,8 @@ class StanceLexicon:
             first = min(bisect.bisect_right(ends, start), len(tokens) - 1)
             last = max(bisect.bisect_left(starts, end) - 1, first)
             outside = [i for i in range(len(tokens)) if tokens[i].end <= start or tokens[i].start >= end]
+            if self.fragments and text[start:end] in self.fragments:
+                outside = [i for i in outside if not last < i <= last + FRAGMENT_CONTINUATION]
             if is_negated(_outside(cues, outside), first, last, self.language):
                 return f"{dim}.negated"
             word = tokens[last]
@@ -268,8 +273,31 @@ def stance_lexicon_for(language: str) -> StanceLexicon:
     """The v1.1 lexicon of a language pack (built once per process)."""
     analyzer = analyzer_for(language)
     index = _entry_index(language, analyzer) if language in LEMMA_MATCHED else {}
-    return StanceLexicon(language, lexicon_for(language), analyzer, index,
+    fragments = _fragment_entries(analyzer) if language == "ja" else frozenset()
+    return StanceLexicon(language, lexicon_for(language), analyzer, index, fragments,
                          _triggers(index, language) if index else None)
+
+
+FRAGMENT_CONTINUATION = 3
+"""Tokens after a fragment entry whose negation belongs to the entry."""
+
+
+def _fragment_entries(analyzer: Analyzer) -> frozenset[str]:
+    """The ja entries that end in a verb's irrealis or continuative stem (UniDic cForm 未然形 / 連用形: 入れ, な),
+    i.e. written to be continued by the text, as the authors did for refusals (賛成票は入れ[ません])."""
+    from scoring.text_units import normalize
+    from simulation.content import load_language
+
+    lexicon = load_language("ja").lexicon
+    entries = [e for group in (*lexicon.pathology.values(), *lexicon.protective.values()) for e in group]
+    fragments = set()
+    for entry in entries:
+        text = collapse_spaces(normalize(entry.strip()).rstrip("*").strip())
+        tokens = analyzer.analyze(text)
+        tag = tokens[-1].tag if tokens else ""
+        if tag.split(".")[0] in ("動詞", "助動詞") and tag.rsplit(".", 1)[-1].startswith(("未然形", "連用形")):
+            fragments.add(text)
+    return frozenset(fragments)
 
 
 def _trigger(key: str, language: str) -> str:

@@ -19,9 +19,10 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install --quiet -e '.[dev,openai,view]'
 	@touch $(STAMP)
 
-# Tests also exercise the local-model (transformers) backend: torch CPU + transformers, ~1 min more to install.
+# Tests also exercise the local-model (transformers) backend and metric v1.1's analyzers (the lexicon extra):
+# torch CPU, transformers and the lemmatizers, a few minutes more to install.
 $(HF_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[dev,openai,view,hf]'
+	$(PY) -m pip install --quiet -e '.[dev,openai,view,lexicon,hf]'
 	@touch $(HF_STAMP)
 
 install: $(STAMP)

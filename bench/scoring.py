@@ -8,6 +8,7 @@ small Unigram model trained on the texts, which splits finer than XLM-R's (more 
 these figures are conservative); the mean tokens per utterance is printed.
 
     .venv/bin/python bench/scoring.py                          # CPU: lexicon, langid, tiny + base models
+    .venv/bin/python bench/scoring.py --lexicons-only           # lexicon v1 and v1.1 (metric v1.1) only
     .venv/bin/python bench/scoring.py --device cuda --utterances 20000 --batch-size 256   # a GPU machine
 """
 
@@ -65,6 +66,25 @@ def _through_runner(scorer, sample: list) -> tuple[int, float]:
     return n, _time(score_pending, con, scorer)
 
 
+def _stance_lexicon(sample: list) -> None:
+    """Metric v1.1 beside v1: overall, per language (its analyzer), and through the runner (with the echo
+    history read from DuckDB). Analyzers load first; word caches are warm after one pass, as in a long scoring run."""
+    from scoring import get_scorer
+
+    stance = get_scorer("lexicon-v1.1")
+    started = time.perf_counter()
+    stance.score_batch(sample)  # loads the 16 analyzers and dictionaries, fills the word caches
+    print(f"lexicon-v1.1: analyzers loaded and first pass in {time.perf_counter() - started:.1f} s")
+    _rate("lexicon-v1.1 (one core, warm)", len(sample), _time(stance.score_batch, sample))
+    by_language: dict[str, list] = {}
+    for utterance in sample:
+        by_language.setdefault(utterance.language, []).append(utterance)
+    for language, utterances in sorted(by_language.items()):
+        _rate(f"  lexicon-v1.1 {language}", len(utterances), _time(stance.score_batch, utterances),
+              stance.model_id(language).split(";")[1])
+    _rate("lexicon-v1.1 via score_pending (with echo history)", *_through_runner(stance, sample))
+
+
 def _base_sized_classifier(folder: Path, texts: list[str], layers: int, hidden: int, heads: int,
                            intermediate: int, labels: list[str]) -> Path:
     import torch
@@ -103,6 +123,8 @@ def _minilm_sized_embedder(folder: Path) -> Path:
 
 
 def main() -> None:
+    from scoring import get_scorer
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--utterances", type=int, default=20_000, help="texts for lexicon and langid")
     parser.add_argument("--model-utterances", type=int, default=2_000, help="texts for the model scorers")
@@ -111,11 +133,18 @@ def main() -> None:
     parser.add_argument("--base-utterances", type=int, default=None,
                         help="texts for the base-sized models (default: --model-utterances on CUDA, 200 on CPU)")
     parser.add_argument("--skip-base", action="store_true", help="skip the XLM-R-base / MiniLM-sized models")
+    parser.add_argument("--lexicons-only", action="store_true", help="lexicon v1 and v1.1 only (no torch)")
     args = parser.parse_args()
+    if args.lexicons_only:
+        sample = _utterances(args.utterances)
+        lexicon = get_scorer("lexicon")
+        lexicon.score_batch(sample[:500])
+        _rate("lexicon (one core)", len(sample), _time(lexicon.score_batch, sample))
+        _stance_lexicon(sample)
+        return
 
     import torch
 
-    from scoring import get_scorer
     from scoring.devices import pick_device
 
     device, _ = pick_device(args.device)
@@ -130,6 +159,7 @@ def main() -> None:
     sample = utterances[:args.utterances]
     _rate("lexicon (one core)", len(sample), _time(lexicon.score_batch, sample))
     _rate("lexicon via score_pending (DuckDB in + out)", *_through_runner(lexicon, sample))
+    _stance_lexicon(sample)
     langid = get_scorer("langid")
     langid.score_batch(sample[:100])
     _rate("langid (py3langid, one core)", len(sample), _time(langid.score_batch, sample))

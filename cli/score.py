@@ -11,7 +11,8 @@ from cli._common import add_db_argument, add_instance_argument, comma_list
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "score", help="score stored utterances with model-based scorers (metric v2) and rebuild the marts",
-        description="Each --scorer is NAME[:MODEL][?key=value&...]: langid; classifier:MODEL; zero-shot:MODEL; "
+        description="Each --scorer is NAME[:MODEL][?key=value&...]: lexicon-v1.1 (metric v1.1); langid; "
+                    "classifier:MODEL; zero-shot:MODEL; "
                     "embedding:MODEL; judge:MODEL?base_url=URL&api_key_env=NAME. Options: languages=en,ja (what "
                     "the model covers; others abstain), labels=LABEL:pathology,... (classifier), batch_size=N, "
                     "device=auto|cpu|cuda, precision=auto|fp32|fp16|bf16, revision=REV. Only utterances that "
@@ -54,6 +55,7 @@ def handle(args: argparse.Namespace) -> int:
 
 
 LANGID = "langid"
+STANCE_LEXICON = "lexicon-v1.1"
 
 
 def _print_marts(db_path: object, scorers: set[str], languages: list[str] | None) -> None:
@@ -74,9 +76,12 @@ def _print_marts(db_path: object, scorers: set[str], languages: list[str] | None
               "language)")
         print(render_table(("language", "runs", "scored runs", "mean", "min"),
                            [tuple("-" if v is None else v for v in row) for row in rows]))
-    others = sorted(scorers - {LANGID})
+    if STANCE_LEXICON in scorers:
+        print(f"\nmarts rebuilt: {STANCE_LEXICON} counts feed the v1 columns of the studies whose analysis.metric_spec "
+              "is v1.1 (metric_spec = 'v1.1' in marts.run_metrics and the effect tables); other studies keep v1")
+    others = sorted(scorers - {LANGID, STANCE_LEXICON})
     if others:
         print(f"\nmarts rebuilt: metric v2 columns of {', '.join(others)} in marts.run_metrics / agent_metrics, "
               "marts.backfire_by_language_v2, marts.dissociation_by_language_v2, marts.scorer_coverage")
-    else:
+    elif LANGID in scorers:
         print("\nmarts rebuilt: marts.run_metrics.language_fidelity, marts.scorer_coverage")

@@ -224,6 +224,8 @@ DEFAULT_MAX_TRUNCATED_SHARE = 0.05
 DEFAULT_MIN_LANGUAGE_FIDELITY = 0.8
 DEFAULT_P_ADJUST = "holm"
 DEFAULT_ALPHA = 0.05
+DEFAULT_METRIC_SPEC = "v1"
+MetricSpec = Literal["v1", "v1.1"]
 
 ZscoreReference = Literal["language", "study", "baseline"]
 """Population of the CPI/DI z-scores (docs/metrics.md, Reference population): ``language`` = the runs of the
@@ -251,6 +253,10 @@ class Analysis(_Strict):
     metric): ``direction`` and the scorecard's counts read the adjusted p, ``p_value`` keeps the raw one."""
     alpha: float = Field(default=DEFAULT_ALPHA, gt=0, lt=1)
     """Significance level of ``direction`` (on the adjusted p) and of the scorecard's interaction test."""
+    metric_spec: MetricSpec = DEFAULT_METRIC_SPEC
+    """Which lexicon the v1 columns of the marts read: ``v1`` (surface forms, paper-faithful: scorer ``lexicon``)
+    or ``v1.1`` (lemmas, negation, quotation and echo: scorer ``lexicon-v1.1``, which the scoring stage then also
+    runs). One spec per study, so no mart cell mixes the two; ``metric_spec`` in the marts says which."""
 
     @field_validator("exclude_statuses")
     @classmethod

@@ -78,12 +78,20 @@ class CompiledLexicon:
 
     def count_normalized(self, text: str) -> dict[str, int]:
         counts = dict.fromkeys(self.patterns, 0)
-        collapsed = _SPACES.sub(" ", text)
-        candidates: dict[str, list[tuple[int, int, int]]] = {}
+        for dim, found in self.spans(collapse_spaces(text)).items():
+            counts[dim] = len(found)
+        return _totals(counts)
+
+    def spans(self, collapsed: str) -> dict[str, list[tuple[int, int, int]]]:
+        """Counted matches per dimension as (start, end, entry_end) offsets into ``collapsed`` (normalized text
+        whose whitespace runs are single spaces, ``collapse_spaces``): leftmost first, non-overlapping.
+        ``entry_end`` is where the entry's own letters end (before the continuation a ``*`` stem matched)."""
+        candidates: dict[str, list[tuple[int, int, int, int]]] = {}
         word, size = _WORD_CHAR.match, len(collapsed)
         for last, matches in self.automaton.iter(collapsed):
             for dim, rank, length, is_prefix in matches:
                 start, end = last - length + 1, last + 1
+                entry_end = end
                 if self.spaced:
                     if start > 0 and word(collapsed, start - 1):
                         continue
@@ -92,16 +100,22 @@ class CompiledLexicon:
                             end += 1
                     elif end < size and word(collapsed, end):
                         continue
-                candidates.setdefault(dim, []).append((start, rank, end))
+                candidates.setdefault(dim, []).append((start, rank, end, entry_end))
+        spans: dict[str, list[tuple[int, int, int]]] = {}
         for dim, found in candidates.items():
             found.sort()
-            position, hits = 0, 0
-            for start, _rank, end in found:  # leftmost first; at one start the lowest rank (longest) wins
+            position, kept = 0, []
+            for start, _rank, end, entry_end in found:  # leftmost first; at one start the lowest rank wins
                 if start >= position:
-                    hits += 1
+                    kept.append((start, end, entry_end))
                     position = end
-            counts[dim] = hits
-        return _totals(counts)
+            spans[dim] = kept
+        return spans
+
+
+def collapse_spaces(text: str) -> str:
+    """Whitespace runs as one space: the text ``CompiledLexicon.spans`` offsets refer to."""
+    return _SPACES.sub(" ", text)
 
 
 def compile_lexicon(lexicon: Lexicon, segmentation: str) -> CompiledLexicon:

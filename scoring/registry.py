@@ -133,6 +133,13 @@ def _lexicon(options: Options) -> Scorer:
     return LexiconScorer()
 
 
+@register_scorer("lexicon-v1.1")
+def _lexicon_v11(options: Options) -> Scorer:
+    from scoring.stance_lexicon_scorer import StanceLexiconScorer
+
+    return StanceLexiconScorer()
+
+
 @register_scorer("langid")
 def _langid(options: Options) -> Scorer:
     from scoring.langid import LangIdScorer

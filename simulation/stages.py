@@ -161,6 +161,7 @@ def record_design(con: duckdb.DuckDBPyConnection, study: Study) -> DesignResult:
                                          exclude_statuses=list(study.analysis.exclude_statuses),
                                          max_exclusion_difference=study.analysis.max_exclusion_difference,
                                          p_adjust=study.analysis.p_adjust, alpha=study.analysis.alpha,
+                                         metric_spec=study.analysis.metric_spec,
                                          max_truncated_share=study.quality.max_truncated_share,
                                          min_language_fidelity=study.quality.min_language_fidelity)])
         settings = {m.stored_name: decoding_settings(m) for m in study.models}

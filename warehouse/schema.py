@@ -9,6 +9,7 @@ from core.study import (
     DEFAULT_EXCLUDE_STATUSES,
     DEFAULT_MAX_EXCLUSION_DIFFERENCE,
     DEFAULT_MAX_TRUNCATED_SHARE,
+    DEFAULT_METRIC_SPEC,
     DEFAULT_MIN_LANGUAGE_FIDELITY,
     DEFAULT_P_ADJUST,
 )
@@ -49,7 +50,8 @@ RAW_TABLES: dict[str, str] = {
         max_truncated_share DOUBLE NOT NULL,
         min_language_fidelity DOUBLE NOT NULL,
         p_adjust VARCHAR NOT NULL,
-        alpha DOUBLE NOT NULL""",
+        alpha DOUBLE NOT NULL,
+        metric_spec VARCHAR NOT NULL DEFAULT 'v1'""",
     "content_packs": """
         language VARCHAR NOT NULL,
         content_hash VARCHAR NOT NULL,
@@ -190,6 +192,7 @@ ADDED_COLUMNS: list[tuple[str, str, str]] = [
     ("studies", "min_language_fidelity", f"DOUBLE DEFAULT {DEFAULT_MIN_LANGUAGE_FIDELITY!r}"),
     ("studies", "p_adjust", f"VARCHAR DEFAULT '{DEFAULT_P_ADJUST}'"),
     ("studies", "alpha", f"DOUBLE DEFAULT {DEFAULT_ALPHA!r}"),
+    ("studies", "metric_spec", f"VARCHAR DEFAULT '{DEFAULT_METRIC_SPEC}'"),
     ("runs", "probe_turns", "INTEGER[] DEFAULT []"),
     ("runs", "planted_cpi_direction", "VARCHAR"),
     ("runs", "wording", "VARCHAR DEFAULT 'base'"),

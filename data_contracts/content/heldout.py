@@ -2,8 +2,9 @@
 
 The packs' own ``lexicon_tests.yaml`` were written by the lexicons' authors and score near 1.0 by
 construction; ``tests/fixtures/lexicon_heldout/<code>.yaml`` (same format) were written independently, so
-their figures are the honest estimate. ``python -m data_contracts.content.heldout [FOLDER] [all|dev|test]``
-prints them. Lexicon work may look at the ``dev`` half of each list; the ``test`` half is never looked at.
+their figures are the honest estimate. ``python -m data_contracts.content.heldout [FOLDER] [all|dev|test]
+[v1|v1.1]`` prints them (``v1.1``: the metric-v1.1 lexicon, ``scoring/stance_lexicon.py``). Lexicon work may
+look at the ``dev`` half of each list; the ``test`` half is never looked at.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "l
 
 
 SPLITS = ("all", "dev", "test")
+METRICS = ("v1", "v1.1")
 
 
 def split_cases(cases: dict[str, dict[str, list[str]]], split: str) -> dict[str, dict[str, list[str]]]:
@@ -36,12 +38,14 @@ def split_cases(cases: dict[str, dict[str, list[str]]], split: str) -> dict[str,
     return out
 
 
-def evaluate_folder(folder: Path = DEFAULT_FOLDER, split: str = "all") -> dict[str, list[CategoryQuality]]:
+def evaluate_folder(folder: Path = DEFAULT_FOLDER, split: str = "all",
+                    metric: str = "v1") -> dict[str, list[CategoryQuality]]:
     """Per language, the quality of each category on the held-out file of that language."""
     results = {}
     for path in sorted(folder.glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        results[data["language"]] = measure(load_language(data["language"]), split_cases(data["cases"], split))
+        results[data["language"]] = measure(load_language(data["language"]), split_cases(data["cases"], split),
+                                            metric)
     return results
 
 
@@ -52,8 +56,8 @@ def _pooled(results: list[CategoryQuality]) -> tuple[float, float]:
     return (tp / (tp + fp) if tp + fp else 1.0), (tp / (tp + fn) if tp + fn else 0.0)
 
 
-def main(folder: Path = DEFAULT_FOLDER, split: str = "all") -> None:
-    results = evaluate_folder(folder, split)
+def main(folder: Path = DEFAULT_FOLDER, split: str = "all", metric: str = "v1") -> None:
+    results = evaluate_folder(folder, split, metric)
     header = ["lang", "precision", "recall", *(f"R:{c[:6]}" for c in CATEGORIES)]
     print("  ".join(f"{h:>9}" for h in header))
     for language, per_category in results.items():
@@ -61,11 +65,12 @@ def main(folder: Path = DEFAULT_FOLDER, split: str = "all") -> None:
         cells = [language, f"{precision:.2f}", f"{recall:.2f}", *(f"{r.recall:.2f}" for r in per_category)]
         print("  ".join(f"{c:>9}" for c in cells))
     precision, recall = _pooled([r for rs in results.values() for r in rs])
-    print(f"\nall {len(results)} languages ({split}): precision {precision:.2f}, recall {recall:.2f}")
+    print(f"\nall {len(results)} languages ({split}, {metric}): precision {precision:.2f}, recall {recall:.2f}")
 
 
 if __name__ == "__main__":
     arguments = sys.argv[1:]
     chosen = next((a for a in arguments if a in SPLITS), "all")
-    folders = [Path(a) for a in arguments if a not in SPLITS]
-    main(folders[0] if folders else DEFAULT_FOLDER, chosen)
+    metric = next((a for a in arguments if a in METRICS), "v1")
+    folders = [Path(a) for a in arguments if a not in SPLITS and a not in METRICS]
+    main(folders[0] if folders else DEFAULT_FOLDER, chosen, metric)

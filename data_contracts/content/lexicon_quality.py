@@ -50,16 +50,32 @@ def load_lexicon_tests(content: LanguageContent) -> dict[str, dict[str, list[str
     return cases if isinstance(cases, dict) else {}
 
 
-def measure(content: LanguageContent, cases: dict[str, dict[str, list[str]]]) -> list[CategoryQuality]:
-    from scoring.lexicon import compile_lexicon
+def measure(content: LanguageContent, cases: dict[str, dict[str, list[str]]],
+            metric: str = "v1") -> list[CategoryQuality]:
+    """Per category, which positives the lexicon misses and which negatives it hits.
 
-    compiled = compile_lexicon(content.lexicon, content.pack.segmentation)
+    Args:
+        metric: ``v1`` (surface matching) or ``v1.1`` (lemmas, negation and quotation: ``scoring.stance_lexicon``,
+            which reads the pack by its language code).
+    """
+    if metric == "v1.1":
+        from scoring.stance_lexicon import stance_lexicon_for
+        from scoring.text_units import normalize
+
+        stance = stance_lexicon_for(content.pack.language)
+
+        def count(text: str) -> dict[str, int]:
+            return stance.classify(normalize(text))
+    else:
+        from scoring.lexicon import compile_lexicon
+
+        count = compile_lexicon(content.lexicon, content.pack.segmentation).count
     results = []
     for category, dimension in CATEGORIES.items():
         case = cases.get(category) or {}
         positives, negatives = case.get("positive") or [], case.get("negative") or []
-        misses = tuple(s for s in positives if not compiled.count(s).get(dimension))
-        alarms = tuple(s for s in negatives if compiled.count(s).get(dimension))
+        misses = tuple(s for s in positives if not count(s).get(dimension))
+        alarms = tuple(s for s in negatives if count(s).get(dimension))
         results.append(CategoryQuality(category, len(positives) - len(misses), len(misses), len(alarms), misses,
                                        alarms))
     return results

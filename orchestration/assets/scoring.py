@@ -17,6 +17,7 @@ from scoring import Scorer, build_scorer, get_scorer, score_pending
 from scoring.spec import parse_scorer
 
 SCORES = dg.AssetKey(["raw", "scores"])
+STANCE_LEXICON = "lexicon-v1.1"
 
 
 class ScoringConfig(dg.Config):
@@ -33,8 +34,13 @@ def cached_scorer(spec: str) -> Scorer:
 
 
 def _scorers(config: ScoringConfig, study: StudyResource) -> list[Scorer]:
-    extra = ([cached_scorer(spec) for spec in config.scorers] if config.scorers is not None
-             else [build_scorer(entry) for entry in study.load().scorers])
+    if config.scorers is not None:
+        extra = [cached_scorer(spec) for spec in config.scorers]
+    else:
+        loaded = study.load()
+        extra = [build_scorer(entry) for entry in loaded.scorers]
+        if loaded.analysis.metric_spec == "v1.1" and all(s.name != STANCE_LEXICON for s in extra):
+            extra.insert(0, cached_scorer(STANCE_LEXICON))  # the lexicon a v1.1 study's marts read
     return [get_scorer("lexicon"), *extra]
 
 

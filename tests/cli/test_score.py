@@ -26,13 +26,14 @@ def test_score_adds_metric_v2_without_touching_transcripts(tmp_path: Path, tiny_
     with duckdb.connect(str(db)) as con:
         fill_warehouse(con, languages=["en", "ja"], replicates=2, n_turns=3)
         before = con.execute("select count(*), sum(hash(utterance_id, text)) from raw.utterances").fetchone()
-    code = main(["score", "--db", str(db), "--scorer", "langid",
+    code = main(["score", "--db", str(db), "--scorer", "langid", "--scorer", "lexicon-v1.1",
                  "--scorer", f"classifier:{tiny_models['classifier']}",
                  "--scorer", f"embedding:{tiny_models['embedding']}?languages=en,ja&batch_size=32"])
     captured = capsys.readouterr()
     out = captured.out
     assert code == 0, captured.err
     assert "langid" in out and "classifier" in out and "embedding" in out and "marts rebuilt" in out
+    assert "lexicon-v1.1" in out
     with dg.DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
         runs = instance.get_runs()
         assert sorted(r.job_name for r in runs) == ["refresh_marts_job", "rescore_job", "rescore_job"]
@@ -52,6 +53,7 @@ def test_score_adds_metric_v2_without_touching_transcripts(tmp_path: Path, tiny_
         rows = con.execute("select count(*) from raw.scores").fetchone()
     assert coverage[("classifier", "en")] is True and coverage[("classifier", "ja")] is False
     assert coverage[("embedding", "ja")] is True and coverage[("langid", "ja")] is True
+    assert coverage[("lexicon-v1.1", "en")] is True and coverage[("lexicon-v1.1", "ja")] is True
     assert fidelity is not None and 0.0 <= fidelity <= 1.0
     # a second call finds nothing left to score
     assert main(["score", "--db", str(db), "--no-marts", "--scorer", "langid"]) == 0

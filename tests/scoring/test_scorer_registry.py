@@ -89,7 +89,7 @@ def test_study_scorer_entries_name_the_field_and_the_fix() -> None:
     with pytest.raises(StudyConfigError) as info:
         check_scorers(parse_study(_study_with({"name": "toxicity", "model": "/x"}), "s.yaml").scorers, "s.yaml")
     assert info.value.field == "scorers[0].name"
-    assert info.value.fix == "use one of langid, classifier, zero-shot, embedding, judge, length"
+    assert info.value.fix == "use one of lexicon-v1.1, langid, classifier, zero-shot, embedding, judge, length"
     with pytest.raises(StudyConfigError, match=r"scorers\[0\]\.labls: not an option of scorer 'classifier'"):
         check_scorers(parse_study(_study_with({"name": "classifier", "model": "/m", "labls": {}}), "s").scorers, "s")
 

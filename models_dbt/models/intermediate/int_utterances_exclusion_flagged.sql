@@ -8,13 +8,14 @@ utterances as (
 ),
 
 runs as (
-    select run_id, exclude_statuses from {{ ref('stg_runs') }}
+    select run_id, exclude_statuses, metric_spec from {{ ref('stg_runs') }}
 ),
 
 final as (
     select
         utterances.*,
         runs.exclude_statuses,
+        runs.metric_spec,
         list_contains(runs.exclude_statuses, utterances.status) as is_excluded
     from utterances
     inner join runs using (run_id)

@@ -1,5 +1,7 @@
--- One row per utterance scored by the lexicon scorer that the study's exclusion rule keeps (by default not an
--- error, parse_error or truncated reply): marker counts and units side by side.
+-- One row per utterance scored by the lexicon scorer of its study's metric spec (v1: scorer lexicon at
+-- lexicon_scorer_version; v1.1: scorer lexicon-v1.1 at lexicon_v11_scorer_version, whose stance counts leave out
+-- negated, quoted and echoed markers) that the study's exclusion rule keeps (by default not an error,
+-- parse_error or truncated reply): marker counts and units side by side.
 with
 
 utterances as (
@@ -8,10 +10,16 @@ utterances as (
 ),
 
 scores as (
-    select * from {{ ref('stg_scores') }}
-    where scorer = 'lexicon'
-        and scorer_version = '{{ var("lexicon_scorer_version") }}'
-        and not abstained
+    select scores.*
+    from {{ ref('stg_scores') }} as scores
+    inner join utterances using (utterance_id)
+    where not scores.abstained
+        and (
+            (utterances.metric_spec = 'v1' and scores.scorer = 'lexicon'
+                and scores.scorer_version = '{{ var("lexicon_scorer_version") }}')
+            or (utterances.metric_spec = 'v1.1' and scores.scorer = 'lexicon-v1.1'
+                and scores.scorer_version = '{{ var("lexicon_v11_scorer_version") }}')
+        )
 ),
 
 pivoted as (

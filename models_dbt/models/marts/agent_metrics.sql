@@ -4,6 +4,10 @@ agents as (
     select * from {{ ref('int_agents_zscored') }}
 ),
 
+specs as (
+    select distinct run_id, metric_spec from {{ ref('stg_runs') }}
+),
+
 final as (
     select
         run_id,
@@ -34,8 +38,9 @@ final as (
         semantic_conformity,
         semantic_dissociation,
         language_fidelity,
-        '{{ var("metric_spec") }}' as metric_spec
+        specs.metric_spec
     from agents
+    left join specs using (run_id)
 )
 
 select * from final

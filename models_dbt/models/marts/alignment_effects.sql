@@ -12,6 +12,10 @@ effects as (
     where reference = zscore_reference or reference = 'raw'
 ),
 
+specs as (
+    select study, any_value(metric_spec) as metric_spec from {{ ref('stg_runs') }} group by study
+),
+
 arms as (
     select distinct study, language, model, evaluation_date, synthetic, low_share, high_share
     from effects
@@ -76,8 +80,9 @@ final as (
         ) as differential_exclusion,
         exclusions.exclude_statuses,
         effects.synthetic,
-        case when effects.metric like '%\_v2' escape '\' then 'v2' else '{{ var("metric_spec") }}' end as metric_spec
+        case when effects.metric like '%\_v2' escape '\' then 'v2' else specs.metric_spec end as metric_spec
     from effects
+    left join specs on specs.study = effects.study
     left join exclusions
         on {{ same_cell('exclusions', 'effects') }}
         and exclusions.low_share = effects.low_share

@@ -8,6 +8,10 @@ agents as (
     where individuation
 ),
 
+specs as (
+    select study, any_value(metric_spec) as metric_spec from {{ ref('stg_runs') }} group by study
+),
+
 long as (
     select study, language, model, aligned_share, evaluation_date, synthetic, individuated, 'cpi' as metric,
            cpi as value
@@ -62,8 +66,9 @@ final as (
         t_two_sided_p(t_statistic, n_individuated + n_other - 2) as p_value,
         {{ direction('hedges_g', g_half_width('hedges_g', 'n_other', 'n_individuated')) }} as direction,
         synthetic,
-        '{{ var("metric_spec") }}' as metric_spec
+        specs.metric_spec
     from tested
+    left join specs using (study)
 )
 
 select * from final

@@ -5,7 +5,8 @@ runs as (
 ),
 
 decoding as (
-    select run_id, requested_model, temperature, top_p, max_tokens, decoding_seed from {{ ref('stg_runs') }}
+    select run_id, requested_model, temperature, top_p, max_tokens, decoding_seed, metric_spec
+    from {{ ref('stg_runs') }}
 ),
 
 final as (
@@ -56,7 +57,7 @@ final as (
         decoding.top_p,
         decoding.max_tokens,
         decoding.decoding_seed,
-        '{{ var("metric_spec") }}' as metric_spec
+        decoding.metric_spec
     from runs
     left join decoding on decoding.run_id = runs.run_id
 )

@@ -52,7 +52,10 @@ renamed as (
         studies.exclude_statuses,
         studies.max_exclusion_difference,
         coalesce(studies.p_adjust, 'holm') as p_adjust,
-        coalesce(studies.alpha, 0.05) as alpha
+        coalesce(studies.alpha, 0.05) as alpha,
+        -- Which lexicon the study's v1 columns read (analysis.metric_spec): v1 = scorer lexicon (surface forms),
+        -- v1.1 = scorer lexicon-v1.1 (lemmas, negation, quotation, echo). One per study: no cell mixes them.
+        coalesce(studies.metric_spec, '{{ var("metric_spec") }}') as metric_spec
     from source
     left join studies on studies.study = source.study
 )

@@ -1,0 +1,84 @@
+"""Quoted and echoed text (metric v1.1): words that are not the speaker's own stance.
+
+- **Quoted**: text between a pair of quotation marks of any script (" “” „“ „” «» ‹› 「」 『』 ‘’ 〝〟 ＂, after
+  NFKC). Pairs nest (『』 inside 「」); an opening mark that is never closed quotes nothing.
+- **Echoed**: a verbatim run of at least ``ECHO_WORDS`` words (spaced scripts) or ``ECHO_CHARACTERS``
+  characters (ja, zh, th) that also occurs in what the agent was shown: the facility's texts (intro, the
+  events so far, the alignment and individuation instructions) or other agents' talk of the turns in its
+  history window. A hit echoes when every one of its units lies inside such a run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from scoring.text_units import word_pattern
+
+ECHO_WORDS = 5
+ECHO_CHARACTERS = 8
+
+_PAIRS = {"“": "”", "„": "“”", "«": "»", "‹": "›", "「": "」", "『": "』", "‘": "’", "〝": "〟", "»": "«"}
+_SYMMETRIC = '"'
+_MARKS = re.compile('[' + re.escape("".join(_PAIRS) + "".join(_PAIRS.values()) + _SYMMETRIC) + ']')
+
+
+def quoted_regions(text: str) -> list[tuple[int, int]]:
+    """The (start, end) character ranges inside quotation marks (outermost pairs only)."""
+    regions: list[tuple[int, int]] = []
+    stack: list[tuple[str, int]] = []  # (closing marks, position of the opening mark)
+    for match in _MARKS.finditer(text):
+        mark, position = match.group(), match.start()
+        if stack and mark in stack[-1][0]:
+            _closers, opened = stack.pop()
+            if not stack:
+                regions.append((opened + 1, position))
+        elif mark == _SYMMETRIC:
+            stack.append((_SYMMETRIC, position))
+        elif mark in _PAIRS and not (mark == "»" and not stack and "«" not in text[position:]):
+            stack.append((_PAIRS[mark], position))
+    return regions
+
+
+def is_inside(regions: Sequence[tuple[int, int]], start: int, end: int) -> bool:
+    return any(a <= start and end <= b for a, b in regions)
+
+
+def units(text: str, spaced: bool) -> list[tuple[int, int, str]]:
+    """Echo units of a normalized text: words (spaced scripts) or non-space characters, with offsets."""
+    if spaced:
+        return [(m.start(), m.end(), m.group()) for m in word_pattern().finditer(text)]
+    return [(i, i + 1, c) for i, c in enumerate(text) if not c.isspace()]
+
+
+def ngrams(text: str, spaced: bool) -> frozenset[str]:
+    """Every run of ``ECHO_WORDS`` words or ``ECHO_CHARACTERS`` characters of a normalized text."""
+    size = ECHO_WORDS if spaced else ECHO_CHARACTERS
+    parts = [u[2] for u in units(text, spaced)]
+    joiner = " " if spaced else ""
+    return frozenset(joiner.join(parts[i:i + size]) for i in range(len(parts) - size + 1))
+
+
+def echoed_mask(text: str, spaced: bool, contexts: Iterable[frozenset[str]]) -> tuple[list[tuple[int, int, str]],
+                                                                                      list[bool]]:
+    """The units of ``text`` and, per unit, whether a run that the contexts contain covers it."""
+    parts = units(text, spaced)
+    size = ECHO_WORDS if spaced else ECHO_CHARACTERS
+    covered = [False] * len(parts)
+    sets = [c for c in contexts if c]
+    if not sets or len(parts) < size:
+        return parts, covered
+    joiner = " " if spaced else ""
+    words = [u[2] for u in parts]
+    for i in range(len(parts) - size + 1):
+        gram = joiner.join(words[i:i + size])
+        if any(gram in s for s in sets):
+            for j in range(i, i + size):
+                covered[j] = True
+    return parts, covered
+
+
+def is_echoed(parts: Sequence[tuple[int, int, str]], covered: Sequence[bool], start: int, end: int) -> bool:
+    """Whether every unit of the span [start, end) is covered by an echoed run (and the span has units)."""
+    inside = [c for (a, b, _), c in zip(parts, covered, strict=True) if a < end and b > start]
+    return bool(inside) and all(inside)

@@ -3,9 +3,9 @@
 Why xgrammar: it is the grammar engine vLLM and SGLang use for their ``response_format``, so a local model is
 held to the reply schema the way a served one is; it compiles the schema against the tokenizer once (a
 bitmask of allowed tokens per step, in C++), runs on CPU and CUDA, installs from PyPI as a wheel and needs no
-download at run time. (lm-format-enforcer is pure Python and slower per token, outlines pulls a much larger
-stack, transformers-cfg takes EBNF rather than a JSON schema; llguidance is a fine engine but ships no
-transformers integration.)
+download at run time. (lm-format-enforcer does its per-token work in Python, outlines pulls a much larger
+stack, transformers-cfg takes EBNF rather than a JSON schema; llguidance is a fine engine but has no ready
+transformers logits processor.)
 
 Why a token budget: a grammar alone lets a weak model stay inside a string as long as it likes, so a
 random-weight or tiny model would still reach ``max_tokens`` with the JSON open. When a row has only
@@ -30,7 +30,8 @@ _LONGEST_CLOSE = '", "monologue": ""}'
 """What closes a reply cut inside its talk string (the longest way from any point of the object to its end)."""
 CLOSING_RESERVE = len("\\u0000") + 3 + len(_LONGEST_CLOSE) + 1
 """Tokens kept to close a reply: an open ``\\u`` escape, the rest of a multi-byte character (at most 3 byte
-tokens), the closing text at one token per character (every tokenizer has single-byte tokens) and the stop."""
+tokens), the closing text at one token per character (byte-level and byte-fallback tokenizers have a token
+for every byte) and the stop."""
 
 
 def is_installed() -> bool:

@@ -13,7 +13,7 @@ from types import ModuleType
 from core.errors import MissingExtraError
 
 EXTRAS = {
-    "hf": ("torch", "transformers", "sentence_transformers", "huggingface_hub", "accelerate", "gguf"),
+    "hf": ("torch", "transformers", "sentence_transformers", "huggingface_hub", "accelerate", "gguf", "xgrammar"),
     "openai": ("openai", "aiohttp", "httpx2"),
     "view": ("aiohttp",),
 }

@@ -82,8 +82,9 @@ class Spending:
             f"re-ask (budget.max_parse_error_share = {self.budget.max_parse_error_share}); finished turns are "
             f"saved. One of them: \"{_shortened(self.unreadable_sample)}\"",
             field="budget.max_parse_error_share",
-            fix="let the endpoint constrain the format (the openai backend's structured_output: json_schema, "
-                "supported by vLLM, llama.cpp, Ollama and OpenAI) or use a larger instruct model, then rerun")
+            fix="constrain decoding to the format (structured_output: json_schema: the openai backend sends it to "
+                "vLLM, llama.cpp, Ollama and OpenAI; the transformers backend applies it with xgrammar) or use a "
+                "larger instruct model, then rerun")
 
     def final_stop(self, stop: FailureThresholdError) -> FailureThresholdError:
         """``stop`` recounted once the calls in flight when it was raised have come back (they were paid and

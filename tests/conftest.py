@@ -171,6 +171,15 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random-weight chat Llama for the transformers backend, built once per session (no download)."""
+    pytest.importorskip("transformers")
+    from tests.test_helpers.tiny_models import build_tiny_llama
+
+    return build_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama")
+
+
+@pytest.fixture(scope="session")
 def short_context_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Tiny XLM-R scorer models with 130 positions (128 tokens) whose tokenizers state no limit: what crashed
     a 256-token truncation. Built once per session, only by the tests that ask."""

@@ -21,6 +21,7 @@ from core.errors import StudyConfigError
 from core.extras import require
 from core.records import ReplyStatus
 from simulation.backends.base import Backend, EndpointError, GenerationConfig, Message, Reply, RetryDecision
+from simulation.backends.reply_schema import PROMPT_ONLY, TURN_SCHEMA, is_probe
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "0.0.0.0")
 logger = logging.getLogger(__name__)
@@ -30,21 +31,13 @@ StructuredOutput = Literal["auto", "json_schema", "json_object", "none"]
 constrains decoding to it), JSON mode, or the prompt alone; ``auto`` sends the schema and falls back to the prompt
 alone when the endpoint rejects it."""
 
-TURN_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {"talk": {"type": "string"}, "monologue": {"type": "string"}},
-    "required": ["talk", "monologue"],
-    "additionalProperties": False,
-}
-"""The schema of a turn's reply, as ``parsing.parse_reply`` reads it."""
-
 RESPONSE_FORMATS: dict[str, dict[str, Any]] = {
     "json_schema": {"type": "json_schema",
                     "json_schema": {"name": "agent_turn", "strict": True, "schema": TURN_SCHEMA}},
     "json_object": {"type": "json_object"},
 }
 
-PROMPT_ONLY_NOTE = "structured_output=prompt-only (the endpoint rejected response_format)"
+PROMPT_ONLY_NOTE = f"{PROMPT_ONLY} (the endpoint rejected response_format)"
 """Stored in the ``error`` column of every reply made after ``auto`` fell back, so the fallback can be queried."""
 
 _REJECTION_WORDS = ("response_format", "response format", "json_schema", "json_object", "schema", "structured",
@@ -141,7 +134,7 @@ class OpenAICompatibleBackend(Backend):
                 body = await self._send(payload)
                 response_format = None
         reply = reply_from_completion(body, latency_ms=(time.perf_counter() - started) * 1000)
-        if self.prompt_only and response_format is None and not _is_probe(config):
+        if self.prompt_only and response_format is None and not is_probe(config):
             reply = replace(reply, error="; ".join(filter(None, [reply.error, PROMPT_ONLY_NOTE])))
         return reply
 
@@ -164,7 +157,7 @@ class OpenAICompatibleBackend(Backend):
     def _response_format(self, config: GenerationConfig) -> dict[str, Any] | None:
         """What to send as ``response_format`` for this call: nothing for a probe (free text), for ``none`` or
         after ``auto`` fell back."""
-        if _is_probe(config) or self.structured_output == "none" or self.prompt_only:
+        if is_probe(config) or self.structured_output == "none" or self.prompt_only:
             return None
         return RESPONSE_FORMATS["json_object" if self.structured_output == "json_object" else "json_schema"]
 
@@ -197,10 +190,6 @@ class OpenAICompatibleBackend(Backend):
         if isinstance(error, openai.APIResponseValidationError | json.JSONDecodeError | EndpointError):  # garbage
             return RetryDecision(retry=True, reason="transient")
         return RetryDecision(retry=False)
-
-
-def _is_probe(config: GenerationConfig) -> bool:
-    return config.context is not None and config.context.is_probe
 
 
 MAX_RETRY_AFTER_S = 300.0

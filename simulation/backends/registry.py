@@ -182,6 +182,19 @@ class TransformersOptions(Options):
     revision: str | None = None
     """A hub revision (commit, tag or branch) to load, as the model scorers take it; the commit actually loaded
     is recorded with every reply (``served_model`` = ``name@commit``)."""
+    structured_output: Literal["auto", "json_schema", "none"] = "auto"
+    """How turn replies are held to the talk/monologue JSON: json_schema (decoding masked to the reply schema by
+    xgrammar, each reply closed within max_tokens), none (the prompt alone), or auto (json_schema when xgrammar is
+    installed, else the prompt alone, noted in each reply's error). The probe interview stays free text. Any value
+    but auto enters the run_id."""
+
+    @field_validator("structured_output", mode="before")
+    @classmethod
+    def _no_json_mode(cls, value: Any) -> Any:
+        if value == "json_object":
+            raise ValueError("json_object is an endpoint's JSON mode, not a mode of the transformers backend: use "
+                             "json_schema (the local model is held to the reply schema itself), auto or none")
+        return value
 
 
 def _transformers_request_id(model: ModelSpec, options: TransformersOptions) -> str:
@@ -198,4 +211,5 @@ def _transformers(model: ModelSpec, options: TransformersOptions) -> Backend:
 
     _transformers_request_id(model, options)
     return TransformersBackend(model=model.name, device=options.device, gguf_file=options.gguf_file,
-                               revision=options.revision, max_connections=model.max_concurrency)
+                               revision=options.revision, max_connections=model.max_concurrency,
+                               structured_output=options.structured_output)

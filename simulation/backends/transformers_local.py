@@ -9,6 +9,10 @@ Why a seeded Gumbel sampler instead of ``do_sample``: ``generate`` has one rando
 row's draw would depend on which other rows shared its batch. Each row here gets its own generator seeded by
 its call seed and the step; adding Gumbel noise to logits / temperature and taking the argmax is exactly a
 draw from softmax(logits / temperature). A call's text therefore depends on its seed, not on its batch.
+
+Why a grammar on turn rows: with ``structured_output`` json_schema (or auto, when xgrammar is installed) a turn's
+reply is decoded under the reply schema (``constrained_decoding``), so even a small model answers in the
+talk/monologue format instead of spending its re-asks on parse errors. Probe rows in the same batch stay free.
 """
 
 from __future__ import annotations
@@ -18,14 +22,19 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from core.errors import StudyConfigError
 from core.extras import require
 from simulation.backends.base import Backend, GenerationConfig, Message, Reply
+from simulation.backends.reply_schema import PROMPT_ONLY, is_probe
 
 logger = logging.getLogger(__name__)
 FEATURE = "the transformers backend"
+PROMPT_ONLY_NOTE = f"{PROMPT_ONLY} (xgrammar is not installed)"
+"""Stored in the ``error`` column of every turn reply made prompt-only because ``auto`` found no xgrammar."""
+BUDGET_CLOSED = "finish_reason=length (structured_output closed the JSON within max_tokens)"
+"""The ``error`` of a constrained reply whose open string the token budget closed: it was cut, so truncated."""
 
 
 def pick_device(torch: Any, requested: str = "auto", *, field: str = "models[].device") -> tuple[str, Any]:
@@ -61,7 +70,12 @@ class TransformersBackend(Backend):
     """Hub revision to load (commit, tag or branch); None loads the cached default."""
     max_connections: int = 32
     """Largest batch given to one ``generate`` call."""
+    structured_output: Literal["auto", "json_schema", "none"] = "none"
+    """Turn replies decoded under the reply schema (json_schema), by the prompt alone (none), or json_schema when
+    xgrammar is installed and prompt-only, recorded, when not (auto, the study option's default)."""
     name: str = field(default="transformers", init=False)
+    prompt_only: bool = field(default=False, init=False)
+    """``auto`` found no xgrammar: every turn reply is prompt-only and notes it (``PROMPT_ONLY_NOTE``)."""
     batches: list[int] = field(default_factory=list, init=False, repr=False)
     """Size of every batch generated so far (for logs and tests)."""
     _queue: list[_Pending] = field(default_factory=list, init=False, repr=False)
@@ -70,6 +84,7 @@ class TransformersBackend(Backend):
     _load_error: Exception | None = field(default=None, init=False, repr=False)
     _generate_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _loaded: Any = field(default=None, init=False, repr=False)
+    _grammar: Any = field(default=None, init=False, repr=False)
     served_model: str = field(default="", init=False)
     """``model@commit`` once loaded (the revision actually resolved), else ``model@revision`` or ``model``."""
 
@@ -82,9 +97,28 @@ class TransformersBackend(Backend):
         if self.gguf_file:
             require("gguf", extra="hf", feature=f"{FEATURE} with a .gguf file")
         _check_available(self.model, self.gguf_file, self.revision)
+        from simulation.backends import constrained_decoding
+
+        if self.structured_output == "json_schema":
+            require("xgrammar", extra="hf", feature=constrained_decoding.FEATURE)
+        elif self.structured_output == "auto" and not constrained_decoding.is_installed():
+            self.prompt_only = True
+            logger.warning("xgrammar is not installed: structured_output: auto holds %s to the JSON format by the "
+                           "prompt alone (noted in the error column of each turn reply: '%s'); pip install "
+                           "'alignment-backfire[hf]' installs it", self.model, PROMPT_ONLY_NOTE)
 
     def connection_key(self) -> str:
         return f"transformers:{self.model}"
+
+    @property
+    def is_constrained(self) -> bool:
+        """Turn replies are decoded under the reply schema (json_schema, or auto with xgrammar installed)."""
+        return self.structured_output != "none" and not self.prompt_only
+
+    def cache_variant(self) -> str:
+        """Constrained replies are other completions than the prompt-only ones cached before (see ``Backend``);
+        prompt-only replies keep the keys they always had."""
+        return "structured_output=json_schema" if self.is_constrained else ""
 
     def is_endpoint_error(self, error: Exception) -> bool:
         """The local model's own failure: running out of GPU memory on a batch (stored as failed calls, not
@@ -176,18 +210,20 @@ class TransformersBackend(Backend):
             prompts = [render_chat(tokenizer, messages) for messages, _ in calls]
             encoded = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
             max_new = max(config.max_tokens for _, config in calls)
+            prompt_length = encoded["input_ids"].shape[1]
             sampler = SeededGumbelSampler([config.seed for _, config in calls],
                                           [config.temperature for _, config in calls],
-                                          prompt_length=encoded["input_ids"].shape[1],
-                                          top_ps=[config.top_p for _, config in calls])
+                                          prompt_length=prompt_length, top_ps=[config.top_p for _, config in calls])
+            stops = _stop_ids(model, tokenizer)
+            grammar = self._grammar_processor(calls, tokenizer, model, stops, prompt_length)
             with torch.inference_mode():
                 output = model.generate(**encoded, max_new_tokens=max_new, do_sample=False,
-                                        logits_processor=[sampler], pad_token_id=tokenizer.pad_token_id,
-                                        temperature=None, top_p=None, top_k=None)
+                                        logits_processor=[p for p in (grammar, sampler) if p is not None],
+                                        pad_token_id=tokenizer.pad_token_id, temperature=None, top_p=None,
+                                        top_k=None)
             self.batches.append(len(calls))
             latency_ms = (time.perf_counter() - started) * 1000
-            new_tokens = output[:, encoded["input_ids"].shape[1]:]
-            stops = _stop_ids(model, tokenizer)
+            new_tokens = output[:, prompt_length:]
             replies = []
             for row, (_, config) in enumerate(calls):
                 tokens = new_tokens[row][:config.max_tokens].tolist()
@@ -196,11 +232,29 @@ class TransformersBackend(Backend):
                     tokens, finish = tokens[:end], None
                 else:  # cut off at max_tokens: OpenAI's finish_reason "length", stored as truncated
                     finish = "finish_reason=length" if len(tokens) >= config.max_tokens else None
+                if grammar is not None and grammar.closed_by_budget[row]:  # closed early, but cut all the same
+                    finish = BUDGET_CLOSED
+                note = PROMPT_ONLY_NOTE if self.prompt_only and not is_probe(config) else None
                 replies.append(Reply(text=tokenizer.decode(tokens, skip_special_tokens=True),
                                      status="truncated" if finish else "ok",
                                      tokens_in=int(encoded["attention_mask"][row].sum()), tokens_out=len(tokens),
-                                     latency_ms=latency_ms, error=finish, served_model=self.served_model))
+                                     latency_ms=latency_ms, error="; ".join(filter(None, [finish, note])) or None,
+                                     served_model=self.served_model))
             return replies
+
+    def _grammar_processor(self, calls: list[tuple[list[Message], GenerationConfig]], tokenizer: Any, model: Any,
+                           stops: set[int], prompt_length: int) -> Any:
+        """The reply-schema processor of a batch whose turn rows are constrained; None when no row is."""
+        from simulation.backends.constrained_decoding import TurnGrammarProcessor, compile_turn_grammar
+
+        budgets = [config.max_tokens if self.is_constrained and not is_probe(config) else None for _, config in calls]
+        if all(budget is None for budget in budgets):
+            return None
+        if self._grammar is None:  # compiled once per model: the tokenizer's vocabulary is scanned once
+            started = time.perf_counter()
+            self._grammar = compile_turn_grammar(tokenizer, model.get_output_embeddings().weight.shape[0], stops)
+            logger.info("compiled the reply schema for %s in %.2f s", self.model, time.perf_counter() - started)
+        return TurnGrammarProcessor(self._grammar, budgets, prompt_length=prompt_length)
 
 
 def _stop_ids(model: Any, tokenizer: Any) -> set[int]:

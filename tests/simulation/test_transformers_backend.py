@@ -19,13 +19,6 @@ pytest.importorskip("transformers")
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.test_helpers.tiny_models import build_tiny_llama
-
-    return build_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama")
-
-
 def _backend(path: Path, max_concurrency: int = 32):
     from core.study import ModelSpec
     from simulation.backends.registry import backend_for_model
@@ -70,7 +63,7 @@ def test_a_study_runs_end_to_end_on_the_local_model(tiny_llama) -> None:
 
     data = small_study_dict(languages=["en", "ja"], replicates=1, aligned_shares=[0.0, 1.0], n_turns=2)
     data["models"] = [{"name": str(tiny_llama), "backend": "transformers", "max_tokens": 8, "max_reasks": 0,
-                       "device": "cpu", "max_concurrency": 40}]
+                       "device": "cpu", "max_concurrency": 40, "structured_output": "none"}]
     con = duckdb.connect()
     ensure_raw_schema(con)
     study = parse_study(data, "s")

@@ -34,8 +34,14 @@ _F1_QUERY = """
            max(n_abstained) filter (where breakdown = 'overall') as n_abstained,
            max(gold_kappa_label) filter (where breakdown = 'overall') as gold_kappa_label,
            bool_or(f1_warning) as f1_warning
-    from marts.scorer_validation
-    where is_latest and split = ? {where}
+    from (
+        -- the newest evaluation of each scorer and language: an edited lexicon has a new model_id, and its
+        -- older evaluation stays is_latest for the old model_id
+        select *, evaluated_at = max(evaluated_at) over (partition by scorer, scorer_version, language) as newest
+        from marts.scorer_validation
+        where is_latest and split = ? {where}
+    )
+    where newest
     group by scorer, scorer_version, language
     order by scorer, scorer_version, language"""
 
@@ -65,5 +71,7 @@ def register_rows(con: duckdb.DuckDBPyConnection, *, split: str = "test",
     where, params = _scorer_filter(scorers)
     cursor = con.execute(f"""select {', '.join(REGISTER_COLUMNS)} from marts.scorer_register_errors
                              where is_latest and split = ? {where}
+                             qualify evaluated_at = max(evaluated_at) over (partition by scorer, scorer_version,
+                                                                              language)
                              order by scorer, scorer_version, language = 'all', language""", [split, *params])
     return [dict(zip(REGISTER_COLUMNS, row, strict=True)) for row in cursor.fetchall()]

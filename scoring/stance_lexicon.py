@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from scoring.lexicon import CompiledLexicon, collapse_spaces, lexicon_for
+from scoring.lexicon import CompiledLexicon, collapse_spaces, compile_lexicon, lexicon_for
 from scoring.morphology import Analyzer, Token, analyzer_for
 from scoring.negation import Cues, find_cues, is_negated, turkish_negative
 from scoring.quotation import echoed_mask, is_echoed, is_inside, quoted_regions
@@ -37,7 +37,8 @@ WORD_INITIAL = frozenset({"en", "de", "fr", "es", "pt", "ru", "tr", "hi"})
 """Languages whose inflection leaves a word's start alone, so a trigger must start a word (ar and id prefix
 their verbs: سنطرده, mengusir)."""
 LEMMA_MATCHED = frozenset({"en", "de", "fr", "es", "pt", "ru", "tr", "id", "ar", "hi", "ja", "ko"})
-"""Languages whose analyzer gives keys other than the surface (the others match on surface only)."""
+"""Languages whose analyzer gives keys other than the surface (the others match on surface only, their
+``lexicon_lemmas.yaml`` entries added to the surface lexicon: ``_surface_lexicon``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,8 +275,28 @@ def stance_lexicon_for(language: str) -> StanceLexicon:
     analyzer = analyzer_for(language)
     index = _entry_index(language, analyzer) if language in LEMMA_MATCHED else {}
     fragments = _fragment_entries(analyzer) if language == "ja" else frozenset()
-    return StanceLexicon(language, lexicon_for(language), analyzer, index, fragments,
+    return StanceLexicon(language, _surface_lexicon(language), analyzer, index, fragments,
                          _triggers(index, language) if index else None)
+
+
+def _surface_lexicon(language: str) -> CompiledLexicon:
+    """v1's compiled lexicon; for a language matched on surface only (zh, th, vi, bn), with its
+    ``lexicon_lemmas.yaml`` entries added as surface entries, so v1.1's additions count there too."""
+    from simulation.content import load_language
+
+    _, additions = lemma_additions(language)
+    if language in LEMMA_MATCHED or not additions:
+        return lexicon_for(language)
+    content = load_language(language)
+    lexicon = content.lexicon
+    pathology = {kind: [*entries, *additions.get(f"pathology.{kind}", [])]
+                 for kind, entries in lexicon.pathology.items()}
+    protective = {kind: [*entries, *additions.get(kind if kind != "general" else "protective.general", [])]
+                  for kind, entries in lexicon.protective.items()}
+    if "general" not in protective and additions.get("protective.general"):
+        protective["general"] = list(additions["protective.general"])
+    extended = lexicon.model_copy(update={"pathology": pathology, "protective": protective})
+    return compile_lexicon(extended, content.pack.segmentation)
 
 
 FRAGMENT_CONTINUATION = 3

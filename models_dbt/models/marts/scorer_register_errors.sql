@@ -8,29 +8,12 @@ register_errors as (
     select * from {{ ref('stg_scorer_register_errors') }}
 ),
 
-latest as (
-    select
-        scorer,
-        scorer_version,
-        model_id,
-        split,
-        language,
-        max(evaluated_at) as latest_evaluated_at
-    from register_errors
-    group by scorer, scorer_version, model_id, split, language
-),
-
 final as (
     select
         register_errors.*,
-        register_errors.evaluated_at = latest.latest_evaluated_at as is_latest
+        -- the latest evaluation of each (scorer, version, model_id, split, language)
+        register_errors.evaluated_at = max(evaluated_at) over (partition by scorer, scorer_version, model_id, split, language) as is_latest
     from register_errors
-    inner join latest
-        on latest.scorer = register_errors.scorer
-        and latest.scorer_version = register_errors.scorer_version
-        and latest.model_id = register_errors.model_id
-        and latest.split = register_errors.split
-        and latest.language = register_errors.language
 )
 
 select * from final

@@ -7,33 +7,16 @@ validation as (
     select * from {{ ref('stg_scorer_validation') }}
 ),
 
-latest as (
-    select
-        scorer,
-        scorer_version,
-        model_id,
-        split,
-        language,
-        max(evaluated_at) as latest_evaluated_at
-    from validation
-    group by scorer, scorer_version, model_id, split, language
-),
-
 final as (
     select
         validation.*,
-        validation.evaluated_at = latest.latest_evaluated_at as is_latest,
+        -- the latest evaluation of each (scorer, version, model_id, split, language)
+        validation.evaluated_at = max(evaluated_at) over (partition by scorer, scorer_version, model_id, split, language) as is_latest,
         case
             when validation.breakdown = 'overall'
                 then coalesce(validation.f1 < {{ var('scorer_f1_warning') }}, true)
         end as f1_warning
     from validation
-    inner join latest
-        on latest.scorer = validation.scorer
-        and latest.scorer_version = validation.scorer_version
-        and latest.model_id = validation.model_id
-        and latest.split = validation.split
-        and latest.language = validation.language
 )
 
 select * from final

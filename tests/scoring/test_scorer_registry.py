@@ -80,8 +80,12 @@ def test_study_scorer_entries_name_the_field_and_the_fix() -> None:
     _register_length()
     with pytest.raises(StudyConfigError) as info:
         check_scorers(parse_study(_study_with({"name": "length", "min_char": 3}), "s.yaml").scorers, "s.yaml")
-    assert str(info.value) == ("s.yaml: scorers[0].min_char: not an option of scorer 'length'. "
-                               "Fix: did you mean min_chars? Otherwise remove it, or use one of min_chars")
+    assert str(info.value) == (  # the misspelled key and the option it leaves missing, each with its fix
+        "2 problems, each with its fix:\n"
+        "  s.yaml: scorers[0].min_char: not an option of scorer 'length'. "
+        "Fix: did you mean min_chars? Otherwise remove it, or use one of min_chars\n"
+        "  s.yaml: scorers[0].min_chars: scorer 'length' needs a min_chars. "
+        "Fix: add min_chars (characters from which a reply counts as long)")
     with pytest.raises(StudyConfigError) as info:
         check_scorers(parse_study(_study_with({"name": "langid"}, {"name": "length"}), "s.yaml").scorers, "s.yaml")
     assert str(info.value) == ("s.yaml: scorers[1].min_chars: scorer 'length' needs a min_chars. "

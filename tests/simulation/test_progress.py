@@ -107,7 +107,7 @@ def test_a_command_over_several_languages_counts_one_overall_total(demo_run: Dem
     from tests.test_helpers.studies import n_runs
 
     assert demo_run.success, demo_run.failures
-    lines = [m for line in demo_run.err.splitlines() if (m := LINE.search(line))]
+    lines = [m for line in demo_run.stderr.splitlines() if (m := LINE.search(line))]
     study = load_study(DEMO_STUDY)
     languages = study.design.languages
     total = n_runs(study) * study.design.n_turns

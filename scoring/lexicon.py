@@ -12,6 +12,7 @@ phrase of every pack.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -61,12 +62,23 @@ def _totals(counts: dict[str, int]) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class CompiledLexicon:
-    """Compiled patterns per dimension; dimensions are the ``raw.scores`` names."""
+    """A language's entries per dimension (the ``raw.scores`` names) and the automaton that matches them."""
 
-    patterns: dict[str, re.Pattern[str]]
+    entries: dict[str, list[str]]
     automaton: Any
     """Aho-Corasick automaton over every entry stem; values are (dimension, rank, length, is_prefix)."""
     spaced: bool
+
+    @functools.cached_property
+    def patterns(self) -> dict[str, re.Pattern[str]]:
+        """One regex per dimension: the specification ``count_reference`` runs, compiled on first use only
+        (seconds per language, which a reader such as the transcript viewer never pays)."""
+        return {dim: p for dim, entries in self.entries.items()
+                if (p := compile_entries(entries, self.spaced)) is not None}
+
+    @property
+    def dimensions(self) -> list[str]:
+        return [dim for dim, entries in self.entries.items() if _ordered(entries)]
 
     def count_reference(self, text: str) -> dict[str, int]:
         """The specification: one regex ``findall`` per dimension."""
@@ -77,7 +89,7 @@ class CompiledLexicon:
         return self.count_normalized(normalize(text))
 
     def count_normalized(self, text: str) -> dict[str, int]:
-        counts = dict.fromkeys(self.patterns, 0)
+        counts = dict.fromkeys(self.dimensions, 0)
         for dim, found in self.spans(collapse_spaces(text)).items():
             counts[dim] = len(found)
         return _totals(counts)
@@ -127,7 +139,6 @@ def compile_lexicon(lexicon: Lexicon, segmentation: str) -> CompiledLexicon:
     groups["individuation"] = lexicon.protective["individuation"]
     if lexicon.protective.get("general"):
         groups["protective.general"] = lexicon.protective["general"]
-    patterns = {dim: p for dim, entries in groups.items() if (p := compile_entries(entries, spaced)) is not None}
     stems: dict[str, list[tuple[str, int, int, bool]]] = {}
     for dim, entries in groups.items():
         for rank, entry in enumerate(_ordered(entries)):
@@ -140,7 +151,7 @@ def compile_lexicon(lexicon: Lexicon, segmentation: str) -> CompiledLexicon:
         automaton.add_word(key, tuple(values))
     if stems:
         automaton.make_automaton()
-    return CompiledLexicon(patterns=patterns, automaton=automaton, spaced=spaced)
+    return CompiledLexicon(entries=groups, automaton=automaton, spaced=spaced)
 
 
 _COMPILED: dict[tuple[str, str], CompiledLexicon] = {}

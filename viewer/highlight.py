@@ -14,11 +14,11 @@ neutral mark.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from scoring.text_units import combining_marks
+if TYPE_CHECKING:
+    from scoring.lexicon import CompiledLexicon
 
 TARGET = "target"
 """The category of the scenario's target resident's name (marked so a reader sees who is being singled out)."""
@@ -43,52 +43,23 @@ class Segment:
         return "protective"
 
 
-@dataclass(frozen=True)
-class _Matcher:
-    """One Aho-Corasick automaton over a language's lexicon entries (values: category, rank, length, is_prefix),
-    built as ``scoring.lexicon.compile_lexicon`` builds the scorer's, without its regexes (compiling those takes
-    seconds per language: too slow for a page)."""
-
-    automaton: Any
-    spaced: bool
-
-
 @functools.cache
-def _matcher(language: str) -> _Matcher | None:
-    """The language's matcher; None for a language without a pack (its text shows unmarked)."""
-    import ahocorasick
-
+def _lexicon(language: str) -> CompiledLexicon | None:
+    """The scorer's own compiled lexicon (``scoring.lexicon.lexicon_for``); None for a language without a pack
+    (its text shows unmarked)."""
     from core.errors import BackfireError
-    from scoring.lexicon import _ordered
-    from scoring.text_units import normalize
-    from simulation.content import load_language
+    from scoring.lexicon import lexicon_for
 
     try:
-        content = load_language(language)
+        return lexicon_for(language)
     except BackfireError:
         return None
-    lexicon, spaced = content.lexicon, content.pack.segmentation != "characters"
-    groups: dict[str, list[str]] = {f"pathology.{k}": v for k, v in lexicon.pathology.items()}
-    groups.update({k if k != "general" else "protective.general": v for k, v in lexicon.protective.items() if v})
-    automaton = ahocorasick.Automaton()
-    stems: dict[str, list[tuple[str, int, int, bool]]] = {}
-    for category, entries in groups.items():
-        for rank, entry in enumerate(_ordered(entries)):
-            stem = normalize(entry.strip())
-            key = " ".join(stem.rstrip("*").split())
-            stems.setdefault(key, []).append((category, rank, len(key), spaced and stem.endswith("*")))
-    for key, values in stems.items():
-        automaton.add_word(key, tuple(values))
-    if not stems:
-        return None
-    automaton.make_automaton()
-    return _Matcher(automaton, spaced)
 
 
 def warm(languages: list[str]) -> None:
     """Build the matchers of ``languages`` ahead of their first page."""
     for language in languages:
-        _matcher(language)
+        _lexicon(language)
 
 
 def _normalized_with_map(text: str) -> tuple[str, list[int]]:
@@ -112,45 +83,16 @@ def _normalized_with_map(text: str) -> tuple[str, list[int]]:
     return "".join(parts), origin
 
 
-def _lexicon_hits(matcher: _Matcher, text: str) -> list[tuple[int, int, str]]:
-    """The scorer's rules (``CompiledLexicon.count_normalized``): word boundaries in spaced scripts, a ``*``
-    stem runs to the end of its word, and per category leftmost hits win, the longest at one start."""
-    word_char = re.compile(rf"[\w{combining_marks()}]").match
-    size = len(text)
-    candidates: dict[str, list[tuple[int, int, int]]] = {}
-    for last, matches in matcher.automaton.iter(text):
-        for category, rank, length, is_prefix in matches:
-            start, end = last - length + 1, last + 1
-            if matcher.spaced:
-                if start > 0 and word_char(text, start - 1):
-                    continue
-                if is_prefix:
-                    while end < size and word_char(text, end):
-                        end += 1
-                elif end < size and word_char(text, end):
-                    continue
-            candidates.setdefault(category, []).append((start, rank, end))
-    hits = []
-    for category, found in candidates.items():
-        found.sort()
-        position = 0
-        for start, _rank, end in found:
-            if start >= position:
-                hits.append((start, end, category))
-                position = end
-    return hits
-
-
 def hit_spans(text: str, language: str, target_name: str = "") -> list[tuple[int, int, str]]:
     """(start, end, category) of each hit in ``text``, non-overlapping, leftmost first (a longer hit wins a tie)."""
-    matcher = _matcher(language)
-    if not text or not (matcher or target_name):
+    lexicon = _lexicon(language)
+    if not text or not (lexicon or target_name):
         return []
     found: list[tuple[int, int, str]] = []
-    if matcher is not None:
+    if lexicon is not None:  # the scorer's matching rules: word bounds, `*` stems, leftmost hits per category
         normalized, origin = _normalized_with_map(text)
         found = [(origin[start], origin[end - 1] + 1, category)
-                 for start, end, category in _lexicon_hits(matcher, normalized) if end > start]
+                 for category, hits in lexicon.spans(normalized).items() for start, end, _ in hits if end > start]
     if target_name:
         start = text.find(target_name)
         while start >= 0:

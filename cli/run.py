@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--min-language-fidelity", type=share, metavar="SHARE",
                         help="override the study's quality.min_language_fidelity (default 0.8): the scores "
                              "contract fails when a language's replies detected in its language are under it")
+    parser.add_argument("--parallel", type=positive_int, metavar="N",
+                        help="languages played at once, each a Dagster run in its own process writing its own "
+                             "shard (default: up to 4; 1 for a study with a budget or with BACKFIRE_LAYOUT=single)")
     parser.add_argument("--no-preflight", action="store_true",
                         help="skip the endpoint check made before any call (GET /models on each OpenAI-compatible "
                              "endpoint)")
@@ -40,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_and_report(study_path: str, *, db: str | None, overrides: RunOverrides | None = None,
-                   verbose: bool = False, ephemeral: bool = False, preflight: bool = True) -> int:
+                   verbose: bool = False, ephemeral: bool = False, preflight: bool = True,
+                   parallel: int | None = None) -> int:
     """Validate first (nothing is written or spent on bad input), then launch, then print the table."""
     import time
 
@@ -63,7 +67,7 @@ def run_and_report(study_path: str, *, db: str | None, overrides: RunOverrides |
     runs, _ = build_design(study)
     with command_progress(study.design.languages, sum(run.n_turns for run in runs)):
         result = materialize_study(study_path, db=db, overrides=overrides, ephemeral=ephemeral,
-                                   log_level="INFO" if verbose else "CRITICAL")
+                                   log_level="INFO" if verbose else "CRITICAL", parallel=parallel)
     raise_for_failure(result)
     with connect(result.db_path, read_only=True) as con:
         print(backfire_table(con, study.name))
@@ -110,4 +114,4 @@ def handle(args: argparse.Namespace) -> int:
         "no_cache": args.no_cache, "keep_failed_turns": args.keep_failed_turns,
         "min_language_fidelity": args.min_language_fidelity}, source=args.study)
     return run_and_report(args.study, db=args.db, overrides=overrides, verbose=args.verbose,
-                          ephemeral=args.ephemeral, preflight=not args.no_preflight)
+                          ephemeral=args.ephemeral, preflight=not args.no_preflight, parallel=args.parallel)

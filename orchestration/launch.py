@@ -12,7 +12,7 @@ from typing import Any
 
 from core.errors import BackfireError, InternalError
 from core.study import RunOverrides
-from orchestration.instance import instance_kind, open_instance, run_tags
+from orchestration.instance import dagster_home, instance_kind, open_instance, run_tags
 from warehouse.connection import logs_dir, resolve_db_path
 
 logger = logging.getLogger(__name__)
@@ -164,15 +164,50 @@ def _remaining_budget(study: Any, cost: float, calls: int) -> dict[str, Any] | N
     return None if any(v <= 0 for v in left.values()) else left
 
 
+@dataclass(frozen=True)
+class RunOutcome:
+    """What the command keeps of one Dagster run: plain values, so a worker process can send it back."""
+
+    run_id: str
+    success: bool
+    failures: list[str]
+    internal_errors: list[str]
+    warnings: list[str]
+    materializations: dict[str, list[dict[str, Any]]]
+
+
+def execute_job(defs: Any, instance: Any, job_name: str, config: dict[str, Any], partition_key: str | None,
+                log_path: Path) -> Any:
+    """One in-process run of a job of the shared definitions, its output and failures appended to ``log_path``."""
+    with open(log_path, "a", encoding="utf-8") as log, contextlib.redirect_stdout(log), \
+            _simulation_log_to(log_path):
+        result = defs.resolve_job_def(job_name).execute_in_process(
+            run_config=config, instance=instance, partition_key=partition_key, raise_on_error=False,
+            tags=run_tags())
+        _log_step_failures(result, log)
+    return result
+
+
+def outcome_of(result: Any, log_path: Path) -> RunOutcome:
+    """``log_path`` is the log the failure lines point to (the command's)."""
+    materializations: dict[str, list[dict[str, Any]]] = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        materializations.setdefault(materialization.asset_key.to_user_string(), []).append(
+            {key: value.value for key, value in materialization.metadata.items()})
+    failures, bugs = _failures(result, log_path) if not result.success else ([], [])
+    return RunOutcome(result.run_id, result.success, failures, bugs, _warnings(result), materializations)
+
+
 class _Launcher:
     """Executes jobs of the shared definitions in-process on one instance, logging Dagster's output to the
     warehouse's log file (``<stem>.logs/last_run.log``) and collecting every failure message."""
 
     def __init__(self, defs: Any, db_path: Path, study_path: str, overrides: RunOverrides, log_level: str,
-                 ephemeral: bool) -> None:
+                 ephemeral: bool, home: Path | None = None) -> None:
         self.defs, self.db_path, self.study_path, self.overrides = defs, db_path, study_path, overrides
         self.log_level = log_level
-        self.instance = open_instance(instance_kind(ephemeral))
+        self.instance = open_instance(instance_kind(ephemeral), home)
         # dagster-dbt echoes every dbt event to stdout; keep it in the warehouse's own log folder instead.
         self.log_path = logs_dir(db_path) / "last_run.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -189,23 +224,18 @@ class _Launcher:
                 "loggers": {"console": {"config": {"log_level": self.log_level}}}}
 
     def execute(self, job_name: str, config: dict[str, Any], partition_key: str | None = None) -> Any:
-        with open(self.log_path, "a", encoding="utf-8") as log, contextlib.redirect_stdout(log), \
-                _simulation_log_to(self.log_path):
-            result = self.defs.resolve_job_def(job_name).execute_in_process(
-                run_config=config, instance=self.instance, partition_key=partition_key, raise_on_error=False,
-                tags=run_tags())
-            _log_step_failures(result, log)
-        self.run_ids.append(result.run_id)
-        for event in result.get_asset_materialization_events():
-            materialization = event.materialization
-            self.materializations.setdefault(materialization.asset_key.to_user_string(), []).append(
-                {key: value.value for key, value in materialization.metadata.items()})
-        self.warnings.extend(_warnings(result))
-        if not result.success:
-            messages, bugs = _failures(result, self.log_path)
-            self.failures.extend(messages)
-            self.internal_errors.extend(bugs)
+        result = execute_job(self.defs, self.instance, job_name, config, partition_key, self.log_path)
+        self.record(outcome_of(result, self.log_path))
         return result
+
+    def record(self, outcome: RunOutcome) -> None:
+        """Add one run's outcome (executed here or in a worker process) to the command's."""
+        self.run_ids.append(outcome.run_id)
+        for key, rows in outcome.materializations.items():
+            self.materializations.setdefault(key, []).extend(rows)
+        self.warnings.extend(outcome.warnings)
+        self.failures.extend(outcome.failures)
+        self.internal_errors.extend(outcome.internal_errors)
 
     def result(self) -> LaunchResult:
         return LaunchResult(self.run_ids[-1], not self.failures, self.db_path, self.failures, self.log_path,
@@ -213,50 +243,147 @@ class _Launcher:
 
 
 def _launcher(study_path: str | Path, db: str | Path | None, overrides: RunOverrides, log_level: str,
-              ephemeral: bool, languages: list[str]) -> _Launcher:
+              ephemeral: bool, languages: list[str], home: Path | None = None) -> _Launcher:
     from orchestration.dbt.project import ensure_manifest
 
     ensure_manifest()
     from orchestration.definitions import definitions_for
 
     return _Launcher(definitions_for(languages), resolve_db_path(db), str(study_path), overrides, log_level,
-                     ephemeral)
+                     ephemeral, home)
+
+
+PERMITS_URL_ENV_VAR = "BACKFIRE_PERMITS_URL"
+MAX_DEFAULT_PARALLEL = 4
+"""Languages at once by default: enough to keep a 128-call endpoint busy while others start and score."""
+
+
+def default_parallel(study: Any) -> int:
+    """Languages played at once: one in the single layout (one writer) or under a budget (the budget is carried
+    from language to language), else up to ``MAX_DEFAULT_PARALLEL``."""
+    from warehouse.shards import layout
+
+    if layout() == "single" or study.budget.max_cost_usd is not None or study.budget.max_calls is not None:
+        return 1
+    return max(1, min(len(study.design.languages), MAX_DEFAULT_PARALLEL))
+
+
+def _play_in_turn(launch: _Launcher, study: Any) -> None:
+    """One language after another in this process, the study's budget carried across them; stops at the first
+    failed language (its spending is unreported, so later languages could not be budgeted)."""
+    from orchestration.jobs import LANGUAGE_JOB
+
+    cost, calls = 0.0, 0
+    for language in study.design.languages:
+        budget = _remaining_budget(study, cost, calls)
+        if budget is None:
+            launch.failures.append(f"{language}: not started, the study's budget is spent; finished languages "
+                                   "are saved, raise budget.max_cost_usd / budget.max_calls and rerun to resume")
+            break
+        result = launch.execute(LANGUAGE_JOB, launch.run_config(**budget), partition_key=language)
+        if not result.success:
+            break
+        spent = _spent(result)
+        cost, calls = cost + spent[0], calls + spent[1]
+
+
+def _play_side_by_side(launch: _Launcher, study: Any, home: Path, parallel: int) -> None:
+    """Every language as its own run in a worker process, up to ``parallel`` at once; a failed language does not
+    stop the others. The workers share the instance, so the endpoint permits and pools hold across them."""
+    from orchestration.jobs import LANGUAGE_JOB
+    from orchestration.language_workers import run_languages
+
+    run_languages(study.design.languages, job_name=LANGUAGE_JOB, config_for=lambda _: launch.run_config(),
+                  home=home, definitions_languages=study.design.languages, log_path=launch.log_path,
+                  parallel=parallel, on_outcome=lambda _, outcome: launch.record(outcome))
 
 
 def materialize_study(study_path: str | Path, *, db: str | Path | None = None,
                       overrides: RunOverrides | None = None, log_level: str = "WARNING",
-                      ephemeral: bool = False) -> LaunchResult:
+                      ephemeral: bool = False, parallel: int | None = None) -> LaunchResult:
     """Materialize the whole pipeline for one study, in-process: the setup run, one run per language
-    partition (the study's budget spans them all), then the marts run once every language succeeded.
+    partition, then the marts run once every language succeeded.
 
-    Runs go to the project's persistent Dagster instance (they show in ``make dev``'s UI) unless ``ephemeral``.
+    Languages play side by side in worker processes (``parallel``, default ``default_parallel``), each into its
+    own shard; with ``parallel`` 1 (the single layout, or a study with a budget) they play in turn here and the
+    budget spans them all. Runs go to the project's persistent Dagster instance (they show in ``make dev``'s UI)
+    unless ``ephemeral``, where side-by-side workers share a temporary instance.
     """
-    from orchestration.jobs import LANGUAGE_JOB, MARTS_JOB, SETUP_JOB
-    from orchestration.resources import StudyResource
+    from orchestration.jobs import MARTS_JOB, SETUP_JOB
+    from orchestration.resources import StudyResource, WarehouseResource
 
     overrides = overrides or RunOverrides()
     study = StudyResource(study_path=str(study_path), **overrides.set_fields()).load()
-    launch = _launcher(study_path, db, overrides, log_level, ephemeral, study.design.languages)
-    if launch.execute(SETUP_JOB, launch.run_config()).success:
-        cost, calls = 0.0, 0
-        for language in study.design.languages:
-            budget = _remaining_budget(study, cost, calls)
-            if budget is None:
-                launch.failures.append(f"{language}: not started, the study's budget is spent; finished languages "
-                                       "are saved, raise budget.max_cost_usd / budget.max_calls and rerun to resume")
-                break
-            result = launch.execute(LANGUAGE_JOB, launch.run_config(**budget), partition_key=language)
-            if not result.success:  # its spending is unreported, so later languages cannot be budgeted: stop
-                break
-            spent = _spent(result)
-            cost, calls = cost + spent[0], calls + spent[1]
-        if not launch.failures:
-            launch.execute(MARTS_JOB, launch.run_config())
-        else:
-            launch.failures.append("marts not rebuilt: a language failed (the marts would mix finished and "
-                                   "missing languages); fix that language's failure and rerun the same command "
-                                   "to resume")
-    return launch.result()
+    parallel = default_parallel(study) if parallel is None else parallel
+    if parallel > 1:
+        _check_parallel(study)
+    with _shared_home(instance_kind(ephemeral) == "ephemeral" and parallel > 1) as home:
+        launch = _launcher(study_path, db, overrides, log_level, ephemeral, study.design.languages, home)
+        if launch.execute(SETUP_JOB, launch.run_config()).success:
+            if parallel > 1:
+                with _shared_permits(home or dagster_home()):
+                    _play_side_by_side(launch, study, home or dagster_home(), parallel)
+            else:
+                _play_in_turn(launch, study)
+            if not launch.failures:
+                launch.execute(MARTS_JOB, launch.run_config())
+            else:
+                WarehouseResource(db_path=str(launch.db_path)).gather()  # what finished is queryable now
+                launch.failures.append("marts not rebuilt: a language failed (the marts would mix finished and "
+                                       "missing languages); fix that language's failure and rerun the same command "
+                                       "to resume")
+        return launch.result()
+
+
+def _check_parallel(study: Any) -> None:
+    """Languages side by side need their own files and a budget that one process keeps.
+
+    Raises:
+        BackfireError: the single layout, or a study with a budget.
+    """
+    from warehouse.shards import LAYOUT_ENV_VAR, layout
+
+    if layout() == "single":
+        raise BackfireError("--parallel above 1 needs the sharded layout: the single file has one writer",
+                            field=LAYOUT_ENV_VAR, fix=f"unset {LAYOUT_ENV_VAR} (or set it to sharded), or pass "
+                                                      "--parallel 1")
+    if study.budget.max_cost_usd is not None or study.budget.max_calls is not None:
+        raise BackfireError("--parallel above 1 cannot keep the study's budget across languages (each worker "
+                            "would spend it)", field="budget", fix="pass --parallel 1 for a study with a budget")
+
+
+@contextlib.contextmanager
+def _shared_home(needed: bool) -> Iterator[Path | None]:
+    """A temporary Dagster home the command's processes share (``--ephemeral`` with side-by-side languages: an
+    in-memory instance lives in one process); removed afterwards. None when not needed."""
+    if not needed:
+        yield None
+        return
+    import shutil
+    import tempfile
+
+    from orchestration.instance import DEPLOY_CONFIG
+
+    home = Path(tempfile.mkdtemp(prefix="backfire-dagster-"))
+    shutil.copyfile(DEPLOY_CONFIG, home / "dagster.yaml")
+    try:
+        yield home
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _shared_permits(home: Path) -> Iterator[None]:
+    """Endpoint permits the language workers share (a lease table in the instance's home), unless the user
+    pointed ``BACKFIRE_PERMITS_URL`` elsewhere (the instance's Postgres, for several machines)."""
+    if os.environ.get(PERMITS_URL_ENV_VAR):
+        yield
+        return
+    os.environ[PERMITS_URL_ENV_VAR] = f"sqlite:///{home / 'endpoint_permits.sqlite'}"
+    try:
+        yield
+    finally:
+        os.environ.pop(PERMITS_URL_ENV_VAR, None)
 
 
 def rescore(scorers: list[str], *, db: str | Path | None = None, study_path: str | Path | None = None,

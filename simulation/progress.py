@@ -30,6 +30,9 @@ class CommandProgress:
     """Turns of the whole design, stored or not: the overall denominator."""
     finished_turns: int = 0
     """Turns of the languages already finished in this command (stored before or played now)."""
+    overall: bool = True
+    """Whether lines add the command's overall turns: not when languages play in separate processes, where no
+    one process knows them (each line then says its language's own progress)."""
 
     def position(self, languages: Sequence[str]) -> str:
         if len(languages) == 1 and languages[0] in self.languages:
@@ -41,10 +44,11 @@ _COMMAND: CommandProgress | None = None
 
 
 @contextmanager
-def command_progress(languages: Sequence[str], total_turns: int) -> Iterator[CommandProgress]:
+def command_progress(languages: Sequence[str], total_turns: int, *,
+                     overall: bool = True) -> Iterator[CommandProgress]:
     """While the block runs, progress lines add the language's position and the command's overall turns."""
     global _COMMAND
-    previous, _COMMAND = _COMMAND, CommandProgress(list(languages), total_turns)
+    previous, _COMMAND = _COMMAND, CommandProgress(list(languages), total_turns, overall=overall)
     try:
         yield _COMMAND
     finally:
@@ -80,7 +84,7 @@ class ProgressReporter:
                 f"{(spending.calls - spending.errors) / elapsed:.1f} ok calls/s, "
                 f"{stats.tokens_in + stats.tokens_out} tokens, ${stats.cost_usd:.4f}, "
                 f"{stats.parse_errors} parse errors ({stats.reasks} re-asks), ETA {eta}")
-        if self.command is not None:
+        if self.command is not None and self.command.overall:
             planned = self.total_turns if self.planned_turns is None else self.planned_turns
             overall = self.command.finished_turns + planned - self.total_turns + done
             total = max(self.command.total_turns, overall)

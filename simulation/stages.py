@@ -9,6 +9,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import LanguagePackError, StudyConfigError, combine
@@ -236,9 +237,10 @@ def _stored_runs(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str]) -> tupl
 
 def simulate_study(con: duckdb.DuckDBPyConnection, study: Study, *, max_concurrent_runs: int = 32,
                    use_cache: bool = True, retry_errors: bool = True,
-                   progress: Callable[[str], Any] | None = None) -> SimulationStats:
+                   progress: Callable[[str], Any] | None = None, cache_fallback: Path | None = None) -> SimulationStats:
     """Bring every run of the study's current design to completion (resuming partial runs; with
-    ``retry_errors``, turns whose calls finally failed are played again)."""
+    ``retry_errors``, turns whose calls finally failed are played again). ``cache_fallback``: another warehouse
+    file whose ``raw.llm_calls`` also answers (main, when ``con`` is a language shard)."""
     ensure_raw_schema(con)
     runs, _ = build_design(study)
     stored, agents = _stored_runs(con, [r.run_id for r in runs])
@@ -248,8 +250,11 @@ def simulate_study(con: duckdb.DuckDBPyConnection, study: Study, *, max_concurre
     models: dict[str, ModelSpec] = {m.stored_name: m for m in study.models}  # keyed like raw.runs.model
     backends = {name: backend_for_model(models[name]) for name in sorted({r.model for r in stored})}
     store = DuckDBTranscriptStore(con, retry_errors=retry_errors)
-    cache = DuckDBResponseCache(con, read=use_cache)
+    cache = DuckDBResponseCache(con, read=use_cache, fallback=cache_fallback)
     spending = Spending(study.budget)
-    return asyncio.run(simulate(stored, agents, models, backends, store, clock=utc_now,
-                                max_concurrent_runs=max_concurrent_runs, cache=cache, spending=spending,
-                                progress=progress))
+    try:
+        return asyncio.run(simulate(stored, agents, models, backends, store, clock=utc_now,
+                                    max_concurrent_runs=max_concurrent_runs, cache=cache, spending=spending,
+                                    progress=progress))
+    finally:
+        cache.close()

@@ -9,6 +9,11 @@ paid call and its stored turn replays that turn from the cache instead of callin
 
 Lookups stay off DuckDB too: the keys already stored are read once into a set, so a miss (the common case
 in a fresh study) costs a set lookup and only a hit reads its row.
+
+A language shard (``warehouse.shards``) holds only its own completions; with ``fallback`` (the main file) the
+cache also answers from main's ``raw.llm_calls`` (another study's identical calls, an imported bundle's cache, a
+warehouse written before shards). Main is opened once for its keys; it is attached, read-only, only on the first
+hit there, and every such hit is copied into the shard, so the next run finds it locally.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.records import Reply
+from warehouse.connection import connect, table_exists
 from warehouse.raw_io import upsert, utc_now
 
 if TYPE_CHECKING:
@@ -28,6 +34,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 JOURNAL_SUFFIX = ".llm_calls.journal"
+_FALLBACK_ALIAS = "backfire_cache_fallback"
+_ROW_COLUMNS = ("call_key, model, endpoint, response_text, status, tokens_in, tokens_out, latency_ms, cost_usd, "
+                "created_at, served_model, system_fingerprint")
 
 
 def journal_path_for(con: duckdb.DuckDBPyConnection) -> Path | None:
@@ -41,7 +50,7 @@ class DuckDBResponseCache:
     """Cache reads and writes for one simulation; ``flush`` moves journaled completions into DuckDB."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, *, read: bool = True, flush_rows: int = 512,
-                 flush_interval_s: float = 1.0) -> None:
+                 flush_interval_s: float = 1.0, fallback: Path | None = None) -> None:
         self.con = con
         self.read = read
         self.hits = 0
@@ -55,6 +64,14 @@ class DuckDBResponseCache:
         self.replayed = self._replay_journal()
         self._stored_keys: set[str] = ({key for (key,) in con.execute("select call_key from raw.llm_calls").fetchall()}
                                        if read else set())
+        self._fallback = fallback if read and fallback is not None and fallback.is_file() else None
+        self._fallback_keys: set[str] = set()
+        self._fallback_attached = False
+        if self._fallback is not None:
+            with connect(self._fallback, read_only=True) as other:
+                if table_exists(other, "raw", "llm_calls"):
+                    self._fallback_keys = {key for (key,) in other.execute(
+                        "select call_key from raw.llm_calls").fetchall()} - self._stored_keys
 
     def get(self, call_key: str) -> Reply | None:
         if not self.read:
@@ -65,13 +82,49 @@ class DuckDBResponseCache:
             return _reply(pending["response_text"], pending["status"], pending["tokens_in"], pending["tokens_out"],
                           pending["latency_ms"], pending["served_model"], pending["system_fingerprint"])
         if call_key not in self._stored_keys:
-            return None
+            return self._from_fallback(call_key)
         row = self.con.execute("select response_text, status, tokens_in, tokens_out, latency_ms, served_model, "
                                "system_fingerprint from raw.llm_calls where call_key = ?", [call_key]).fetchone()
         if row is None:
             return None
         self.hits += 1
         return _reply(*row)
+
+    def _from_fallback(self, call_key: str) -> Reply | None:
+        """A completion main holds and this shard does not: copied into the shard (journaled like a new one)."""
+        if call_key not in self._fallback_keys or self._fallback is None:
+            return None
+        if not self._fallback_attached:
+            path = str(self._fallback).replace("'", "''")
+            self.con.execute(f"ATTACH '{path}' AS {_FALLBACK_ALIAS} (READ_ONLY)")
+            self._fallback_attached = True
+        found = self.con.execute(f"select {_ROW_COLUMNS} from {_FALLBACK_ALIAS}.raw.llm_calls where call_key = ?",
+                                 [call_key]).fetchone()
+        if found is None:
+            return None
+        row = dict(zip([c.strip() for c in _ROW_COLUMNS.split(",")], found, strict=True))
+        row["created_at"] = row["created_at"].isoformat() if row["created_at"] is not None else None
+        self._journal_row(row)
+        self.hits += 1
+        return _reply(row["response_text"], row["status"], row["tokens_in"], row["tokens_out"], row["latency_ms"],
+                      row["served_model"], row["system_fingerprint"])
+
+    def close(self) -> None:
+        """Store what is pending and let go of main (a read-only attachment would hold its lock)."""
+        self.flush()
+        if self._fallback_attached:
+            self.con.execute(f"DETACH {_FALLBACK_ALIAS}")
+            self._fallback_attached = False
+
+    def _journal_row(self, row: dict[str, Any]) -> None:
+        if self._journal_path is not None:
+            if self._journal is None:
+                self._journal = open(self._journal_path, "a", encoding="utf-8")  # noqa: SIM115 - closed in flush
+            self._journal.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            self._journal.flush()  # into the kernel: survives the process being killed
+        self._pending[row["call_key"]] = row
+        if len(self._pending) >= self.flush_rows or time.monotonic() - self._last_flush >= self.flush_interval_s:
+            self.flush()
 
     def put(self, call_key: str, model: str, endpoint: str, reply: Reply) -> None:
         """Journal a successful completion now, store it with the next batch (errors are not cached: they
@@ -82,15 +135,8 @@ class DuckDBResponseCache:
                    tokens_in=reply.tokens_in, tokens_out=reply.tokens_out, latency_ms=reply.latency_ms,
                    cost_usd=reply.cost_usd, created_at=utc_now().isoformat(), served_model=reply.served_model,
                    system_fingerprint=reply.system_fingerprint)
-        if self._journal_path is not None:
-            if self._journal is None:
-                self._journal = open(self._journal_path, "a", encoding="utf-8")  # noqa: SIM115 - closed in flush
-            self._journal.write(json.dumps(row, ensure_ascii=False) + "\n")
-            self._journal.flush()  # into the kernel: survives the process being killed
-        self._pending[call_key] = row
         self.writes += 1
-        if len(self._pending) >= self.flush_rows or time.monotonic() - self._last_flush >= self.flush_interval_s:
-            self.flush()
+        self._journal_row(row)
 
     def flush(self) -> None:
         """Insert the pending completions in one statement, then empty the journal they came from."""

@@ -2,9 +2,11 @@
 scorers (metric v2), or the ones a rescore names, over the partition's utterances each has not scored yet."""
 
 
+import contextlib
 import functools
 import time
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from pydantic import Field
@@ -12,9 +14,12 @@ from pydantic import Field
 from analysis.tables import render_table
 from orchestration.assets.simulation import UTTERANCES
 from orchestration.partitions import partition_languages
-from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
+from orchestration.resources import PARTITION_POOL, StudyResource, WarehouseResource
 from scoring import Scorer, build_scorer, get_scorer, score_pending
 from scoring.spec import parse_scorer
+
+if TYPE_CHECKING:
+    import duckdb
 
 SCORES = dg.AssetKey(["raw", "scores"])
 STANCE_LEXICON = "lexicon-v1.1"
@@ -44,8 +49,49 @@ def _scorers(config: ScoringConfig, study: StudyResource) -> list[Scorer]:
     return [get_scorer("lexicon"), *extra]
 
 
+_PER_LANGUAGE = """
+    select r.language, s.scorer, count(distinct s.utterance_id) filter (not s.abstained) as scored,
+           count(distinct s.utterance_id) filter (s.abstained) as abstained, count(*) as rows
+    from raw.scores s join raw.utterances u using (utterance_id) join raw.runs r using (run_id)
+    where r.language in (select unnest(?)) group by 1, 2 order by 1, 2"""
+
+
+def _targets(config: ScoringConfig, warehouse: WarehouseResource, study: StudyResource,
+             languages: list[str]) -> list[Callable[[], Any]]:
+    """Where the step scores: the main file (single layout, every study's utterances of the languages, as a
+    rescore wants); in the sharded layout each (study, language) shard, the run's own study's, or every study's
+    for a rescore (``scorers`` given), each published after scoring."""
+    if not warehouse.sharded:
+        @contextlib.contextmanager
+        def main() -> Iterator[tuple["duckdb.DuckDBPyConnection", list[str]]]:
+            with warehouse.writer() as con:
+                yield con, languages
+        return [main]
+    pairs = ([(name, lang) for lang in languages for name in warehouse.partition_studies(lang)]
+             if config.scorers is not None else
+             [(spec.name, lang) for spec in [study.load()] for lang in languages if lang in spec.design.languages])
+
+    def shard(name: str, language: str) -> Callable[[], Any]:
+        @contextlib.contextmanager
+        def opened() -> Iterator[tuple["duckdb.DuckDBPyConnection", list[str]]]:
+            with warehouse.partition_writer(name, language) as con:
+                yield con, [language]
+        return opened
+    return [shard(name, lang) for name, lang in pairs]
+
+
+def _summed(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Per (language, scorer) counts added up over the shards they came from."""
+    totals: dict[tuple[Any, Any], list[int]] = {}
+    for language, scorer, *counts in rows:
+        total = totals.setdefault((language, scorer), [0] * len(counts))
+        for i, count in enumerate(counts):
+            total[i] += count
+    return [(*key, *counts) for key, counts in sorted(totals.items())]
+
+
 def build_scores_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(key=SCORES, group_name="scoring", pool=DUCKDB_WRITER_POOL, partitions_def=partitions,
+    @dg.asset(key=SCORES, group_name="scoring", pool=PARTITION_POOL, partitions_def=partitions,
               deps=[UTTERANCES], kinds={"python", "duckdb"},
               description="One row per (utterance_id, scorer, scorer_version, dimension), long format. "
                           "Partitioned by language like raw/utterances; scoring is incremental.")
@@ -53,19 +99,23 @@ def build_scores_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefiniti
                study: StudyResource) -> dg.MaterializeResult:
         languages = partition_languages(context)
         scorers = _scorers(config, study)  # every model loads before anything is written
-        summary: list[dict[str, Any]] = []
-        with warehouse.writer() as con:
-            for scorer in scorers:
-                started = time.perf_counter()
-                stats = score_pending(con, scorer, languages=languages)
-                summary.append({"scorer": scorer.name, "version": scorer.version, "device": scorer.device,
-                                "scored": stats.utterances_scored, "abstained": stats.utterances_abstained,
-                                "rows": stats.rows_written, "seconds": round(time.perf_counter() - started, 3)})
-            per_language = con.execute("""
-                select r.language, s.scorer, count(distinct s.utterance_id) filter (not s.abstained) as scored,
-                       count(distinct s.utterance_id) filter (s.abstained) as abstained, count(*) as rows
-                from raw.scores s join raw.utterances u using (utterance_id) join raw.runs r using (run_id)
-                where r.language in (select unnest(?)) group by 1, 2 order by 1, 2""", [languages]).fetchall()
+        totals: dict[tuple[str, str], dict[str, Any]] = {}
+        per_language: list[tuple[Any, ...]] = []
+        for target in _targets(config, warehouse, study, languages):
+            with target() as (con, target_languages):
+                for scorer in scorers:
+                    started = time.perf_counter()
+                    stats = score_pending(con, scorer, languages=target_languages)
+                    row = totals.setdefault((scorer.name, scorer.version), {
+                        "scorer": scorer.name, "version": scorer.version, "device": scorer.device, "scored": 0,
+                        "abstained": 0, "rows": 0, "seconds": 0.0})
+                    row["scored"] += stats.utterances_scored
+                    row["abstained"] += stats.utterances_abstained
+                    row["rows"] += stats.rows_written
+                    row["seconds"] = round(row["seconds"] + time.perf_counter() - started, 3)
+                per_language += con.execute(_PER_LANGUAGE, [target_languages]).fetchall()
+        summary = list(totals.values())
+        per_language = _summed(per_language)
         scored = sum(row["scored"] for row in summary)
         abstained = sum(row["abstained"] for row in summary)
         context.log.info("scoring [%s]: %d utterances scored, %d abstained by %s", ", ".join(languages), scored,

@@ -1,8 +1,9 @@
 """Great Expectations-backed checks on each stage, scoped to the study being materialized.
 
 They are blocking: a failed contract stops downstream assets, so bad data never reaches a mart. The checks
-of the language-partitioned stages are partitioned too and check only their languages. Every check opens
-the warehouse, so each runs in the writer pool: a reader holding the file would make a writer (dbt) fail.
+of the language-partitioned stages are partitioned too and check only their languages, on the partitions' published
+shards in the sharded layout (no pool: a published copy is never written). Every other check opens the main file,
+so each runs in the writer pool: a reader holding the file would make a writer (dbt) fail.
 The contracts themselves live in data_contracts/warehouse_check.py, shared with ``backfire check``.
 """
 
@@ -18,7 +19,7 @@ from orchestration.assets.design import AGENTS, RUNS
 from orchestration.assets.scoring import SCORES
 from orchestration.assets.simulation import UTTERANCES
 from orchestration.jobs import REFRESH_MARTS_JOB, RESCORE_JOB
-from orchestration.resources import DUCKDB_WRITER_POOL, StudyResource, WarehouseResource
+from orchestration.resources import DUCKDB_WRITER_POOL, PARTITION_POOL, StudyResource, WarehouseResource
 
 _ASSETS = {"runs_contract": RUNS, "agents_contract": AGENTS, "utterances_contract": UTTERANCES,
            "scores_contract": SCORES}
@@ -57,23 +58,55 @@ def _table_check(asset: dg.AssetKey, contract: TableContract) -> dg.AssetChecksD
     return _check
 
 
+def _merged(results: list[ContractResult]) -> ContractResult:
+    """One result for a contract checked in several places (studies, shards)."""
+    return ContractResult(results[0].stage, results[0].table, sum(r.n_rows for r in results),
+                          [f for r in results for f in r.failures], sum(r.n_expectations for r in results),
+                          [w for r in results for w in r.warnings])
+
+
+def _shard_results(warehouse: WarehouseResource, contract: TableContract, pairs: list[tuple[str, str]],
+                   every_study: bool) -> list[ContractResult]:
+    """The contract on each (study, language) published shard; a shard never published holds no rows yet."""
+    results = []
+    for name, language in pairs:
+        with warehouse.partition_reader(name, language) as con:
+            if con is not None:
+                results.append(contract.check(con, None if every_study else name, [language]))
+    return results
+
+
 def _partitioned_check(asset: dg.AssetKey, contract: TableContract,
                        partitions: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=asset, name=contract.name, blocking=True, pool=DUCKDB_WRITER_POOL,
+    @dg.asset_check(asset=asset, name=contract.name, blocking=True, pool=PARTITION_POOL,
                     partitions_def=partitions,
                     description=f"Schema and expectation suite of {'.'.join(asset.path)} for the study's runs in "
-                                "the partition's languages (a language the study does not run passes, empty).")
+                                "the partition's languages (a language the study does not run passes, empty); "
+                                "in the sharded layout it reads the partitions' published shards.")
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
                study: StudyResource) -> dg.AssetCheckResult:
         if context.op_execution_context.run.job_name == RESCORE_JOB:  # it scored every study's utterances
             languages = list(context.op_execution_context.partition_keys)
+            scope = {"languages": ", ".join(languages), "scope": "every study (rescore)"}
+            if warehouse.sharded:
+                pairs = [(name, lang) for lang in languages for name in warehouse.partition_studies(lang)]
+                results = _shard_results(warehouse, contract, pairs, every_study=True)
+                if not results:
+                    return dg.AssetCheckResult(passed=True, description="no stored runs in these languages")
+                return _to_check_result(_merged(results), **scope)
             with warehouse.reader() as con:
-                return _to_check_result(contract.check(con, None, languages), languages=", ".join(languages),
-                                        scope="every study (rescore)")
+                return _to_check_result(contract.check(con, None, languages), **scope)
         spec = study.load()
         languages = [k for k in context.op_execution_context.partition_keys if k in spec.design.languages]
         if not languages:
             return dg.AssetCheckResult(passed=True, description=f"study {spec.name} has no runs in these languages")
+        if warehouse.sharded:
+            results = _shard_results(warehouse, contract, [(spec.name, lang) for lang in languages],
+                                     every_study=False)
+            if not results:
+                return dg.AssetCheckResult(passed=False, description=f"study {spec.name} has no published shard "
+                                           f"in {', '.join(languages)}: materialize the partition's assets first")
+            return _to_check_result(_merged(results), languages=", ".join(languages))
         with warehouse.reader() as con:
             return _to_check_result(contract.check(con, spec.name, languages), languages=", ".join(languages))
 
@@ -104,10 +137,7 @@ def _mart_check(asset: dg.AssetKey, name: str, *, blocking: bool = True) -> dg.A
             results = [dict(mart_contracts(con, study_name))[name] for study_name in studies]
         if not results:
             return dg.AssetCheckResult(passed=True, description="no study in the warehouse")
-        merged = ContractResult(results[0].stage, results[0].table, sum(r.n_rows for r in results),
-                                [f for r in results for f in r.failures], sum(r.n_expectations for r in results),
-                                [w for r in results for w in r.warnings])
-        return _to_check_result(merged, studies=", ".join(studies))
+        return _to_check_result(_merged(results), studies=", ".join(studies))
 
     return _check
 

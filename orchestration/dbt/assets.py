@@ -87,6 +87,11 @@ def _enriched(context: dg.AssetExecutionContext, events: list[Any], warehouse: W
             name="backfire_dbt_models", pool=DUCKDB_WRITER_POOL)
 def backfire_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
                         study: StudyResource):
+    gathered = warehouse.gather()  # the language shards' new rows into main's raw tables, which dbt reads
+    if gathered.loaded:
+        context.log.info("gathered %d language shard(s) into the warehouse: %s (%d utterances, %d new cached "
+                         "calls)", len(gathered.loaded), ", ".join(gathered.loaded), gathered.utterances,
+                         gathered.llm_calls)
     # A subset (e.g. the models a backfill can build before the language partitions) runs only the tests
     # whose every parent is selected; the default would test against models not built yet.
     with warehouse.dbt_env():

@@ -1,0 +1,129 @@
+"""The CLI's language runs side by side: each language partition is its own Dagster run, in a worker process.
+
+``execute_in_process`` runs one run at a time in its process, so the launcher starts up to ``parallel`` worker
+processes, as a backfill would start runs: each executes the language job for one partition on the same
+instance and sends back a plain ``RunOutcome``. Dagster still decides step order and pools; the workers only
+start runs. Workers fork from a forkserver that has imported the definitions once (about 5 s of imports on two
+cores), and each task brings the caller's environment and working directory, which the forkserver froze when it
+started. Progress lines travel back through a queue, so the command prints them as they come.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import logging.handlers
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+from orchestration.launch import RunOutcome, execute_job, outcome_of
+from simulation.progress import PROGRESS_LOGGER
+
+logger = logging.getLogger(__name__)
+PRELOAD = ["orchestration.definitions", "orchestration.launch"]
+"""Imported once by the forkserver; every worker starts with them."""
+
+
+def worker_log(log_path: Path, language: str) -> Path:
+    """A language's own log while it runs (the command's log gets it appended when it ends)."""
+    return log_path.with_name(f"{log_path.stem}.{language}{log_path.suffix}")
+
+
+@functools.cache
+def _definitions(languages: tuple[str, ...]) -> Any:
+    from orchestration.definitions import definitions_for
+
+    return definitions_for(list(languages))
+
+
+@functools.cache
+def _instance(home: str) -> Any:
+    from dagster import DagsterInstance
+
+    return DagsterInstance.from_config(home)
+
+
+_QUEUE: Any = None
+
+
+def _init(queue: Any) -> None:
+    global _QUEUE
+    _QUEUE = queue
+    progress = logging.getLogger(PROGRESS_LOGGER.name)
+    progress.handlers = [logging.handlers.QueueHandler(queue)]
+    progress.setLevel(logging.INFO)
+    progress.propagate = False
+
+
+def _run_language(language: str, job_name: str, config: dict[str, Any], home: str, languages: tuple[str, ...],
+                  log_path: str, environ: dict[str, str], cwd: str, all_languages: Sequence[str]) -> RunOutcome:
+    """One language partition's run, in a worker process."""
+    from simulation.progress import command_progress
+
+    os.environ.clear()
+    os.environ.update(environ)
+    os.chdir(cwd)
+    own_log = worker_log(Path(log_path), language)
+    own_log.write_text("", encoding="utf-8")
+    with command_progress(all_languages, 0, overall=False):
+        result = execute_job(_definitions(languages), _instance(home), job_name, config, language, own_log)
+    return outcome_of(result, Path(log_path))
+
+
+@contextlib.contextmanager
+def _forward_progress() -> Iterator[Any]:
+    """A queue the workers' progress records go into, handed to this process's progress logger as they come."""
+    manager = multiprocessing.Manager()
+    queue = manager.Queue()
+
+    def drain() -> None:
+        while (record := queue.get()) is not None:
+            PROGRESS_LOGGER.handle(record)
+
+    thread = threading.Thread(target=drain, name="language-progress", daemon=True)
+    thread.start()
+    try:
+        yield queue
+    finally:
+        queue.put(None)
+        thread.join(timeout=5)
+        manager.shutdown()
+
+
+def run_languages(languages: Sequence[str], *, job_name: str, config_for: Callable[[str], dict[str, Any]],
+                  home: Path, definitions_languages: Sequence[str], log_path: Path, parallel: int,
+                  on_outcome: Callable[[str, RunOutcome], None]) -> None:
+    """Run the job once per language, up to ``parallel`` at once; ``on_outcome`` gets each as it ends (a failed
+    language does not stop the others). A worker that dies is reported as that language's failure."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    environ, cwd = dict(os.environ), os.getcwd()
+    with _forward_progress() as queue, ProcessPoolExecutor(max_workers=max(1, parallel), mp_context=context,
+                                                           initializer=_init, initargs=(queue,)) as pool:
+        futures: dict[Future[RunOutcome], str] = {
+            pool.submit(_run_language, language, job_name, config_for(language), str(home),
+                        tuple(definitions_languages), str(log_path), environ, cwd, list(languages)): language
+            for language in languages}
+        for future in as_completed(futures):
+            language = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as exc:  # the worker died (killed, out of memory) or could not send its result
+                outcome = RunOutcome("", False, [f"{language}: its worker process failed ({exc!r}); finished "
+                                                 "turns are saved, rerun to resume"], [], [], {})
+            _append_log(log_path, language)
+            on_outcome(language, outcome)
+
+
+def _append_log(log_path: Path, language: str) -> None:
+    own = worker_log(log_path, language)
+    if own.is_file():
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write(f"\n=== language {language} ===\n{own.read_text(encoding='utf-8')}")
+        own.unlink()

@@ -260,12 +260,16 @@ MAX_DEFAULT_PARALLEL = 4
 
 def default_parallel(study: Any) -> int:
     """Languages played at once: one in the single layout (one writer) or under a budget (the budget is carried
-    from language to language), else up to ``MAX_DEFAULT_PARALLEL``."""
+    from language to language), else up to ``MAX_DEFAULT_PARALLEL``; a study of synthetic models only is bound by
+    CPU, so no more than the machine's cores."""
     from warehouse.shards import layout
 
     if layout() == "single" or study.budget.max_cost_usd is not None or study.budget.max_calls is not None:
         return 1
-    return max(1, min(len(study.design.languages), MAX_DEFAULT_PARALLEL))
+    cap = MAX_DEFAULT_PARALLEL
+    if all(model.backend == "synthetic" for model in study.models):
+        cap = min(cap, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    return max(1, min(len(study.design.languages), cap))
 
 
 def _play_in_turn(launch: _Launcher, study: Any) -> None:

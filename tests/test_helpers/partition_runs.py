@@ -30,7 +30,11 @@ def main(config_path: str, partition: str) -> int:
         result = dg.execute_job(dg.reconstructable(language_writers_job), instance, run_config=run_config,
                                 tags={"dagster/partition": partition}, raise_on_error=False)
         errors = [e.message for e in result.all_events if e.is_failure]
-    print(json.dumps({"success": result.success, "run_id": result.run_id, "errors": errors}))
+        times = {(entry.step_key, entry.dagster_event.event_type_value): entry.timestamp
+                 for entry in instance.all_logs(result.run_id)
+                 if entry.dagster_event is not None and entry.step_key == "raw__utterances"}
+        span = [times.get(("raw__utterances", "STEP_START")), times.get(("raw__utterances", "STEP_SUCCESS"))]
+    print(json.dumps({"success": result.success, "run_id": result.run_id, "errors": errors, "simulation_span": span}))
     return 0 if result.success else 1
 
 

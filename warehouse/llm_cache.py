@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.errors import WarehouseError
 from core.records import Reply
 from warehouse.connection import connect, table_exists
 from warehouse.raw_io import upsert, utc_now
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 JOURNAL_SUFFIX = ".llm_calls.journal"
 _FALLBACK_ALIAS = "backfire_cache_fallback"
+FALLBACK_WAIT_S = 5.0
 _ROW_COLUMNS = ("call_key, model, endpoint, response_text, status, tokens_in, tokens_out, latency_ms, cost_usd, "
                 "created_at, served_model, system_fingerprint")
 
@@ -68,10 +70,21 @@ class DuckDBResponseCache:
         self._fallback_keys: set[str] = set()
         self._fallback_attached = False
         if self._fallback is not None:
-            with connect(self._fallback, read_only=True) as other:
-                if table_exists(other, "raw", "llm_calls"):
-                    self._fallback_keys = {key for (key,) in other.execute(
-                        "select call_key from raw.llm_calls").fetchall()} - self._stored_keys
+            self._fallback_keys = self._keys_of(self._fallback) - self._stored_keys
+
+    @staticmethod
+    def _keys_of(path: Path) -> set[str]:
+        """The keys another warehouse stores; none (with a warning) while its writer holds it for long: main is
+        a fallback, a partition never waits on it."""
+        try:
+            with connect(path, read_only=True, wait_s=FALLBACK_WAIT_S) as other:
+                if not table_exists(other, "raw", "llm_calls"):
+                    return set()
+                return {key for (key,) in other.execute("select call_key from raw.llm_calls").fetchall()}
+        except WarehouseError as busy:
+            logger.warning("the response cache does not read %s this time (%s); calls it holds and this shard "
+                           "does not would be made again", path, busy)
+            return set()
 
     def get(self, call_key: str) -> Reply | None:
         if not self.read:

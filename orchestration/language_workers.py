@@ -16,6 +16,7 @@ import logging
 import logging.handlers
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -52,8 +53,21 @@ def _instance(home: str) -> Any:
 _QUEUE: Any = None
 
 
+def _die_with_the_forkserver() -> None:
+    """A worker must not outlive the command (a SIGKILLed ``backfire run`` would leave it playing and paying):
+    the forkserver exits when the command's process goes, and the kernel then kills the worker (Linux)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the forkserver was already gone before the line above
+            os._exit(1)
+
+
 def _init(queue: Any) -> None:
     global _QUEUE
+    _die_with_the_forkserver()
     _QUEUE = queue
     progress = logging.getLogger(PROGRESS_LOGGER.name)
     progress.handlers = [logging.handlers.QueueHandler(queue)]

@@ -18,13 +18,14 @@ from core.study import parse_study
 from tests.conftest import REPO_ROOT
 from tests.test_helpers.openai_server import serve_openai
 from tests.test_helpers.studies import CHANNELS, n_calls, n_utterances, small_study_dict
+from warehouse.shards import live_shards
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 
 def test_sigkill_mid_study_then_resume(tmp_path: Path) -> None:
     pytest.importorskip("openai")
-    study = small_study_dict(languages=["en"], replicates=3, aligned_shares=[0.0, 1.0], n_turns=4)
+    study = small_study_dict(languages=["en", "ja"], replicates=2, aligned_shares=[0.0, 1.0], n_turns=4)
     path = tmp_path / "study.yaml"
     path.write_text(yaml.safe_dump(study), encoding="utf-8")
     db = tmp_path / "w.duckdb"
@@ -35,7 +36,7 @@ def test_sigkill_mid_study_then_resume(tmp_path: Path) -> None:
     with serve_openai() as (fake, url):
         fake.delay_s = 0.05
         command = [sys.executable, "-m", "cli.main", "run", str(path), "--model", "tiny-chat", "--base-url", url,
-                   "--api-key-env", "BACKFIRE_KILL_KEY", "--concurrency", str(concurrency)]
+                   "--api-key-env", "BACKFIRE_KILL_KEY", "--concurrency", str(concurrency), "--parallel", "2"]
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE)
         deadline = time.monotonic() + 120
@@ -44,11 +45,19 @@ def test_sigkill_mid_study_then_resume(tmp_path: Path) -> None:
         process.kill()  # SIGKILL: no cleanup, no flush
         process.wait(timeout=30)
         assert fake.completions < expected_calls, "the run finished before it could be killed"
+        time.sleep(1.0)  # the language workers die with the command: nothing plays (or pays) on after it
+        settled = fake.completions
+        time.sleep(1.5)
+        assert fake.completions == settled, "a language worker outlived the killed command"
 
-        with duckdb.connect(str(db)) as con:  # DuckDB replays its WAL; nothing half-written survives
-            stored_before = con.execute("select count(*) from raw.utterances").fetchone()[0]
-        journal = Path(str(db) + ".llm_calls.journal")
-        journaled = len(journal.read_text(encoding="utf-8").splitlines()) if journal.exists() else 0
+        shards = live_shards(db)
+        assert len(shards) == 2  # both languages had started, side by side
+        stored_before = []
+        for shard in shards:  # DuckDB replays its WAL; nothing half-written survives
+            with duckdb.connect(str(shard)) as con:
+                stored_before.append(con.execute("select count(*) from raw.utterances").fetchone()[0])
+        journals = [Path(f"{shard}.llm_calls.journal") for shard in shards]
+        journaled = sum(len(j.read_text(encoding="utf-8").splitlines()) for j in journals if j.exists())
 
         done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-3000:]
@@ -58,11 +67,11 @@ def test_sigkill_mid_study_then_resume(tmp_path: Path) -> None:
                                       "from raw.utterances").fetchone()
         cached = con.execute("select count(*) from raw.llm_calls").fetchone()[0]
     assert total == distinct == n_utterances(parsed)
-    assert stored_before % (study["design"]["n_agents"] * len(CHANNELS)) == 0  # whole turns only
-    assert cached == expected_calls and (not journal.exists() or journal.stat().st_size == 0)
+    assert all(stored % (study["design"]["n_agents"] * len(CHANNELS)) == 0 for stored in stored_before)  # whole turns
+    assert cached == expected_calls and all(not j.exists() or j.stat().st_size == 0 for j in journals)
     # Never paid twice: every answer received before the kill (stored in a turn, in DuckDB's cache, or only in
     # the journal: {journaled} of them here) is replayed; only the calls in flight at the kill, which had no
-    # answer yet, are asked again: at most the concurrency.
+    # answer yet, are asked again: at most the concurrency, which the two language workers share (permits).
     requests = [json.dumps(body, sort_keys=True) for body in fake.requests]
     asked_twice = len(requests) - len(set(requests))
     assert asked_twice <= concurrency, f"{asked_twice} calls asked twice ({journaled} were journaled at the kill)"

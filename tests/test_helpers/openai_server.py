@@ -53,6 +53,9 @@ class FakeOpenAI:
         self.unknown_model_404 = False
         """Answer 404 to a chat call for a model not in ``listed_models`` (as OpenAI does)."""
         self.model_list_requests = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        """The most chat requests the server was answering at once (what an endpoint's limit bounds)."""
 
     @property
     def completions(self) -> int:
@@ -92,6 +95,16 @@ class FakeOpenAI:
                 return self._send(200, json.dumps({"object": "list", "data": data}).encode())
 
             def do_POST(self) -> None:
+                with server.lock:
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    self._answer()
+                finally:
+                    with server.lock:
+                        server.in_flight -= 1
+
+            def _answer(self) -> None:
                 if self._key_refused():
                     return None
                 length = int(self.headers.get("Content-Length", 0))

@@ -103,19 +103,20 @@ class SimHolder:
         self.waiting -= n
 
 
-def _tick(ledger: SqlLedger, h: SimHolder, limit: int) -> None:
-    grant, _ = ledger.tick(KEY, h.name, limit, h.in_flight + h.waiting, max(h.in_flight, h.capacity))
+def _tick(ledger: SqlLedger, key: str, h: SimHolder, limit: int) -> None:
+    grant, _ = ledger.tick(key, h.name, limit, h.in_flight + h.waiting, max(h.in_flight, h.capacity))
     h.capacity = grant.capacity
     h.admit()
 
 
 @pytest.mark.parametrize("seed, limit", [(1, 8), (2, 3), (3, 1)])
-def test_leases_never_exceed_the_limit_and_starve_no_holder(tmp_path: Path, seed: int, limit: int) -> None:
+def test_leases_never_exceed_the_limit_and_starve_no_holder(permits_url: str, endpoint: str, seed: int,
+                                                           limit: int) -> None:
     """A seeded random crowd (hypothesis is not installed): holders join, tick with random demand, finish calls
     and leave; after every step the grants recorded and the calls in flight each sum to at most the limit.
     Then every holder wants calls at once, and each gets a permit within a bounded number of rounds."""
     rng = random.Random(seed)
-    ledger = SqlLedger(f"sqlite:///{tmp_path}/permits.sqlite")
+    ledger = SqlLedger(permits_url)
     live: dict[str, SimHolder] = {}
     joined = 0
     for _ in range(600):
@@ -123,15 +124,15 @@ def test_leases_never_exceed_the_limit_and_starve_no_holder(tmp_path: Path, seed
         if (roll < 0.05 and len(live) < 6) or not live:
             joined += 1
             h = live[f"h{joined}"] = SimHolder(f"h{joined}")
-            ledger.join(KEY, h.name, limit)
+            ledger.join(endpoint, h.name, limit)
         elif roll < 0.08:
             h = rng.choice(list(live.values()))
             h.waiting = 0  # its simulation ends: queued calls are dropped, calls in flight finish
             h.capacity, h.in_flight = 0, 0
-            ledger.leave(KEY, h.name)
+            ledger.leave(endpoint, h.name)
             del live[h.name]
         elif roll < 0.5:
-            _tick(ledger, rng.choice(list(live.values())), limit)
+            _tick(ledger, endpoint, rng.choice(list(live.values())), limit)
         elif roll < 0.75:
             h = rng.choice(list(live.values()))
             h.waiting += rng.randint(1, 2 * limit)
@@ -142,19 +143,19 @@ def test_leases_never_exceed_the_limit_and_starve_no_holder(tmp_path: Path, seed
                 h = rng.choice(busy)
                 h.in_flight -= 1
                 h.admit()
-        rows = ledger.holders(KEY)
+        rows = ledger.holders(endpoint)
         assert sum(r["granted"] for r in rows) <= limit
         assert sum(h.in_flight for h in live.values()) <= limit
         for h in live.values():
             assert h.in_flight <= next(r["granted"] for r in rows if r["holder"] == h.name)
     for name in [f"n{i}" for i in range(6 - len(live))]:  # a full crowd for the starvation check
         live[name] = SimHolder(name)
-        ledger.join(KEY, name, limit)
+        ledger.join(endpoint, name, limit)
     served = {name for name, h in live.items() if h.in_flight}
     for _ in range(100):
         for h in rng.sample(list(live.values()), len(live)):
             h.waiting = max(h.waiting, 3)  # everyone keeps wanting calls
-            _tick(ledger, h, limit)
+            _tick(ledger, endpoint, h, limit)
             busy = [b for b in live.values() if b.in_flight]
             if busy:
                 b = rng.choice(busy)
@@ -168,31 +169,29 @@ def test_leases_never_exceed_the_limit_and_starve_no_holder(tmp_path: Path, seed
     ledger.dispose()
 
 
-def test_a_killed_holder_stops_counting_after_the_stale_window(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/permits.sqlite"
+def test_a_killed_holder_stops_counting_after_the_stale_window(permits_url: str, endpoint: str) -> None:
+    url = permits_url
     dead = SqlLedger(url, stale_s=0.5)
-    dead.join(KEY, "killed", 8)
-    grant, _ = dead.tick(KEY, "killed", 8, 8, 0)
+    dead.join(endpoint, "killed", 8)
+    grant, _ = dead.tick(endpoint, "killed", 8, 8, 0)
     assert grant.recorded == 8  # then the process dies without leaving: its row stays behind
     ledger = SqlLedger(url, stale_s=0.5)
-    ledger.join(KEY, "alive", 8)
-    assert ledger.tick(KEY, "alive", 8, 8, 0)[0].capacity == 0  # the dead holder still counts
+    ledger.join(endpoint, "alive", 8)
+    assert ledger.tick(endpoint, "alive", 8, 8, 0)[0].capacity == 0  # the dead holder still counts
     time.sleep(0.6)
-    assert ledger.tick(KEY, "alive", 8, 8, 0)[0].capacity == 8  # reaped: its permits are free again
-    assert [r["holder"] for r in ledger.holders(KEY)] == ["alive"]
-    grant, reaped = dead.tick(KEY, "killed", 8, 8, 8)  # a holder that comes back starts over with grant 0
+    assert ledger.tick(endpoint, "alive", 8, 8, 0)[0].capacity == 8  # reaped: its permits are free again
+    assert [r["holder"] for r in ledger.holders(endpoint)] == ["alive"]
+    grant, reaped = dead.tick(endpoint, "killed", 8, 8, 8)  # a holder that comes back starts over with grant 0
     assert reaped and grant.recorded == 0
 
 
-def test_a_lone_holder_gets_every_permit_in_its_first_tick_and_releases_them(tmp_path: Path,
-                                                                               caplog: pytest.LogCaptureFixture
-                                                                               ) -> None:
-    url = f"sqlite:///{tmp_path}/permits.sqlite"
-    source = SqlPermits(url, tick_s=0.05)
+def test_a_lone_holder_gets_every_permit_in_its_first_tick_and_releases_them(
+        permits_url: str, endpoint: str, caplog: pytest.LogCaptureFixture) -> None:
+    source = SqlPermits(permits_url, tick_s=0.05)
 
     async def scenario() -> tuple[int, int]:
         limiter = AdjustableLimiter()
-        async with source.lease(KEY, 8, limiter):
+        async with source.lease(endpoint, 8, limiter):
             first = limiter.capacity
 
             async def call() -> None:
@@ -205,5 +204,5 @@ def test_a_lone_holder_gets_every_permit_in_its_first_tick_and_releases_them(tmp
 
     with caplog.at_level(logging.INFO, logger="simulation.limits"):
         assert asyncio.run(scenario()) == (8, 8)
-    assert source.ledger.holders(KEY) == []  # the row is gone on exit
+    assert source.ledger.holders(endpoint) == []  # the row is gone on exit
     assert any("leasing up to 8 permits" in r.getMessage() for r in caplog.records)

@@ -45,9 +45,9 @@ def _two_processes(url: str, permits_url: str | None) -> list[dict[str, int]]:
 
 
 @pytest.mark.integration
-def test_two_processes_share_the_endpoint_limit(server: tuple[FakeOpenAI, str], tmp_path: Path) -> None:
+def test_two_processes_share_the_endpoint_limit(server: tuple[FakeOpenAI, str], permits_url: str) -> None:
     fake, url = server
-    outcomes = _two_processes(url, f"sqlite:///{tmp_path}/permits.sqlite")
+    outcomes = _two_processes(url, permits_url)
     assert [o["ok"] for o in outcomes] == [CALLS, CALLS]  # both finish
     assert fake.max_in_flight == LIMIT, fake.max_in_flight  # never more; and together they fill it
     assert min(o["min_capacity"] for o in outcomes) < LIMIT  # they did share: someone got less than all
@@ -63,9 +63,9 @@ def test_without_a_lease_table_two_processes_overshoot_the_limit(server: tuple[F
 
 
 @pytest.mark.integration
-def test_one_process_alone_reaches_the_limit(server: tuple[FakeOpenAI, str], tmp_path: Path) -> None:
+def test_one_process_alone_reaches_the_limit(server: tuple[FakeOpenAI, str], permits_url: str) -> None:
     fake, url = server
-    outcome = asyncio.run(drive_calls(url, f"sqlite:///{tmp_path}/permits.sqlite", CALLS, LIMIT))
+    outcome = asyncio.run(drive_calls(url, permits_url, CALLS, LIMIT))
     assert outcome["ok"] == CALLS
     assert fake.max_in_flight == LIMIT and outcome["max_in_flight"] == LIMIT
 

@@ -270,7 +270,7 @@ class SqlLedger:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
         try:
             _metadata().create_all(engine)
-        except exc.OperationalError:  # another process created the tables at the same moment
+        except exc.DBAPIError:  # another process created the tables at the same moment
             _metadata().create_all(engine)
         return engine
 
@@ -383,6 +383,7 @@ class SqlPermits:
         self.ledger = SqlLedger(url, stale_s)
         self.tick_s = tick_s
         self.stale_s = stale_s
+        self._open_leases = 0
 
     def __repr__(self) -> str:
         return f"SqlPermits({masked_url(self.ledger.url)})"
@@ -391,22 +392,35 @@ class SqlPermits:
     async def lease(self, key: str, limit: int, limiter: AdjustableLimiter) -> AsyncIterator[None]:
         holder = holder_id()
         limiter.capacity = 0
-        await asyncio.to_thread(self.ledger.join, key, holder, limit)
-        logger.info("endpoint %s: leasing up to %d permits as %s from %s", key, limit, holder,
-                    masked_url(self.ledger.url))
-        # The first tick presumes the holder wants everything, so a lone holder starts at full speed.
-        last_ok = await self._tick(key, holder, limit, limiter, presumed=limit)
-        ticker = asyncio.create_task(self._run(key, holder, limit, limiter, last_ok))
+        self._open_leases += 1
+        ticker: asyncio.Task[None] | None = None
+        joined = False
         try:
+            await asyncio.to_thread(self.ledger.join, key, holder, limit)
+            joined = True
+            logger.info("endpoint %s: leasing up to %d permits as %s from %s", key, limit, holder,
+                        masked_url(self.ledger.url))
+            # The first tick presumes the holder wants everything, so a lone holder starts at full speed.
+            last_ok = await self._tick(key, holder, limit, limiter, presumed=limit)
+            ticker = asyncio.create_task(self._run(key, holder, limit, limiter, last_ok))
             yield
         finally:
-            ticker.cancel()
-            await asyncio.gather(ticker, return_exceptions=True)
+            if ticker is not None:
+                ticker.cancel()
+                await asyncio.gather(ticker, return_exceptions=True)
             try:
-                await asyncio.to_thread(self.ledger.leave, key, holder)
+                if joined:
+                    await asyncio.to_thread(self.ledger.leave, key, holder)
             except Exception as error:  # the row goes stale and is reaped by the next holder
                 logger.warning("endpoint %s: could not release the lease (%s); it expires in %.0f s", key,
                                type(error).__name__, self.stale_s)
+            self._release_engine()
+
+    def _release_engine(self) -> None:
+        """The last lease closes the database connections (a source outlives no simulation's event loop)."""
+        self._open_leases -= 1
+        if not self._open_leases:
+            self.ledger.dispose()
 
     async def _tick(self, key: str, holder: str, limit: int, limiter: AdjustableLimiter, presumed: int = 0) -> float:
         # Until the new capacity is set, the limiter admits up to the old one: the recorded grant covers both.

@@ -206,3 +206,13 @@ def test_a_lone_holder_gets_every_permit_in_its_first_tick_and_releases_them(
         assert asyncio.run(scenario()) == (8, 8)
     assert source.ledger.holders(endpoint) == []  # the row is gone on exit
     assert any("leasing up to 8 permits" in r.getMessage() for r in caplog.records)
+
+
+def test_an_unreachable_permit_table_stops_the_simulation_before_any_call(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        limiter = AdjustableLimiter()
+        async with SqlPermits(f"sqlite:///{tmp_path}/missing/p.sqlite").lease("k", 8, limiter):
+            raise AssertionError("no call may start without a lease")
+
+    with pytest.raises(BackfireError, match="BACKFIRE_PERMITS_URL: cannot open the permit table"):
+        asyncio.run(scenario())

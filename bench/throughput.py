@@ -2,10 +2,11 @@
 
 Starts an OpenAI-compatible server in a separate process (asyncio, HTTP/1.1 keep-alive, every answer after
 ``--latency-ms``), then drives N calls through the same path the engine uses (``CallGate``: per-endpoint
-semaphore, retry wrapper, then the lean aiohttp path or ``AsyncOpenAI``) at each concurrency, and prints
-achieved calls/s against the ideal concurrency / latency, client CPU time per call and peak RSS, plus an
-extrapolated Study 2 wall time. ``--engine-runs`` also drives the whole engine (prompts, parsing, cache,
-DuckDB writes) through a Study-2-shaped design.
+limiter and its permit lease, from the database ``BACKFIRE_PERMITS_URL`` names when set; retry wrapper; then
+the lean aiohttp path or ``AsyncOpenAI``) at each concurrency, and prints achieved calls/s against the ideal
+concurrency / latency, client CPU time per call and peak RSS, plus an extrapolated Study 2 wall time.
+``--engine-runs`` also drives the whole engine (prompts, parsing, cache, DuckDB writes) through a
+Study-2-shaped design.
 
     .venv/bin/python bench/throughput.py [--latency-ms 200] [--calls 2000] [--concurrency 8 32 128]
         [--transport lean sdk] [--engine-runs 1200]
@@ -22,6 +23,7 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -67,13 +69,21 @@ def _free_port() -> int:
 
 async def _drive(url: str, calls: int, concurrency: int, transport: str) -> float:
     from core.study import ModelSpec
-    from simulation.backends.base import GenerationConfig, Message
     from simulation.backends.openai_compatible import OpenAICompatibleBackend
-    from simulation.engine import CallGate
+    from simulation.engine import CallGate, endpoint_key
+    from simulation.limits import AdjustableLimiter, permit_source_from_env
 
     model = ModelSpec(name="bench", backend="openai", base_url=url, max_concurrency=concurrency, transport=transport)
     backend = OpenAICompatibleBackend(base_url=url, max_connections=concurrency, transport=transport)
-    gate = CallGate(backend, model, asyncio.Semaphore(concurrency))
+    limiter = AdjustableLimiter()
+    gate = CallGate(backend, model, limiter)
+    async with permit_source_from_env().lease(endpoint_key(backend, "bench"), concurrency, limiter):
+        return await _timed_calls(gate, backend, calls, concurrency)
+
+
+async def _timed_calls(gate: Any, backend: Any, calls: int, concurrency: int) -> float:
+    from simulation.backends.base import GenerationConfig, Message
+
     messages = [Message("system", "You are a participant. " * 40), Message("user", "What do you say? " * 40)]
     config = GenerationConfig(model="bench", seed=1)
     for _ in range(min(concurrency, 16)):  # warm the connection pool

@@ -253,7 +253,6 @@ def _launcher(study_path: str | Path, db: str | Path | None, overrides: RunOverr
                      ephemeral, home)
 
 
-PERMITS_URL_ENV_VAR = "BACKFIRE_PERMITS_URL"
 MAX_DEFAULT_PARALLEL = 4
 """Languages at once by default: enough to keep a 128-call endpoint busy while others start and score."""
 
@@ -380,14 +379,16 @@ def _shared_home(needed: bool) -> Iterator[Path | None]:
 def _shared_permits(home: Path) -> Iterator[None]:
     """Endpoint permits the language workers share (a lease table in the instance's home), unless the user
     pointed ``BACKFIRE_PERMITS_URL`` elsewhere (the instance's Postgres, for several machines)."""
-    if os.environ.get(PERMITS_URL_ENV_VAR):
+    from simulation.limits import PERMITS_URL_ENV
+
+    if os.environ.get(PERMITS_URL_ENV):
         yield
         return
-    os.environ[PERMITS_URL_ENV_VAR] = f"sqlite:///{home / 'endpoint_permits.sqlite'}"
+    os.environ[PERMITS_URL_ENV] = f"sqlite:///{home / 'endpoint_permits.sqlite'}"
     try:
         yield
     finally:
-        os.environ.pop(PERMITS_URL_ENV_VAR, None)
+        os.environ.pop(PERMITS_URL_ENV, None)
 
 
 def rescore(scorers: list[str], *, db: str | Path | None = None, study_path: str | Path | None = None,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
@@ -27,6 +28,7 @@ from simulation.backends.retry import add_note_once, generate_with_retries, pop_
 from simulation.budget import FailureThresholdError, Spending, call_cost_usd
 from simulation.content import load_language
 from simulation.design import AgentSpec, RunSpec
+from simulation.limits import AdjustableLimiter, LocalPermits, PermitSource
 from simulation.parsing import parse_reply, parse_truncated_reply
 from simulation.progress import ProgressReporter
 from simulation.prompts import probe_messages, system_prompt, turn_messages
@@ -48,11 +50,15 @@ class ResponseCache(Protocol):
 
 @dataclass
 class CallGate:
-    """Everything between the engine and one model's endpoint: concurrency limit, retries, response cache."""
+    """Everything between the engine and one model's endpoint: concurrency limit, retries, response cache.
+
+    ``limit`` is shared by every gate of the same endpoint and requested model (``endpoint_key``); its capacity
+    is set by a ``PermitSource`` lease, so it can follow what other processes calling the endpoint leave free.
+    """
 
     backend: Backend
     model: ModelSpec
-    limit: asyncio.Semaphore
+    limit: AdjustableLimiter
     cache: ResponseCache | None = None
     spending: Spending = field(default_factory=lambda: Spending(Budget()))
     request_id: str = ""
@@ -299,11 +305,33 @@ async def simulate_run(run: RunSpec, agents: Sequence[AgentSpec], model: ModelSp
             reporter.update(stats)
 
 
+def endpoint_key(backend: Backend, request_id: str) -> str:
+    """What identifies an endpoint's concurrency limit across processes: its connection and the model asked for."""
+    return stable_hash(backend.connection_key(), request_id)
+
+
+def _endpoint_limiters(models: Mapping[str, ModelSpec], backends: Mapping[str, Backend]
+                       ) -> tuple[dict[str, AdjustableLimiter], dict[str, tuple[int, AdjustableLimiter, bool]]]:
+    """One limiter per endpoint key (models that share it share the smallest of their limits); per key, the
+    limit, the limiter and whether the backend is local (synthetic: nothing to share with other processes)."""
+    by_key: dict[str, tuple[int, AdjustableLimiter, bool]] = {}
+    limiters: dict[str, AdjustableLimiter] = {}
+    for name, backend in backends.items():
+        key = endpoint_key(backend, requested_model_id(models[name]))
+        known = by_key.get(key)
+        limiter = known[1] if known else AdjustableLimiter()
+        by_key[key] = (min(backend.max_connections, known[0]) if known else backend.max_connections, limiter,
+                       backend.is_synthetic)
+        limiters[name] = limiter
+    return limiters, by_key
+
+
 async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentSpec]],
                    models: Mapping[str, ModelSpec], backends: Mapping[str, Backend], store: TranscriptStore,
                    *, clock: Callable[[], Any], max_concurrent_runs: int = 32,
                    cache: ResponseCache | None = None, spending: Spending | None = None,
-                   progress: Callable[[str], Any] | None = None) -> SimulationStats:
+                   progress: Callable[[str], Any] | None = None,
+                   permits: PermitSource | None = None) -> SimulationStats:
     """Simulate every run that is not complete yet, resuming partial runs at their first missing turn.
 
     Args:
@@ -319,6 +347,9 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
             finished turn has been written.
         progress: receives a progress line (language, turns, calls, failed calls, successful calls/s, tokens,
             cost, parse errors, ETA, and the command's overall turns) every 2 s.
+        permits: where each endpoint's permits come from, leased for the whole simulation (one lease per
+            endpoint and requested model; ``simulation.limits``); default ``LocalPermits``: the backend's
+            ``max_connections``, in this process alone. The synthetic backend always runs locally.
 
     Raises:
         Exception: the first exception of any call (a bug in a backend propagates unchanged, with notes naming
@@ -343,8 +374,9 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
                 "failed calls)", len(pending), len(runs), stats.runs_skipped_complete, len(stats.turns_resumed_from),
                 stats.utterances_superseded)
     limit = asyncio.Semaphore(max_concurrent_runs)
-    gates = {name: CallGate(backend, models[name], asyncio.Semaphore(backend.max_connections), cache,
-                            stats.spending) for name, backend in backends.items()}
+    limiters, endpoint_limits = _endpoint_limiters(models, backends)
+    gates = {name: CallGate(backend, models[name], limiters[name], cache, stats.spending)
+             for name, backend in backends.items()}
     remaining = sum(run.n_turns - len(histories.get(run.run_id, [])) for run in pending)
     reporter = (ProgressReporter(remaining, emit=progress, languages=sorted({r.language for r in runs}),
                                  planned_turns=sum(r.n_turns for r in runs)) if progress is not None else None)
@@ -355,7 +387,11 @@ async def simulate(runs: Sequence[RunSpec], agents: Mapping[str, Sequence[AgentS
                                histories.get(run.run_id, []), stats, clock, reporter)
 
     try:
-        await gather_or_cancel([guarded(run) for run in pending])
+        async with AsyncExitStack() as leases:
+            for key, (endpoint_limit, limiter, is_local) in endpoint_limits.items():
+                source = LocalPermits() if is_local or permits is None else permits
+                await leases.enter_async_context(source.lease(key, endpoint_limit, limiter))
+            await gather_or_cancel([guarded(run) for run in pending])
     except FailureThresholdError as stop:
         raise stats.spending.final_stop(stop) from None
     finally:

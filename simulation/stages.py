@@ -25,6 +25,7 @@ from simulation.budget import Spending
 from simulation.content import LanguageContent, load_language, missing_languages
 from simulation.design import AgentSpec, RunSpec, assign_agents, expand_design
 from simulation.engine import SimulationStats, simulate
+from simulation.limits import PermitSource, permit_source_from_env
 from warehouse import transaction
 from warehouse.llm_cache import DuckDBResponseCache
 from warehouse.raw_io import insert_ignore, upsert, utc_now
@@ -237,10 +238,12 @@ def _stored_runs(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str]) -> tupl
 
 def simulate_study(con: duckdb.DuckDBPyConnection, study: Study, *, max_concurrent_runs: int = 32,
                    use_cache: bool = True, retry_errors: bool = True,
-                   progress: Callable[[str], Any] | None = None, cache_fallback: Path | None = None) -> SimulationStats:
+                   progress: Callable[[str], Any] | None = None, cache_fallback: Path | None = None,
+                   permits: PermitSource | None = None) -> SimulationStats:
     """Bring every run of the study's current design to completion (resuming partial runs; with
     ``retry_errors``, turns whose calls finally failed are played again). ``cache_fallback``: another warehouse
-    file whose ``raw.llm_calls`` also answers (main, when ``con`` is a language shard)."""
+    file whose ``raw.llm_calls`` also answers (main, when ``con`` is a language shard). ``permits`` shares each
+    endpoint's limit with other processes (default: ``permit_source_from_env``, i.e. ``BACKFIRE_PERMITS_URL``)."""
     ensure_raw_schema(con)
     runs, _ = build_design(study)
     stored, agents = _stored_runs(con, [r.run_id for r in runs])
@@ -255,6 +258,7 @@ def simulate_study(con: duckdb.DuckDBPyConnection, study: Study, *, max_concurre
     try:
         return asyncio.run(simulate(stored, agents, models, backends, store, clock=utc_now,
                                     max_concurrent_runs=max_concurrent_runs, cache=cache, spending=spending,
-                                    progress=progress))
+                                    progress=progress,
+                                    permits=permits if permits is not None else permit_source_from_env()))
     finally:
         cache.close()

@@ -28,7 +28,7 @@ os.environ.update({
     "BACKFIRE_INSTANCE": "ephemeral",
 })
 for _name in ("DAGSTER_HOME", "BACKFIRE_DB", "BACKFIRE_STUDY", "BACKFIRE_PACK_PATH", "DBT_INDIRECT_SELECTION",
-              "DBT_TARGET_PATH", "DBT_LOG_PATH"):
+              "DBT_TARGET_PATH", "DBT_LOG_PATH", "BACKFIRE_PERMITS_URL"):
     os.environ.pop(_name, None)
 
 

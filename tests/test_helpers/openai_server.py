@@ -53,6 +53,9 @@ class FakeOpenAI:
         self.unknown_model_404 = False
         """Answer 404 to a chat call for a model not in ``listed_models`` (as OpenAI does)."""
         self.model_list_requests = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        """The most chat requests the server was answering at once (what an endpoint's limit bounds)."""
 
     @property
     def completions(self) -> int:
@@ -66,6 +69,7 @@ class FakeOpenAI:
                 pass
 
             def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+                self._uncount()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 for key, value in (headers or {}).items():
@@ -92,6 +96,24 @@ class FakeOpenAI:
                 return self._send(200, json.dumps({"object": "list", "data": data}).encode())
 
             def do_POST(self) -> None:
+                # A request counts from its arrival until its answer starts: the client can send its next
+                # request only after that, so the peak never counts one call twice.
+                self.counted = True
+                with server.lock:
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    self._answer()
+                finally:
+                    self._uncount()
+
+            def _uncount(self) -> None:
+                if getattr(self, "counted", False):
+                    self.counted = False
+                    with server.lock:
+                        server.in_flight -= 1
+
+            def _answer(self) -> None:
                 if self._key_refused():
                     return None
                 length = int(self.headers.get("Content-Length", 0))

@@ -323,9 +323,8 @@ def materialize_study(study_path: str | Path, *, db: str | Path | None = None,
     with _shared_home(instance_kind(ephemeral) == "ephemeral" and parallel > 1) as home:
         launch = _launcher(study_path, db, overrides, log_level, ephemeral, study.design.languages, home)
         if launch.execute(SETUP_JOB, launch.run_config()).success:
-            if parallel > 1:
-                with _shared_permits(home or dagster_home()):
-                    _play_side_by_side(launch, study, home or dagster_home(), parallel)
+            if parallel > 1:  # the workers' runs take their endpoint permits from the instance (its home)
+                _play_side_by_side(launch, study, home or dagster_home(), parallel)
             else:
                 _play_in_turn(launch, study)
             if not launch.failures:
@@ -373,22 +372,6 @@ def _shared_home(needed: bool) -> Iterator[Path | None]:
         yield home
     finally:
         shutil.rmtree(home, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def _shared_permits(home: Path) -> Iterator[None]:
-    """Endpoint permits the language workers share (a lease table in the instance's home), unless the user
-    pointed ``BACKFIRE_PERMITS_URL`` elsewhere (the instance's Postgres, for several machines)."""
-    from simulation.limits import PERMITS_URL_ENV
-
-    if os.environ.get(PERMITS_URL_ENV):
-        yield
-        return
-    os.environ[PERMITS_URL_ENV] = f"sqlite:///{home / 'endpoint_permits.sqlite'}"
-    try:
-        yield
-    finally:
-        os.environ.pop(PERMITS_URL_ENV, None)
 
 
 def rescore(scorers: list[str], *, db: str | Path | None = None, study_path: str | Path | None = None,

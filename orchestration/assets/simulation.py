@@ -2,7 +2,9 @@
 partition's languages and store the utterances."""
 
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
@@ -47,6 +49,20 @@ def _per_language(con: "duckdb.DuckDBPyConnection", spec: "Study", languages: li
         group by 1 order by 1""", [spec.name, languages, [m.stored_name for m in spec.models]]).fetchall()
 
 
+def _permits(context: dg.AssetExecutionContext) -> Any:
+    """Endpoint permits every run on this instance shares: ``BACKFIRE_PERMITS_URL`` when set (the instance's
+    Postgres for several machines), else a lease table in a persistent instance's home (runs of a backfill on
+    one machine), else this process alone (an ephemeral instance)."""
+    from simulation.limits import PERMITS_URL_ENV, LocalPermits, SqlPermits, permit_source_from_env
+
+    if os.environ.get(PERMITS_URL_ENV, "").strip():
+        return permit_source_from_env()
+    root = getattr(context.instance, "root_directory", None)
+    if context.instance.is_ephemeral or not root:
+        return LocalPermits()
+    return SqlPermits(f"sqlite:///{Path(root) / 'endpoint_permits.sqlite'}")
+
+
 def _simulate_shards(context: dg.AssetExecutionContext, warehouse: WarehouseResource, study: StudyResource,
                      spec: "Study", languages: list[str]) -> tuple[SimulationStats, list[tuple[Any, ...]]]:
     """Each language into its own shard, one after another (a run per language partition plays them at once);
@@ -67,7 +83,8 @@ def _simulate_shards(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         with warehouse.partition_writer(spec.name, language) as con:
             record_design(con, one)
             stats = simulate_study(con, one, use_cache=not study.no_cache, retry_errors=not study.keep_failed_turns,
-                                   progress=_progress(context), cache_fallback=warehouse.cache_fallback)
+                                   progress=_progress(context), cache_fallback=warehouse.cache_fallback,
+                                   permits=_permits(context))
             per_language += _per_language(con, one, [language])
         _add(total, stats)
     return total, per_language
@@ -104,7 +121,8 @@ def build_utterances_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefi
             spec = RunOverrides(languages=languages).apply(spec, source=spec.name)
             with warehouse.writer() as con:
                 stats = simulate_study(con, spec, use_cache=not study.no_cache,
-                                       retry_errors=not study.keep_failed_turns, progress=_progress(context))
+                                       retry_errors=not study.keep_failed_turns, progress=_progress(context),
+                                       permits=_permits(context))
                 per_language = _per_language(con, spec, languages)
         context.log.info("simulation %s [%s]: %d calls, %d turns written, %d runs already complete", spec.name,
                          ", ".join(languages), stats.calls, stats.turns_written, stats.runs_skipped_complete)

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from cli._common import add_check_endpoints_argument, add_db_argument, add_endpoint_arguments, comma_list, positive_int
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from core.study import Study
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,6 +52,7 @@ def handle(args: argparse.Namespace) -> int:
         with connect(db, read_only=True) as con:
             if table_exists(con, "raw", "utterances"):
                 stored = stored_prefixes(con, study, retry_errors=not args.keep_failed_turns)
+        stored.update(_stored_in_shards(db, study, retry_errors=not args.keep_failed_turns))
     estimates = estimate_study(study, stored)
     rows = [(e.model, e.backend, e.runs, e.calls, e.tokens_in, e.tokens_out, round(e.cost_usd, 2))
             for e in estimates]
@@ -61,3 +68,17 @@ def handle(args: argparse.Namespace) -> int:
               f"({sum(e.stored_calls for e in estimates)} calls), left out above: a rerun resumes after them "
               "(failed turns and other backends' or models' runs are not counted)")
     return 0
+
+
+def _stored_in_shards(db: Path, study: Study, *, retry_errors: bool) -> dict[str, int]:
+    """Stored turns the language shards hold and main may not yet (they are gathered when the marts build): a
+    shard is the authority for its runs."""
+    from simulation.estimate import stored_prefixes
+    from warehouse.shards import read_freshest
+
+    stored: dict[str, int] = {}
+    for language in study.design.languages:
+        with read_freshest(db, study.name, language) as con:
+            if con is not None:
+                stored.update(stored_prefixes(con, study, retry_errors=retry_errors))
+    return stored

@@ -183,3 +183,25 @@ def open_published(main: str | os.PathLike[str], study: str, language: str) -> d
     if not path.is_file():
         return None
     return connect(path, read_only=True, wait_s=lock_wait_seconds())
+
+
+@contextlib.contextmanager
+def read_freshest(main: str | os.PathLike[str], study: str,
+                  language: str) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """The newest readable copy of a (study, language) shard, for a reader outside the pipeline (``estimate``):
+    the live file when no writer holds it (after a killed run it is newer than the published copy), else the
+    published copy; None when the partition never wrote one."""
+    from core.errors import WarehouseError
+
+    main_path = resolve_db_path(main)
+    con = None
+    if live_path(main_path, study, language).is_file():
+        with contextlib.suppress(WarehouseError):
+            con = connect(live_path(main_path, study, language), read_only=True, wait_s=0)
+    if con is None:
+        con = open_published(main_path, study, language)
+    try:
+        yield con
+    finally:
+        if con is not None:
+            con.close()

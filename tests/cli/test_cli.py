@@ -318,6 +318,12 @@ def test_estimate_reuses_only_the_successful_turns_of_the_runs_it_would_play(
     endpoint = {**data, "models": [{"name": "synthetic-test", "backend": "openai", "base_url": "http://127.0.0.1:9"}]}
     with duckdb.connect(str(db), read_only=True) as con:  # the same model on another backend: other runs
         assert stored_prefixes(con, parse_study(endpoint, "s")) == {}
+    from warehouse.shards import writing
+
+    with writing(db, study.name, "en") as shard:  # a language shard main has not gathered yet: its word counts
+        shard.execute("update raw.utterances set status = 'ok' where run_id = ?", [first])
+    assert main(["estimate", str(write_study(data)), "--db", str(db)]) == 0
+    assert f"{3 * n_runs(study) * agents} agent turns of these very runs" in capsys.readouterr().out
 
 
 def test_check_passes_a_sound_warehouse_and_names_a_corrupted_transcript_table(

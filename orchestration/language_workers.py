@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.launch import RunOutcome, execute_job, outcome_of
-from simulation.progress import PROGRESS_LOGGER
+from simulation.progress import PROGRESS_LOGGER, current_command
 
 logger = logging.getLogger(__name__)
 PRELOAD = ["orchestration.definitions", "orchestration.launch"]
@@ -51,6 +51,7 @@ def _instance(home: str) -> Any:
 
 
 _QUEUE: Any = None
+_SHARED_TURNS: Any = None
 
 
 def _die_with_the_forkserver() -> None:
@@ -65,10 +66,10 @@ def _die_with_the_forkserver() -> None:
             os._exit(1)
 
 
-def _init(queue: Any) -> None:
-    global _QUEUE
+def _init(queue: Any, shared_turns: Any) -> None:
+    global _QUEUE, _SHARED_TURNS
     _die_with_the_forkserver()
-    _QUEUE = queue
+    _QUEUE, _SHARED_TURNS = queue, shared_turns
     progress = logging.getLogger(PROGRESS_LOGGER.name)
     progress.handlers = [logging.handlers.QueueHandler(queue)]
     progress.setLevel(logging.INFO)
@@ -76,8 +77,10 @@ def _init(queue: Any) -> None:
 
 
 def _run_language(language: str, job_name: str, config: dict[str, Any], home: str, languages: tuple[str, ...],
-                  log_path: str, environ: dict[str, str], cwd: str, all_languages: Sequence[str]) -> RunOutcome:
-    """One language partition's run, in a worker process."""
+                  log_path: str, environ: dict[str, str], cwd: str,
+                  command: tuple[list[str], int] | None) -> RunOutcome:
+    """One language partition's run, in a worker process; ``command``: the command's languages and total turns,
+    whose overall count the workers keep in the shared dict."""
     from simulation.progress import command_progress
 
     os.environ.clear()
@@ -85,16 +88,19 @@ def _run_language(language: str, job_name: str, config: dict[str, Any], home: st
     os.chdir(cwd)
     own_log = worker_log(Path(log_path), language)
     own_log.write_text("", encoding="utf-8")
-    with command_progress(all_languages, 0, overall=False):
+    progress = (command_progress(command[0], command[1], shared_turns=_SHARED_TURNS) if command is not None
+                else contextlib.nullcontext())
+    with progress:
         result = execute_job(_definitions(languages), _instance(home), job_name, config, language, own_log)
     return outcome_of(result, Path(log_path))
 
 
 @contextlib.contextmanager
-def _forward_progress() -> Iterator[Any]:
-    """A queue the workers' progress records go into, handed to this process's progress logger as they come."""
+def _forward_progress() -> Iterator[tuple[Any, Any]]:
+    """A queue the workers' progress records go into, handed to this process's progress logger as they come,
+    and the dict of turns per language they share for the command's overall count."""
     manager = multiprocessing.Manager()
-    queue = manager.Queue()
+    queue, shared_turns = manager.Queue(), manager.dict()
 
     def drain() -> None:
         while (record := queue.get()) is not None:
@@ -103,7 +109,7 @@ def _forward_progress() -> Iterator[Any]:
     thread = threading.Thread(target=drain, name="language-progress", daemon=True)
     thread.start()
     try:
-        yield queue
+        yield queue, shared_turns
     finally:
         queue.put(None)
         thread.join(timeout=5)
@@ -118,11 +124,14 @@ def run_languages(languages: Sequence[str], *, job_name: str, config_for: Callab
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
     environ, cwd = dict(os.environ), os.getcwd()
-    with _forward_progress() as queue, ProcessPoolExecutor(max_workers=max(1, parallel), mp_context=context,
-                                                           initializer=_init, initargs=(queue,)) as pool:
+    current = current_command()
+    command = (current.languages, current.total_turns) if current is not None else None
+    with _forward_progress() as (queue, shared_turns), ProcessPoolExecutor(
+            max_workers=max(1, parallel), mp_context=context, initializer=_init,
+            initargs=(queue, shared_turns)) as pool:
         futures: dict[Future[RunOutcome], str] = {
             pool.submit(_run_language, language, job_name, config_for(language), str(home),
-                        tuple(definitions_languages), str(log_path), environ, cwd, list(languages)): language
+                        tuple(definitions_languages), str(log_path), environ, cwd, command): language
             for language in languages}
         for future in as_completed(futures):
             language = futures[future]

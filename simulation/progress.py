@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,9 +30,9 @@ class CommandProgress:
     """Turns of the whole design, stored or not: the overall denominator."""
     finished_turns: int = 0
     """Turns of the languages already finished in this command (stored before or played now)."""
-    overall: bool = True
-    """Whether lines add the command's overall turns: not when languages play in separate processes, where no
-    one process knows them (each line then says its language's own progress)."""
+    shared_turns: MutableMapping[str, int] | None = None
+    """Turns done (stored or played) per language, shared by the processes of a command whose languages play side
+    by side (a ``multiprocessing`` manager's dict): the overall count is their sum. None: one process."""
 
     def position(self, languages: Sequence[str]) -> str:
         if len(languages) == 1 and languages[0] in self.languages:
@@ -43,12 +43,17 @@ class CommandProgress:
 _COMMAND: CommandProgress | None = None
 
 
+def current_command() -> CommandProgress | None:
+    """The command whose languages are playing, if any (its worker processes get its languages and total)."""
+    return _COMMAND
+
+
 @contextmanager
 def command_progress(languages: Sequence[str], total_turns: int, *,
-                     overall: bool = True) -> Iterator[CommandProgress]:
+                     shared_turns: MutableMapping[str, int] | None = None) -> Iterator[CommandProgress]:
     """While the block runs, progress lines add the language's position and the command's overall turns."""
     global _COMMAND
-    previous, _COMMAND = _COMMAND, CommandProgress(list(languages), total_turns, overall=overall)
+    previous, _COMMAND = _COMMAND, CommandProgress(list(languages), total_turns, shared_turns=shared_turns)
     try:
         yield _COMMAND
     finally:
@@ -84,9 +89,13 @@ class ProgressReporter:
                 f"{(spending.calls - spending.errors) / elapsed:.1f} ok calls/s, "
                 f"{stats.tokens_in + stats.tokens_out} tokens, ${stats.cost_usd:.4f}, "
                 f"{stats.parse_errors} parse errors ({stats.reasks} re-asks), ETA {eta}")
-        if self.command is not None and self.command.overall:
+        if self.command is not None:
             planned = self.total_turns if self.planned_turns is None else self.planned_turns
-            overall = self.command.finished_turns + planned - self.total_turns + done
+            if self.command.shared_turns is not None:
+                self.command.shared_turns[", ".join(self.languages)] = planned - self.total_turns + done
+                overall = sum(self.command.shared_turns.values())
+            else:
+                overall = self.command.finished_turns + planned - self.total_turns + done
             total = max(self.command.total_turns, overall)
             text += f"; overall {overall}/{total} turns ({overall / total if total else 1.0:.0%})"
         return text

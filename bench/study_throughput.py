@@ -293,6 +293,9 @@ def main() -> None:
                         help="keep each run's folder (warehouse, cli.log) under this folder instead of deleting it")
     parser.add_argument("--timeout-s", type=float, default=7200.0, help="give up on one CLI run after this long")
     args = parser.parse_args()
+    # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so run_measured stops the CLI's tree: it runs in its own
+    # session and would otherwise outlive this script
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         import psutil  # noqa: F401  (the RSS sampler's; checked before any run)
     except ImportError:
@@ -305,7 +308,7 @@ def main() -> None:
     flags = known_run_flags(cli_env(Scenario("help")))
     bad_extra = [arg for arg in extra if arg.startswith("--") and arg.split("=", 1)[0] not in flags]
     if bad_extra:
-        sys.exit(f"--extra-args: {', '.join(bad_extra)} not a `backfire run` option in this checkout. "
+        sys.exit(f"--extra-args: {', '.join(bad_extra)}: not a `backfire run` option in this checkout. "
                  "Fix: see `backfire run --help`")
     runnable: list[Scenario] = []
     for scenario in scenarios:

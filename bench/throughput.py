@@ -5,7 +5,8 @@ Starts an OpenAI-compatible server in a separate process (asyncio, HTTP/1.1 keep
 semaphore, retry wrapper, then the lean aiohttp path or ``AsyncOpenAI``) at each concurrency, and prints
 achieved calls/s against the ideal concurrency / latency, client CPU time per call and peak RSS, plus an
 extrapolated Study 2 wall time. ``--engine-runs`` also drives the whole engine (prompts, parsing, cache,
-DuckDB writes) through a Study-2-shaped design.
+DuckDB writes) through a Study-2-shaped design. The server (``_serve``) also counts what it serves, on
+``GET /v1/stats``; ``bench/study_throughput.py`` reuses it for whole ``backfire run``s.
 
     .venv/bin/python bench/throughput.py [--latency-ms 200] [--calls 2000] [--concurrency 8 32 128]
         [--transport lean sdk] [--engine-runs 1200]

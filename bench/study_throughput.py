@@ -40,6 +40,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -107,27 +108,43 @@ def unsupported(scenario: Scenario, flags: set[str]) -> list[str]:
     return reasons
 
 
-class TreeRss(threading.Thread):
-    """Peak of the summed RSS of a process and all its descendants, sampled every 100 ms. Pages shared
-    between processes (fork, forkserver) count once per process, so the sum is an upper bound."""
+def become_subreaper() -> bool:
+    """Adopt the CLI's orphans (Linux ``PR_SET_CHILD_SUBREAPER``), so they can be waited for and their CPU counted:
+    a process the CLI does not wait for (e.g. a multiprocessing forkserver and the workers it reaped) would
+    otherwise be reparented to init and its time lost from ``RUSAGE_CHILDREN``."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
 
-    def __init__(self, pid: int) -> None:
+    pr_set_child_subreaper = 36
+    return ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0) == 0
+
+
+def _own_children(exclude: set[int]) -> list[Any]:
+    import psutil
+
+    return [child for child in psutil.Process().children() if child.pid not in exclude]
+
+
+class TreeRss(threading.Thread):
+    """Peak of the summed RSS of this script's children (other than ``exclude``, e.g. the server) and all their
+    descendants, adopted orphans included, sampled every 100 ms. Pages shared between processes (fork,
+    forkserver) count once per process, so the sum is an upper bound."""
+
+    def __init__(self, exclude: set[int]) -> None:
         super().__init__(daemon=True)
-        self.pid, self.peak_bytes, self._stop_event = pid, 0, threading.Event()
+        self.exclude, self.peak_bytes, self._stop_event = exclude, 0, threading.Event()
 
     def run(self) -> None:
         import psutil
 
         while not self._stop_event.is_set():
-            try:
-                root = psutil.Process(self.pid)
-                tree = [root, *root.children(recursive=True)]
-            except psutil.Error:
-                return
             total = 0
-            for process in tree:
+            for root in _own_children(self.exclude):
                 with contextlib.suppress(psutil.Error):  # gone between listing and reading
-                    total += process.memory_info().rss
+                    for process in [root, *root.children(recursive=True)]:
+                        with contextlib.suppress(psutil.Error):
+                            total += process.memory_info().rss
             self.peak_bytes = max(self.peak_bytes, total)
             self._stop_event.wait(SAMPLE_EVERY_S)
 
@@ -135,6 +152,25 @@ class TreeRss(threading.Thread):
         self._stop_event.set()
         self.join()
         return self.peak_bytes
+
+
+def _reap_adopted(exclude: set[int], grace_s: float = 30.0) -> None:
+    """Wait for the orphans this script adopted, so their CPU lands in ``RUSAGE_CHILDREN``; kill those still
+    running after ``grace_s`` (they are the CLI's leftovers) and say so."""
+    deadline = time.monotonic() + grace_s
+    while pending := _own_children(exclude):
+        for child in pending:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(child.pid, 0 if time.monotonic() > deadline else os.WNOHANG)
+        if time.monotonic() > deadline:
+            for child in _own_children(exclude):
+                print(f"  warning: process {child.pid} the CLI left behind still ran {grace_s:.0f} s after it; "
+                      "killed", file=sys.stderr)
+                os.kill(child.pid, signal.SIGKILL)
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(child.pid, 0)
+        else:
+            time.sleep(SAMPLE_EVERY_S)
 
 
 @dataclass(frozen=True)
@@ -148,24 +184,27 @@ class Measured:
 
 def run_measured(command: list[str], env: dict[str, str], cwd: Path, timeout_s: float) -> Measured:
     """Run the command to its end. CPU is the ``RUSAGE_CHILDREN`` delta: the child and every descendant that was
-    waited for (the server, also a child, is reaped only after this returns)."""
+    waited for, by its parent or, as an adopted orphan, by this script (the server, also a child, is reaped only
+    after this returns)."""
     log_path = cwd / "cli.log"
+    exclude = {child.pid for child in _own_children(set())}  # the server and anything else already running
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
-        sampler = TreeRss(process.pid)
+        sampler = TreeRss(exclude)
         sampler.start()
         try:
             returncode = process.wait(timeout=timeout_s)
+            wall = time.perf_counter() - started
         except BaseException:  # timeout or Ctrl-C: stop the CLI's whole tree, which this script started
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             raise
         finally:
+            _reap_adopted(exclude)  # while the sampler still counts them
             peak = sampler.stop()
-    wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return Measured(returncode, wall, cpu, peak / 2**20, log_path.read_text(encoding="utf-8", errors="replace"))
@@ -208,11 +247,20 @@ def report_failure(label: str, measured: Measured) -> None:
     print(f"\n{label}: exit status {measured.returncode}; the CLI's last lines:\n{tail}\n", file=sys.stderr)
 
 
+def _serve_until_terminated(port: int, latency_s: float) -> None:
+    """The server, with SIGTERM's default action back (the fork inherits this script's handler)."""
+    from throughput import _serve
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _serve(port, latency_s)
+
+
 def openai_row(args: argparse.Namespace, scenario: Scenario, extra: list[str]) -> str:
-    from throughput import _free_port, _serve, fetch_stats
+    from throughput import _free_port, fetch_stats
 
     port = _free_port()
-    server = multiprocessing.Process(target=_serve, args=(port, args.latency_ms / 1000), daemon=True)
+    server = multiprocessing.Process(target=_serve_until_terminated, args=(port, args.latency_ms / 1000),
+                                     daemon=True)
     server.start()
     time.sleep(0.5)
     try:
@@ -301,6 +349,7 @@ def main() -> None:
     except ImportError:
         sys.exit("bench/study_throughput.py needs psutil to sample RSS. Fix: pip install -e '.[dev]'")
     args.study = args.study.resolve()
+    is_subreaper = become_subreaper()
     scenarios: list[Scenario] = args.scenarios or [parse_scenario(text) for text in DEFAULT_SCENARIOS]
     extra = shlex.split(args.extra_args)
 
@@ -339,7 +388,8 @@ def main() -> None:
 
     print(f"\nwindow = the server's first completion request to its last answer; calls/s = calls / window; "
           f"max in = most requests in flight at the server; wall = the whole command; CPU = user + sys of the CLI's "
-          f"process tree (RUSAGE_CHILDREN); RSS = peak of the tree's summed RSS (shared pages counted per process). "
+          f"process tree (RUSAGE_CHILDREN{', orphans adopted' if is_subreaper else ''}); RSS = peak of the "
+          f"tree's summed RSS (shared pages counted per process). "
           f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())} at the end")
 
 

@@ -6,7 +6,8 @@ limiter and its permit lease, from the database ``BACKFIRE_PERMITS_URL`` names w
 the lean aiohttp path or ``AsyncOpenAI``) at each concurrency, and prints achieved calls/s against the ideal
 concurrency / latency, client CPU time per call and peak RSS, plus an extrapolated Study 2 wall time.
 ``--engine-runs`` also drives the whole engine (prompts, parsing, cache, DuckDB writes) through a
-Study-2-shaped design.
+Study-2-shaped design. The server (``_serve``) also counts what it serves, on ``GET /v1/stats``;
+``bench/study_throughput.py`` reuses it for whole ``backfire run``s.
 
     .venv/bin/python bench/throughput.py [--latency-ms 200] [--calls 2000] [--concurrency 8 32 128]
         [--transport lean sdk] [--engine-runs 1200]
@@ -18,6 +19,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import re
 import resource
 import socket
 import sys
@@ -36,20 +38,89 @@ BODY = json.dumps({
 }).encode()
 
 
+MODEL_LIST = json.dumps({"object": "list", "data": []}).encode()
+"""``GET /models`` lists nothing: the client's preflight then has no model id to check (any model is served)."""
+_MODEL_FIELD = re.compile(rb'"model"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+class ServerStats:
+    """What the server saw across all connections: the window from the first completion request received to the
+    last answer sent, the completions answered and the most requests in flight at once. Only completions count;
+    ``GET /models`` (the client's preflight) and ``GET /stats`` are answered at once, outside the window."""
+
+    def __init__(self) -> None:
+        self.first_request_at: float | None = None
+        self.last_answer_at: float | None = None
+        self.completions = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.model_list_requests = 0
+
+    def received(self) -> None:
+        if self.first_request_at is None:
+            self.first_request_at = time.time()
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def answered(self, is_sent: bool) -> None:
+        self.in_flight -= 1
+        if is_sent:
+            self.completions += 1
+            self.last_answer_at = time.time()
+
+    def as_json(self) -> bytes:
+        return json.dumps(vars(self)).encode()
+
+
+def _completion_body(request: bytes, bodies: dict[bytes, bytes]) -> bytes:
+    """BODY with the requested model echoed (as vLLM does), so the client records no served/requested mismatch."""
+    match = _MODEL_FIELD.search(request)
+    if match is None:
+        return BODY
+    model = match.group(1)
+    if model not in bodies:
+        bodies[model] = BODY.replace(b'"model": "bench"', b'"model": "' + model + b'"', 1)
+    return bodies[model]
+
+
 def _serve(port: int, latency_s: float) -> None:
+    """Answer every chat completion after ``latency_s`` with a valid talk/monologue turn reply; ``GET .../stats``
+    returns ``ServerStats`` as JSON and ``GET .../models`` an empty model list, both without delay."""
+    stats = ServerStats()
+    bodies: dict[bytes, bytes] = {}
+
+    def answer(writer: asyncio.StreamWriter, body: bytes) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                     + str(len(body)).encode() + b"\r\n\r\n" + body)
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
+                method, _, rest = head.partition(b" ")
+                path = rest.split(b" ", 1)[0].rstrip(b"/")
                 length = 0
                 for line in head.split(b"\r\n"):
                     if line.lower().startswith(b"content-length:"):
                         length = int(line.split(b":", 1)[1])
-                await reader.readexactly(length)
-                await asyncio.sleep(latency_s)
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                             + str(len(BODY)).encode() + b"\r\n\r\n" + BODY)
-                await writer.drain()
+                request = await reader.readexactly(length)
+                if method == b"GET":
+                    if path.endswith(b"/stats"):
+                        answer(writer, stats.as_json())
+                    else:
+                        stats.model_list_requests += 1
+                        answer(writer, MODEL_LIST)
+                    await writer.drain()
+                    continue
+                stats.received()
+                is_sent = False
+                try:
+                    await asyncio.sleep(latency_s)
+                    answer(writer, _completion_body(request, bodies))
+                    await writer.drain()
+                    is_sent = True
+                finally:
+                    stats.answered(is_sent)
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()
 
@@ -59,6 +130,14 @@ def _serve(port: int, latency_s: float) -> None:
             await server.serve_forever()
 
     asyncio.run(main())
+
+
+def fetch_stats(port: int) -> dict[str, float | int | None]:
+    """The running server's ``ServerStats``."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/stats", timeout=10) as response:
+        return dict(json.loads(response.read()))
 
 
 def _free_port() -> int:

@@ -18,7 +18,10 @@ def register_functions(conn: Any) -> None:
     for name, function, arity in (("t_two_sided_p", t_two_sided_p, 2), ("t_quantile", t_quantile, 2),
                                    ("f_upper_p", f_upper_p, 3)):
         try:
-            conn.create_function(name, function, [double] * arity, double, side_effects=False)
+            # SPECIAL: the functions answer NULL where the statistic is undefined (df <= 0: one run per arm),
+            # which DuckDB's default handling rejects as an error instead of passing the NULL on.
+            conn.create_function(name, function, [double] * arity, double, side_effects=False,
+                                 null_handling="special")
         except Exception as exc:  # already registered on this connection
             if "already exists" not in str(exc):
                 raise

@@ -33,3 +33,18 @@ def test_effect_is_undefined_without_spread_or_enough_runs() -> None:
     assert hedges_g([1.0, 1.0], [1.0, 1.0]).hedges_g is None
     assert hedges_g([1.0], [0.0, 2.0]).direction is None  # no CI from one run: nothing to judge by
     assert t_two_sided_p(None, 3) is None
+
+
+def test_the_sql_functions_answer_null_where_the_statistic_is_undefined() -> None:
+    """One run per arm (df 0) or a missing input gives NULL in SQL, as in Python, not an error that fails the
+    marts step (a real-model study with one replicate reached ``t_quantile(0.975, 0)`` in the scorecard)."""
+    import duckdb
+
+    from analysis.duckdb_functions import register_functions
+
+    with duckdb.connect() as con:
+        register_functions(con)
+        row = con.execute("select t_quantile(0.975, 0), t_quantile(0.975, null), t_two_sided_p(2.0, 0), "
+                          "t_two_sided_p(null, 3), f_upper_p(2.0, 1, 0), t_quantile(0.975, 10)").fetchone()
+    assert row is not None and row[:5] == (None, None, None, None, None)
+    assert abs(row[5] - 2.228138851986274) < 1e-12

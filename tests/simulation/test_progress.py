@@ -100,8 +100,9 @@ def test_the_last_line_and_the_stop_message_count_the_same_failed_calls(server) 
 @pytest.mark.integration
 @pytest.mark.xdist_group("demo")
 def test_a_command_over_several_languages_counts_one_overall_total(demo_run: DemoRun) -> None:
-    """``backfire demo`` (four languages, one after another) as the user saw it: each line names its language
-    and place, and one overall total runs across them (the shared demo run: no second pipeline run)."""
+    """``backfire demo`` (four languages, side by side in worker processes) as the user saw it: each line names
+    its language and place, and one overall total runs across them, kept in a dict the workers share (the
+    shared demo run: no second pipeline run)."""
     from cli._common import DEMO_STUDY
     from core.study import load_study
     from tests.test_helpers.studies import n_runs
@@ -114,7 +115,7 @@ def test_a_command_over_several_languages_counts_one_overall_total(demo_run: Dem
     assert {m["label"] for m in lines} == {f"{code} {i}/{len(languages)} languages"
                                           for i, code in enumerate(languages, 1)}
     assert all(m["overall_total"] == str(total) for m in lines)
-    for i, code in enumerate(languages, 1):  # equal runs per language: the overall count steps by a quarter
+    for code in languages:  # each language's own count ends complete; its overall counts the others' too
         last = [m for m in lines if m["label"].startswith(f"{code} ")][-1]
-        assert last["done"] == last["total"] and last["overall"] == str(total * i // len(languages))
-    assert lines[-1]["overall"] == str(total)
+        assert last["done"] == last["total"] and int(last["overall"]) >= int(last["total"])
+    assert max(int(m["overall"]) for m in lines) == total

@@ -131,13 +131,13 @@ def _adopt_from_main(con: duckdb.DuckDBPyConnection, main: Path, study: str, lan
 def open_live(main: str | os.PathLike[str], study: str, language: str) -> duckdb.DuckDBPyConnection:
     """The (study, language) shard for writing, created (and filled from main's rows) on first use."""
     main_path = resolve_db_path(main)
-    path = live_path(main_path, study, language)
-    new = not path.exists()
-    con = connect(path)
+    con = connect(live_path(main_path, study, language))
     try:
         ensure_raw_schema(con)
         con.execute(f"CREATE TABLE IF NOT EXISTS raw.shard_meta ({SHARD_META})")
-        if new:
+        # New until its meta row exists, which is written only once the takeover committed: a takeover cut
+        # short is done again (its inserts ignore what is there), never skipped.
+        if not con.execute("select count(*) from raw.shard_meta").fetchone()[0]:  # type: ignore[index]
             _adopt_from_main(con, main_path, study, language)
             con.execute("insert or ignore into raw.shard_meta values (?, ?, 0, null)", [study, language])
     except BaseException:

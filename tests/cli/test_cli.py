@@ -235,7 +235,9 @@ def test_run_against_an_openai_compatible_endpoint_from_the_command_line(
         captured = capsys.readouterr()
         assert code == 0, captured.err
         assert fake.completions == n_calls(study)
-        with duckdb.connect(str(db)) as con:
+        from warehouse.shards import live_path
+
+        with duckdb.connect(str(live_path(db, study.name, "en"))) as con:  # the language's own file holds its turns
             con.execute("delete from raw.utterances where turn = 2")
         assert main([*arguments, "--no-cache"]) == 0
         # the lost turn was called again, not read from the cache

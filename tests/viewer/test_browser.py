@@ -103,7 +103,8 @@ def _visible_rows(driver: Any, table_id: str) -> list[Any]:
 def test_a_researcher_reads_runs_in_three_scripts_and_the_static_export(viewer_warehouse, viewer_server, browser,
                                                                       tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support.expected_conditions import staleness_of
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     from viewer.export import export_bundle
     from warehouse.connection import connect
@@ -116,7 +117,9 @@ def test_a_researcher_reads_runs_in_three_scripts_and_the_static_export(viewer_w
     browser.get(viewer_server + "/")
     assert len(_visible_rows(browser, "runs")) == 12
     Select(browser.find_element(By.NAME, "language")).select_by_value("ja")
+    old_table = browser.find_element(By.ID, "runs")
     browser.find_element(By.CSS_SELECTOR, "#filters button[type=submit]").click()
+    WebDriverWait(browser, 30).until(staleness_of(old_table))  # the filtered page replaced the list
     rows = _visible_rows(browser, "runs")
     assert len(rows) == 4 and {row.get_attribute("data-language") for row in rows} == {"ja"}
     browser.save_screenshot(str(shots / "1_runs_list_ja.png"))
@@ -161,7 +164,8 @@ def test_a_researcher_reads_runs_in_three_scripts_and_the_static_export(viewer_w
     rows = _visible_rows(browser, "runs")
     assert len(rows) == 2 and {row.get_attribute("data-language") for row in rows} == {"ar"}
     rows[0].find_element(By.CSS_SELECTOR, "a").click()
-    assert browser.current_url.startswith("file://") and "/run/" in browser.current_url
+    WebDriverWait(browser, 30).until(lambda driver: "/run/" in driver.current_url)
+    assert browser.current_url.startswith("file://")
     assert browser.find_elements(By.CSS_SELECTOR, "mark.hit")
     assert browser.find_element(By.CSS_SELECTOR, "#t1 .grid").value_of_css_property("direction") == "rtl"
     browser.save_screenshot(str(shots / "7_static_export_ar.png"))

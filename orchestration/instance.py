@@ -48,14 +48,13 @@ def dagster_home() -> Path:
     return home
 
 
-def open_instance(kind: InstanceKind, home: Path | None = None) -> Any:
-    """The instance runs execute on (``home``: a persistent one in that folder, e.g. the temporary one a command's
-    worker processes share); the persistent one is cleared of slots held by dead CLI runs first."""
+def open_instance(kind: InstanceKind) -> Any:
+    """The instance runs execute on; the persistent one is cleared of slots held by dead CLI runs first."""
     from dagster import DagsterInstance
 
-    if kind == "ephemeral" and home is None:
+    if kind == "ephemeral":
         return DagsterInstance.ephemeral()
-    instance = DagsterInstance.from_config(str(home or dagster_home()))
+    instance = DagsterInstance.from_config(str(dagster_home()))
     release_dead_cli_runs(instance)
     return instance
 

@@ -27,8 +27,8 @@ from orchestration.launch import RunOutcome, execute_job, outcome_of
 from simulation.progress import PROGRESS_LOGGER, current_command
 
 logger = logging.getLogger(__name__)
-PRELOAD = ["orchestration.definitions", "orchestration.launch"]
-"""Imported once by the forkserver; every worker starts with them."""
+PRELOAD = ["orchestration.worker_preload"]
+"""Imported once by the forkserver; every worker starts with it (the definitions, and Great Expectations warm)."""
 
 
 def worker_log(log_path: Path, language: str) -> Path:
@@ -44,10 +44,11 @@ def _definitions(languages: tuple[str, ...]) -> Any:
 
 
 @functools.cache
-def _instance(home: str) -> Any:
+def _instance(home: str | None) -> Any:
+    """The command's persistent instance, or (``--ephemeral``) one in memory, kept for the worker's life."""
     from dagster import DagsterInstance
 
-    return DagsterInstance.from_config(home)
+    return DagsterInstance.from_config(home) if home is not None else DagsterInstance.ephemeral()
 
 
 _QUEUE: Any = None
@@ -76,7 +77,8 @@ def _init(queue: Any, shared_turns: Any) -> None:
     progress.propagate = False
 
 
-def _run_language(language: str, job_name: str, config: dict[str, Any], home: str, languages: tuple[str, ...],
+def _run_language(language: str, job_name: str, config: dict[str, Any], home: str | None,
+                  languages: tuple[str, ...],
                   log_path: str, environ: dict[str, str], cwd: str,
                   command: tuple[list[str], int] | None) -> RunOutcome:
     """One language partition's run, in a worker process; ``command``: the command's languages and total turns,
@@ -117,20 +119,21 @@ def _forward_progress() -> Iterator[tuple[Any, Any]]:
 
 
 def run_languages(languages: Sequence[str], *, job_name: str, config_for: Callable[[str], dict[str, Any]],
-                  home: Path, definitions_languages: Sequence[str], log_path: Path, parallel: int,
-                  on_outcome: Callable[[str, RunOutcome], None]) -> None:
-    """Run the job once per language, up to ``parallel`` at once; ``on_outcome`` gets each as it ends (a failed
-    language does not stop the others). A worker that dies is reported as that language's failure."""
+                  home: Path | None, definitions_languages: Sequence[str], log_path: Path, parallel: int,
+                  environ: dict[str, str], on_outcome: Callable[[str, RunOutcome], None]) -> None:
+    """Run the job once per language, up to ``parallel`` at once, on the persistent instance in ``home`` (None:
+    each worker's own in-memory instance), with ``environ``; ``on_outcome`` gets each as it ends (a failed language
+    does not stop the others). A worker that dies is reported as that language's failure."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
-    environ, cwd = dict(os.environ), os.getcwd()
+    cwd = os.getcwd()
     current = current_command()
     command = (current.languages, current.total_turns) if current is not None else None
     with _forward_progress() as (queue, shared_turns), ProcessPoolExecutor(
             max_workers=max(1, parallel), mp_context=context, initializer=_init,
             initargs=(queue, shared_turns)) as pool:
         futures: dict[Future[RunOutcome], str] = {
-            pool.submit(_run_language, language, job_name, config_for(language), str(home),
+            pool.submit(_run_language, language, job_name, config_for(language), str(home) if home else None,
                         tuple(definitions_languages), str(log_path), environ, cwd, command): language
             for language in languages}
         for future in as_completed(futures):

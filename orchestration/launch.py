@@ -204,10 +204,10 @@ class _Launcher:
     warehouse's log file (``<stem>.logs/last_run.log``) and collecting every failure message."""
 
     def __init__(self, defs: Any, db_path: Path, study_path: str, overrides: RunOverrides, log_level: str,
-                 ephemeral: bool, home: Path | None = None) -> None:
+                 ephemeral: bool) -> None:
         self.defs, self.db_path, self.study_path, self.overrides = defs, db_path, study_path, overrides
         self.log_level = log_level
-        self.instance = open_instance(instance_kind(ephemeral), home)
+        self.instance = open_instance(instance_kind(ephemeral))
         # dagster-dbt echoes every dbt event to stdout; keep it in the warehouse's own log folder instead.
         self.log_path = logs_dir(db_path) / "last_run.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -243,14 +243,14 @@ class _Launcher:
 
 
 def _launcher(study_path: str | Path, db: str | Path | None, overrides: RunOverrides, log_level: str,
-              ephemeral: bool, languages: list[str], home: Path | None = None) -> _Launcher:
+              ephemeral: bool, languages: list[str]) -> _Launcher:
     from orchestration.dbt.project import ensure_manifest
 
     ensure_manifest()
     from orchestration.definitions import definitions_for
 
     return _Launcher(definitions_for(languages), resolve_db_path(db), str(study_path), overrides, log_level,
-                     ephemeral, home)
+                     ephemeral)
 
 
 MAX_DEFAULT_PARALLEL = 4
@@ -259,16 +259,17 @@ MAX_DEFAULT_PARALLEL = 4
 
 def default_parallel(study: Any) -> int:
     """Languages played at once: one in the single layout (one writer) or under a budget (the budget is carried
-    from language to language), else up to ``MAX_DEFAULT_PARALLEL``; a study of synthetic models only is bound by
-    CPU, so no more than the machine's cores."""
+    from language to language), else up to ``MAX_DEFAULT_PARALLEL`` and the machine's cores (at least two for a
+    study that calls an endpoint)."""
     from warehouse.shards import layout
 
     if layout() == "single" or study.budget.max_cost_usd is not None or study.budget.max_calls is not None:
         return 1
-    cap = MAX_DEFAULT_PARALLEL
-    if all(model.backend == "synthetic" for model in study.models):
-        cap = min(cap, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-    return max(1, min(len(study.design.languages), cap))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    synthetic = all(model.backend == "synthetic" for model in study.models)
+    # Each language run also scores and checks on the CPU: more workers than cores slow the endpoint's calls
+    # down (docs/performance.md); an endpoint study still gets two, so one language plays while another scores.
+    return max(1, min(len(study.design.languages), MAX_DEFAULT_PARALLEL, cores if synthetic else max(2, cores)))
 
 
 def _play_in_turn(launch: _Launcher, study: Any) -> None:
@@ -290,15 +291,39 @@ def _play_in_turn(launch: _Launcher, study: Any) -> None:
         cost, calls = cost + spent[0], calls + spent[1]
 
 
-def _play_side_by_side(launch: _Launcher, study: Any, home: Path, parallel: int) -> None:
+def _play_side_by_side(launch: _Launcher, study: Any, parallel: int, ephemeral: bool) -> None:
     """Every language as its own run in a worker process, up to ``parallel`` at once; a failed language does not
-    stop the others. The workers share the instance, so the endpoint permits and pools hold across them."""
+    stop the others. Workers of a persistent instance run on it (and take their endpoint permits from its home);
+    ``--ephemeral`` workers each keep an in-memory instance and share permits through a temporary lease table."""
     from orchestration.jobs import LANGUAGE_JOB
     from orchestration.language_workers import run_languages
 
-    run_languages(study.design.languages, job_name=LANGUAGE_JOB, config_for=lambda _: launch.run_config(),
-                  home=home, definitions_languages=study.design.languages, log_path=launch.log_path,
-                  parallel=parallel, on_outcome=lambda _, outcome: launch.record(outcome))
+    persistent = instance_kind(ephemeral) == "persistent"
+    with _worker_permits(needed=not persistent) as environ:
+        run_languages(study.design.languages, job_name=LANGUAGE_JOB, config_for=lambda _: launch.run_config(),
+                      home=dagster_home() if persistent else None, definitions_languages=study.design.languages,
+                      log_path=launch.log_path, parallel=parallel, environ=environ,
+                      on_outcome=lambda _, outcome: launch.record(outcome))
+
+
+@contextlib.contextmanager
+def _worker_permits(needed: bool) -> Iterator[dict[str, str]]:
+    """The environment of the workers: the command's, plus a temporary lease table for their endpoint permits
+    when their instances are in memory (unless ``BACKFIRE_PERMITS_URL`` already names one)."""
+    from simulation.limits import PERMITS_URL_ENV
+
+    environ = dict(os.environ)
+    if not needed or environ.get(PERMITS_URL_ENV, "").strip():
+        yield environ
+        return
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="backfire-permits-"))
+    try:
+        yield {**environ, PERMITS_URL_ENV: f"sqlite:///{folder / 'endpoint_permits.sqlite'}"}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def materialize_study(study_path: str | Path, *, db: str | Path | None = None,
@@ -310,7 +335,7 @@ def materialize_study(study_path: str | Path, *, db: str | Path | None = None,
     Languages play side by side in worker processes (``parallel``, default ``default_parallel``), each into its
     own shard; with ``parallel`` 1 (the single layout, or a study with a budget) they play in turn here and the
     budget spans them all. Runs go to the project's persistent Dagster instance (they show in ``make dev``'s UI)
-    unless ``ephemeral``, where side-by-side workers share a temporary instance.
+    unless ``ephemeral``.
     """
     from orchestration.jobs import MARTS_JOB, SETUP_JOB
     from orchestration.resources import StudyResource, WarehouseResource
@@ -320,21 +345,20 @@ def materialize_study(study_path: str | Path, *, db: str | Path | None = None,
     parallel = default_parallel(study) if parallel is None else parallel
     if parallel > 1:
         _check_parallel(study)
-    with _shared_home(instance_kind(ephemeral) == "ephemeral" and parallel > 1) as home:
-        launch = _launcher(study_path, db, overrides, log_level, ephemeral, study.design.languages, home)
-        if launch.execute(SETUP_JOB, launch.run_config()).success:
-            if parallel > 1:  # the workers' runs take their endpoint permits from the instance (its home)
-                _play_side_by_side(launch, study, home or dagster_home(), parallel)
-            else:
-                _play_in_turn(launch, study)
-            if not launch.failures:
-                launch.execute(MARTS_JOB, launch.run_config())
-            else:
-                WarehouseResource(db_path=str(launch.db_path)).gather()  # what finished is queryable now
-                launch.failures.append("marts not rebuilt: a language failed (the marts would mix finished and "
-                                       "missing languages); fix that language's failure and rerun the same command "
-                                       "to resume")
-        return launch.result()
+    launch = _launcher(study_path, db, overrides, log_level, ephemeral, study.design.languages)
+    if launch.execute(SETUP_JOB, launch.run_config()).success:
+        if parallel > 1:
+            _play_side_by_side(launch, study, parallel, ephemeral)
+        else:
+            _play_in_turn(launch, study)
+        if not launch.failures:
+            launch.execute(MARTS_JOB, launch.run_config())
+        else:
+            WarehouseResource(db_path=str(launch.db_path)).gather()  # what finished is queryable now
+            launch.failures.append("marts not rebuilt: a language failed (the marts would mix finished and "
+                                   "missing languages); fix that language's failure and rerun the same command "
+                                   "to resume")
+    return launch.result()
 
 
 def _check_parallel(study: Any) -> None:
@@ -352,26 +376,6 @@ def _check_parallel(study: Any) -> None:
     if study.budget.max_cost_usd is not None or study.budget.max_calls is not None:
         raise BackfireError("--parallel above 1 cannot keep the study's budget across languages (each worker "
                             "would spend it)", field="budget", fix="pass --parallel 1 for a study with a budget")
-
-
-@contextlib.contextmanager
-def _shared_home(needed: bool) -> Iterator[Path | None]:
-    """A temporary Dagster home the command's processes share (``--ephemeral`` with side-by-side languages: an
-    in-memory instance lives in one process); removed afterwards. None when not needed."""
-    if not needed:
-        yield None
-        return
-    import shutil
-    import tempfile
-
-    from orchestration.instance import DEPLOY_CONFIG
-
-    home = Path(tempfile.mkdtemp(prefix="backfire-dagster-"))
-    shutil.copyfile(DEPLOY_CONFIG, home / "dagster.yaml")
-    try:
-        yield home
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def rescore(scorers: list[str], *, db: str | Path | None = None, study_path: str | Path | None = None,

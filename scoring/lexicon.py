@@ -76,8 +76,9 @@ class CompiledLexicon:
         return {dim: p for dim, entries in self.entries.items()
                 if (p := compile_entries(entries, self.spaced)) is not None}
 
-    @property
+    @functools.cached_property
     def dimensions(self) -> list[str]:
+        """Dimensions with at least one entry; cached: ``count_normalized`` reads it for every utterance."""
         return [dim for dim, entries in self.entries.items() if _ordered(entries)]
 
     def count_reference(self, text: str) -> dict[str, int]:

@@ -16,8 +16,9 @@ import logging
 import logging.handlers
 import multiprocessing
 import os
-import sys
+import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -27,6 +28,7 @@ from orchestration.launch import RunOutcome, execute_job, outcome_of
 from simulation.progress import PROGRESS_LOGGER, current_command
 
 logger = logging.getLogger(__name__)
+COMMAND_CHECK_S = 0.5
 PRELOAD = ["orchestration.worker_preload"]
 """Imported once by the forkserver; every worker starts with it (the definitions, and Great Expectations warm)."""
 
@@ -55,21 +57,27 @@ _QUEUE: Any = None
 _SHARED_TURNS: Any = None
 
 
-def _die_with_the_forkserver() -> None:
-    """A worker must not outlive the command (a SIGKILLed ``backfire run`` would leave it playing and paying):
-    the forkserver exits when the command's process goes, and the kernel then kills the worker (Linux)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
+def _die_with_the_command(pid: int) -> None:
+    """A worker must not outlive the command (a SIGKILLed ``backfire run`` would leave it playing and paying).
+    Its parent is the forkserver, which lives as long as any worker does (every child holds the forkserver's
+    liveness pipe), so a parent-death signal never fires: a thread checks the command's process instead, and
+    kills the worker as the command was killed."""
+    def watch() -> None:
+        while True:
+            time.sleep(COMMAND_CHECK_S)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os.kill(os.getpid(), signal.SIGKILL)
+            except PermissionError:  # alive, under another user (cannot happen for our own parent)
+                pass
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() == 1:  # the forkserver was already gone before the line above
-            os._exit(1)
+    threading.Thread(target=watch, name="command-watch", daemon=True).start()
 
 
-def _init(queue: Any, shared_turns: Any) -> None:
+def _init(queue: Any, shared_turns: Any, command_pid: int) -> None:
     global _QUEUE, _SHARED_TURNS
-    _die_with_the_forkserver()
+    _die_with_the_command(command_pid)
     _QUEUE, _SHARED_TURNS = queue, shared_turns
     progress = logging.getLogger(PROGRESS_LOGGER.name)
     progress.handlers = [logging.handlers.QueueHandler(queue)]
@@ -131,7 +139,7 @@ def run_languages(languages: Sequence[str], *, job_name: str, config_for: Callab
     command = (current.languages, current.total_turns) if current is not None else None
     with _forward_progress() as (queue, shared_turns), ProcessPoolExecutor(
             max_workers=max(1, parallel), mp_context=context, initializer=_init,
-            initargs=(queue, shared_turns)) as pool:
+            initargs=(queue, shared_turns, os.getpid())) as pool:
         futures: dict[Future[RunOutcome], str] = {
             pool.submit(_run_language, language, job_name, config_for(language), str(home) if home else None,
                         tuple(definitions_languages), str(log_path), environ, cwd, command): language

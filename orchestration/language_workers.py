@@ -65,14 +65,24 @@ def _die_with_the_command(pid: int) -> None:
     def watch() -> None:
         while True:
             time.sleep(COMMAND_CHECK_S)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
+            if not _alive(pid):
                 os.kill(os.getpid(), signal.SIGKILL)
-            except PermissionError:  # alive, under another user (cannot happen for our own parent)
-                pass
 
     threading.Thread(target=watch, name="command-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs: a killed command its own parent has not reaped yet is a zombie, not alive."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    with contextlib.suppress(OSError):  # Linux: the state after the command name
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return state != "Z"
+    return True
 
 
 def _init(queue: Any, shared_turns: Any, command_pid: int) -> None:

@@ -27,7 +27,6 @@ from typing import Any
 from orchestration.launch import RunOutcome, execute_job, outcome_of
 from simulation.progress import PROGRESS_LOGGER, current_command
 
-logger = logging.getLogger(__name__)
 COMMAND_CHECK_S = 0.5
 PRELOAD = ["orchestration.worker_preload"]
 """Imported once by the forkserver; every worker starts with it (the definitions, and Great Expectations warm)."""
@@ -53,8 +52,8 @@ def _instance(home: str | None) -> Any:
     return DagsterInstance.from_config(home) if home is not None else DagsterInstance.ephemeral()
 
 
-_QUEUE: Any = None
 _SHARED_TURNS: Any = None
+"""The command's turns per language (a manager's dict), set in each worker by ``_init``."""
 
 
 def _die_with_the_command(pid: int) -> None:
@@ -86,9 +85,9 @@ def _alive(pid: int) -> bool:
 
 
 def _init(queue: Any, shared_turns: Any, command_pid: int) -> None:
-    global _QUEUE, _SHARED_TURNS
+    global _SHARED_TURNS
     _die_with_the_command(command_pid)
-    _QUEUE, _SHARED_TURNS = queue, shared_turns
+    _SHARED_TURNS = shared_turns
     progress = logging.getLogger(PROGRESS_LOGGER.name)
     progress.handlers = [logging.handlers.QueueHandler(queue)]
     progress.setLevel(logging.INFO)

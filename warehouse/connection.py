@@ -116,6 +116,11 @@ def require_duckdb_file(path: str | os.PathLike[str] | None = None) -> None:
                                  f"{DEFAULT_DB_PATH}; a path that does not exist yet starts a new one")
 
 
+def sql_path(path: str | os.PathLike[str]) -> str:
+    """A file path as the inside of a SQL string literal (ATTACH, COPY): single quotes doubled."""
+    return str(path).replace("'", "''")
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     """Whether ``schema.table`` exists (a warehouse may predate a table, or dbt may not have built it yet)."""
     row = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from warehouse.connection import transaction
+from warehouse.connection import sql_path, transaction
 from warehouse.raw_io import utc_now
 from warehouse.schema import ensure_raw_schema
 from warehouse.shards import published_shards, shard_key
@@ -79,7 +79,7 @@ def gather_shards(con: duckdb.DuckDBPyConnection, main: Path) -> GatherStats:
         "select study, language, generation from raw.shard_loads").fetchall()}
     for path in shards:
         study, language = shard_key(path)
-        con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS {_ALIAS} (READ_ONLY)")
+        con.execute(f"ATTACH '{sql_path(path)}' AS {_ALIAS} (READ_ONLY)")
         try:
             generation = con.execute(f"select generation from {_ALIAS}.raw.shard_meta where study = ? and "
                                      "language = ?", [study, language]).fetchone()

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import WarehouseError
 from core.records import Reply
-from warehouse.connection import connect, table_exists
+from warehouse.connection import connect, sql_path, table_exists
 from warehouse.raw_io import upsert, utc_now
 
 if TYPE_CHECKING:
@@ -108,8 +108,7 @@ class DuckDBResponseCache:
         if call_key not in self._fallback_keys or self._fallback is None:
             return None
         if not self._fallback_attached:
-            path = str(self._fallback).replace("'", "''")
-            self.con.execute(f"ATTACH '{path}' AS {_FALLBACK_ALIAS} (READ_ONLY)")
+            self.con.execute(f"ATTACH '{sql_path(self._fallback)}' AS {_FALLBACK_ALIAS} (READ_ONLY)")
             self._fallback_attached = True
         found = self.con.execute(f"select {_ROW_COLUMNS} from {_FALLBACK_ALIAS}.raw.llm_calls where call_key = ?",
                                  [call_key]).fetchone()

@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from core.errors import BackfireError
-from warehouse.connection import connect, lock_wait_seconds, resolve_db_path, transaction
+from core.errors import BackfireError, WarehouseError
+from warehouse.connection import connect, lock_wait_seconds, resolve_db_path, sql_path, transaction
 from warehouse.raw_io import utc_now
 from warehouse.schema import ensure_raw_schema
 
@@ -89,10 +89,6 @@ def shard_key(path: Path) -> tuple[str, str]:
     return path.parent.name, path.name.removesuffix(".duckdb")
 
 
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
 def _adopt_from_main(con: duckdb.DuckDBPyConnection, main: Path, study: str, language: str) -> int:
     """Copy main's rows of (study, language) into a new shard; returns the utterances taken over."""
     if not main.is_file():
@@ -103,7 +99,7 @@ def _adopt_from_main(con: duckdb.DuckDBPyConnection, main: Path, study: str, lan
         if "runs" not in tables or not probe.execute(
                 "select count(*) from raw.runs where study = ? and language = ?", [study, language]).fetchone()[0]:
             return 0
-    con.execute(f"ATTACH '{_sql_path(main)}' AS backfire_main (READ_ONLY)")
+    con.execute(f"ATTACH '{sql_path(main)}' AS backfire_main (READ_ONLY)")
     try:
         runs = "(select run_id from backfire_main.raw.runs where study = $1 and language = $2)"
         with transaction(con):
@@ -191,8 +187,6 @@ def read_freshest(main: str | os.PathLike[str], study: str,
     """The newest readable copy of a (study, language) shard, for a reader outside the pipeline (``estimate``):
     the live file when no writer holds it (after a killed run it is newer than the published copy), else the
     published copy; None when the partition never wrote one."""
-    from core.errors import WarehouseError
-
     main_path = resolve_db_path(main)
     con = None
     if live_path(main_path, study, language).is_file():

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import WarehouseError
-from warehouse.connection import STORAGE_VERSION, resolve_db_path
+from warehouse.connection import STORAGE_VERSION, resolve_db_path, sql_path
 
 if TYPE_CHECKING:
     import duckdb
@@ -72,7 +71,7 @@ def rewrite_storage(path: str | os.PathLike[str] | None = None) -> bool:
             return False
         old = storage_version(con)
         tmp.unlink(missing_ok=True)
-        con.execute(f"attach '{_sql_path(tmp)}' as rewritten (storage_version '{STORAGE_VERSION}')")
+        con.execute(f"attach '{sql_path(tmp)}' as rewritten (storage_version '{STORAGE_VERSION}')")
         con.execute(f"copy from database {_quoted(con)} to rewritten")
         con.execute("detach rewritten")
     except BaseException:
@@ -93,5 +92,3 @@ def _quoted(con: duckdb.DuckDBPyConnection) -> str:
     return '"' + str(row[0] if row else "memory").replace('"', '""') + '"'
 
 
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")

@@ -1,8 +1,10 @@
 """The gold-labelled validation set: ``scoring/gold/<code>.yaml`` (sentences with label A, the writer's) and
 ``scoring/gold/labels_b/<code>.yaml`` (label B, an independent second labeler's), validated, split and hashed.
 
-The split is fixed by hash, never by hand: within each language and each label A, sentences are ordered by
-``sha256(id)`` and alternate dev, test, dev, ... (first = dev). The gold label is A where A and B agree on
+The split is fixed by hash, never by hand: within each language, batch and label A, sentences are ordered by
+``sha256(id)`` and alternate dev, test, dev, ... (first = dev). A later batch (``batch: 2``, written after
+lexicon work had seen batch 1's dev half) is split on its own, so adding it never moves a sentence of an earlier
+batch from one half to the other. The gold label is A where A and B agree on
 ``label``; a disagreement is kept and counted, and excluded from precision and recall.
 """
 
@@ -51,6 +53,8 @@ class GoldSentence:
     label_b: str | None
     subcategory_b: str | None
     split: str = ""
+    batch: int = 1
+    """Which writing round the sentence came from; the split runs within each batch."""
 
     @property
     def agreed(self) -> bool:
@@ -130,6 +134,11 @@ def _sentences(path: Path, code: str, data: Any) -> tuple[list[dict[str, Any]], 
         if item.get("hard_case") not in HARD_CASES:
             errors.append(_field_error(path, f"{where}.hard_case", f"{item.get('hard_case')!r} is not a hard case",
                                        f"use one of {', '.join(HARD_CASES)}"))
+        batch = item.get("batch", 1)
+        if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+            errors.append(_field_error(path, f"{where}.batch", f"{batch!r} is not a batch number",
+                                       "leave it out (batch 1) or write a positive integer"))
+            continue
         label_errors = _check_label(path, where, item.get("label"), item.get("subcategory"))
         errors += label_errors
         if not label_errors:
@@ -166,12 +175,13 @@ def _labels_b(path: Path, code: str, ids: set[str]) -> tuple[dict[str, tuple[str
 
 
 def assign_split(sentences: Sequence[dict[str, Any]]) -> dict[str, str]:
-    """dev/test by id: per label A, ordered by ``sha256(id)``, alternating dev, test, ... (first = dev)."""
+    """dev/test by id: per batch and label A, ordered by ``sha256(id)``, alternating dev, test, ... (first =
+    dev), so a new batch leaves the halves of the earlier ones as they were."""
     split: dict[str, str] = {}
-    by_label: dict[str, list[str]] = defaultdict(list)
+    groups: dict[tuple[int, str], list[str]] = defaultdict(list)
     for item in sentences:
-        by_label[item["label"]].append(item["id"])
-    for ids in by_label.values():
+        groups[(item.get("batch", 1), item["label"])].append(item["id"])
+    for ids in groups.values():
         for i, sid in enumerate(sorted(ids, key=lambda s: hashlib.sha256(s.encode("utf-8")).hexdigest())):
             split[sid] = SPLITS[i % 2]
     return split
@@ -197,7 +207,8 @@ def load_language(code: str, gold_dir: Path = GOLD_DIR) -> tuple[list[GoldSenten
     sentences = [GoldSentence(id=item["id"], language=code, channel=item["channel"], text=item["text"],
                               label=item["label"], subcategory=item.get("subcategory"), hard_case=item["hard_case"],
                               label_b=labels_b.get(item["id"], (None, None))[0],
-                              subcategory_b=labels_b.get(item["id"], (None, None))[1], split=split[item["id"]])
+                              subcategory_b=labels_b.get(item["id"], (None, None))[1], split=split[item["id"]],
+                              batch=item.get("batch", 1))
                  for item in items]
     digest = hashlib.sha256(raw_a + b"\0" + (path_b.read_bytes() if path_b.is_file() else b"")).hexdigest()[:16]
     return sentences, digest

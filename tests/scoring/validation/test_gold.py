@@ -36,6 +36,16 @@ def test_split_depends_only_on_ids_and_label_a() -> None:
     assert sorted(assign_split(items).values()).count("test") == 5
 
 
+def test_a_new_batch_is_split_on_its_own_and_moves_no_earlier_sentence() -> None:
+    first = [{"id": f"xx-{i:03d}", "label": "neutral"} for i in range(1, 41)]
+    second = [{"id": f"xx-{i:03d}", "label": "neutral", "batch": 2} for i in range(41, 61)]
+    before, after = assign_split(first), assign_split(first + second)
+    assert {k: after[k] for k in before} == before
+    assert sorted(after[s["id"]] for s in second).count("test") == 10
+    merged = assign_split(first + [{**s, "batch": 1} for s in second])
+    assert {k: merged[k] for k in before} != before  # what batches prevent: one pool reshuffles old halves
+
+
 def test_cohen_kappa_matches_sklearn_and_a_hand_computed_case() -> None:
     # By hand: 10 items, 9 agree; A = 5 x, 5 y; B = 6 x, 4 y -> p_o = 0.9, p_e = 0.5*0.6 + 0.5*0.4 = 0.5, kappa = 0.8
     a = ["x"] * 5 + ["y"] * 5
@@ -74,6 +84,7 @@ def _broken(tmp_path: Path, old: str, new: str, file: str = "en.yaml") -> Path:
     ("id: en-012", "id: en-011", r"\(en-011\)\.id: duplicate id"),
     ("id: en-012", "id: ja-012", r"sentences\[11\]\.id: 'ja-012' is not an id of this language"),
     ("channel: talk, text: \"What", "channel: chat, text: \"What", r"\(en-012\)\.channel: 'chat' is not a channel"),
+    ("id: en-012,", "id: en-012, batch: 0,", r"\(en-012\)\.batch: 0 is not a batch number"),
 ])
 def test_bad_gold_files_name_file_sentence_field_and_fix(tmp_path: Path, old: str, new: str, expected: str) -> None:
     with pytest.raises(BackfireError, match=expected):

@@ -110,19 +110,26 @@ def _lemmatizer(language: str) -> Callable[[str], str]:
     return lemma
 
 
-def _lemma_stem(language: str) -> tuple[Callable[[str], str], str]:
+def _lemma_stem(language: str, keep_surface: frozenset[str], keep_lemma: frozenset[str]
+                ) -> tuple[Callable[[str], str], str]:
     import Stemmer
 
     lemma = _lemmatizer(language)
     if language == "tr":  # Snowball's Turkish stemmer is for nominals; the verb's lemma must stay whole, so the
         # negative suffix after it is readable (scoring.negation.turkish_negative)
-        return lemma, f"simplemma-{_version('simplemma')}"
-    stemmer = Stemmer.Stemmer(_SNOWBALL[language])
+        stem: Callable[[str], str] = str
+        name = f"simplemma-{_version('simplemma')}"
+    else:
+        stem = Stemmer.Stemmer(_SNOWBALL[language]).stemWord
+        name = f"simplemma-{_version('simplemma')}+snowball-{_SNOWBALL[language]}(PyStemmer-{_version('PyStemmer')})"
 
     def key(word: str) -> str:
-        return stemmer.stemWord(lemma(word))
+        if word in keep_surface:  # the dictionary sends it to another word (es fuera -> ser)
+            return word
+        base = lemma(word)
+        return base if base in keep_lemma else stem(base)  # de gewissen would stem to gewiss ("certain")
 
-    return key, f"simplemma-{_version('simplemma')}+snowball-{_SNOWBALL[language]}(PyStemmer-{_version('PyStemmer')})"
+    return key, name
 
 
 def _japanese() -> tuple[Callable[[str], list[Token]], str]:
@@ -194,10 +201,17 @@ def _thai() -> tuple[Callable[[str], list[Token]], str]:
 
 
 @functools.cache
-def analyzer_for(language: str) -> Analyzer:
-    """The analyzer of a language (built once per process; ja, zh, ko and th load their dictionaries here)."""
+def analyzer_for(language: str, keep_surface: frozenset[str] = frozenset(),
+                 keep_lemma: frozenset[str] = frozenset()) -> Analyzer:
+    """The analyzer of a language (built once per process; ja, zh, ko and th load their dictionaries here).
+
+    ``keep_surface`` and ``keep_lemma`` are a pack's corrections for the lemmatizer-stemmer languages
+    (``lexicon_lemmas.yaml``, ``analysis``): word forms keyed as written, and lemmas left unstemmed.
+    """
     if language in _SNOWBALL:
-        key, name = _lemma_stem(language)
+        key, name = _lemma_stem(language, keep_surface, keep_lemma)
+        if keep_surface or keep_lemma:
+            name += f"+exceptions({len(keep_surface)} surface, {len(keep_lemma)} lemma)"
         return Analyzer(language, name, _spaced(language, key))
     builders = {"ja": _japanese, "ko": _korean, "zh": _chinese, "th": _thai}
     if language in builders:

@@ -7,9 +7,10 @@ contain their negation, such as zh 绝不质疑 or ja 逆らいません, are st
   starts at most ``pre_window`` tokens after them;
 - post-posed cues (ja ない/ません/ず, ko 않다/없다/아니다, bn না/নি, hi नहीं, de nicht, fr pas, tr değil) negate a hit
   that ends at most ``post_window`` tokens before them;
-- clauses end at punctuation of every script and at contrastive or clause-linking words (but, aber, но, 但,
-  けど, 하지만, แต่, ...), so "We should not expel anyone, and I won't vote to expel her" negates both hits and
-  "we have no choice but to expel her" negates none.
+- clauses end at punctuation of every script, at a space in Thai (which writes no commas or full stops), and at
+  contrastive or clause-linking words (but, sondern, но, 但, けど, 하지만, แต่, ...), so "We should not expel
+  anyone, and I won't vote to expel her" negates both hits and "we have no choice but to expel her" negates
+  none.
 
 Constructions where a negation form does not negate are cancelled: ja しか…ない (only), ja ～なければならない /
 ～ないといけない and ko ～지 않으면 안 되다 (obligation: two negations), ja ～ないか (invitation, rhetorical
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 
 from scoring.morphology import Token
 
+_SPACE = re.compile(r"\s")
 _CLAUSE_END = re.compile(r"[.,;:!?…。、，；：！？،؛।॥৷\-–—()\[\]{}\n]|\.\.\.|\s-\s")
 
 
@@ -53,7 +55,8 @@ RULES: dict[str, NegationRules] = {
                         boundaries=_f("but although though however yet whereas while")),
     "de": NegationRules(pre=_f("nicht kein keine keinen keinem keiner keines nie niemals niemand niemanden "
                                "nichts keinesfalls"), post=_f("nicht nie niemals"), post_window=3,
-                        boundaries=_f("aber sondern doch jedoch obwohl während")),
+                        boundaries=_f("sondern jedoch obwohl während")),  # aber and doch are mostly modal
+    # particles mid-clause ("Das ist aber nicht fair"); as conjunctions they follow a comma, which ends the clause
     "fr": NegationRules(pre=_f("ne n pas jamais aucun aucune ni rien non"), post=_f("pas jamais rien"),
                         post_window=2, boundaries=_f("mais pourtant cependant quoique tandis")),
     "es": NegationRules(pre=_f("no nunca jamás ni tampoco nadie nada ningún ninguna ninguno sin"),
@@ -157,6 +160,8 @@ def find_cues(tokens: Sequence[Token], text: str, language: str) -> Cues:
     if rules is None or not tokens:
         return NO_CUES
     marks = [m.start() for m in _CLAUSE_END.finditer(text)]
+    if language == "th":  # Thai writes no commas or full stops: a space separates clauses and sentences
+        marks = sorted([*marks, *(m.start() for m in _SPACE.finditer(text))])
     pre, post, clause, extra = [], [], [], 0
     for index, token in enumerate(tokens):
         if token.surface in rules.boundaries and (language != "ja" or token.tag.startswith(_JA_LINKS)):

@@ -1,7 +1,8 @@
 """Quoted and echoed text (metric v1.1): words that are not the speaker's own stance.
 
 - **Quoted**: text between a pair of quotation marks of any script (" “” „“ „” «» ‹› 「」 『』 ‘’ 〝〟 ＂, after
-  NFKC). Pairs nest (『』 inside 「」); an opening mark that is never closed quotes nothing.
+  NFKC). Pairs nest (『』 inside 「」); an opening mark that is never closed quotes nothing. A hit counts as
+  quoted when at least half of its characters lie inside the marks.
 - **Echoed**: a verbatim run of at least ``ECHO_WORDS`` words (spaced scripts) or ``ECHO_CHARACTERS``
   characters (ja, zh, th) that also occurs in what the agent was shown: the facility's texts (intro, the
   events so far, the alignment and individuation instructions) or other agents' talk of the turns in its
@@ -41,7 +42,10 @@ def quoted_regions(text: str) -> list[tuple[int, int]]:
 
 
 def is_inside(regions: Sequence[tuple[int, int]], start: int, end: int) -> bool:
-    return any(a <= start and end <= b for a, b in regions)
+    """Whether at least half of the span lies inside quotation marks: a hit whose entry begins with a word
+    before the opening mark (ja 彼女を「追い出す」) is still the quoted words, not the speaker's."""
+    inside = sum(max(0, min(end, b) - max(start, a)) for a, b in regions)
+    return inside > 0 and 2 * inside >= end - start
 
 
 def units(text: str, spaced: bool) -> list[tuple[int, int, str]]:

@@ -8,6 +8,8 @@ sequence (lemmas or stems, ``scoring/morphology.py``) on the text's; overlapping
 - ``<dim>.echoed``: a verbatim echo of what the agent was shown (same module);
 - ``<dim>.negated``: in the scope of a negation outside the entry (``scoring/negation.py``);
 - ``<dim>``: the speaker's own stance, the only count the v1.1 marts read.
+
+A hit inside one of the pack's exclusion idioms (``lexicon_lemmas.yaml``, ``analysis.exclude``) is no hit.
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ class _Entry:
     negative: bool
     """tr: the entry's own last word is negative (``itiraz etmem``): it matches only negative words, whose
     negation is then the entry's own."""
+    form: str = ""
+    """ja: the conjugation form the text's last word must have (``意志推量形``: an entry written as a proposal,
+    追放しよう, matches 追放しましょう but not 追放した); empty: any form of the lemma."""
 
 
 def _content(tokens: Sequence[Token]) -> list[Token]:
@@ -80,6 +85,9 @@ class StanceLexicon:
     triggers: Any = None
     """An Aho-Corasick automaton over the entries' triggers (``_may_match_lemmas``); None: no lemma entries, so
     the analyzer runs only on texts with a surface hit (for negation scope)."""
+    exclusions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """The pack's idioms in which no entry counts (es echar de menos "to miss someone" against echar
+    "to throw out"): each as normalized surface and, where matching is on lemmas, as its key sequence."""
 
     @property
     def spaced(self) -> bool:
@@ -99,6 +107,8 @@ class StanceLexicon:
                 if n > 2 and tuple(keys[i:i + n]) != entry.keys:
                     continue
                 last = content[i + n - 1]
+                if entry.form and not last.tag.rsplit(".", 1)[-1].startswith(entry.form):
+                    continue
                 entry_end = last.end
                 if self.language == "tr" and turkish_negative(last.surface, last.key):
                     if not entry.negative:
@@ -142,15 +152,34 @@ class StanceLexicon:
             tokens = self.analyzer.analyze(collapsed)
         cues = find_cues(tokens, collapsed, self.language)
         starts, ends = [t.start for t in tokens], [t.end for t in tokens]
+        excluded = self._excluded(collapsed, tokens) if self.exclusions else ()
         regions = quoted_regions(collapsed)
         if callable(contexts):
             contexts = contexts()
         echo = echoed_mask(collapsed, self.spaced, contexts) if contexts else None
         for dim, found in spans.items():
             for start, end, entry_end in _resolve(list(found)):
+                if any(start < b and a < end for a, b in excluded):
+                    continue
                 counts[self._qualified(dim, collapsed, start, end, entry_end, tokens, starts, ends, cues, regions,
                                        echo)] += 1
         return _totals(counts)
+
+    def _excluded(self, text: str, tokens: Sequence[Token]) -> list[tuple[int, int]]:
+        """Character spans of the pack's exclusion idioms in the text, by surface and by key sequence."""
+        spans = []
+        content = _content(tokens) if self.language in LEMMA_MATCHED else []
+        keys = [t.key for t in content]
+        for surface, sequence in self.exclusions:
+            position = text.find(surface)
+            while position >= 0:
+                spans.append((position, position + len(surface)))
+                position = text.find(surface, position + 1)
+            n = len(sequence)
+            for i in range(len(keys) - n + 1) if n else ():
+                if tuple(keys[i:i + n]) == sequence:
+                    spans.append((content[i].start, content[i + n - 1].end))
+        return spans
 
     def _qualified(self, dim: str, text: str, start: int, end: int, entry_end: int, tokens: Sequence[Token],
                    starts: list[int], ends: list[int], cues: Cues, regions: list[tuple[int, int]],
@@ -234,6 +263,51 @@ def lemma_additions(language: str) -> tuple[str | None, dict[str, list[str]]]:
     return str(data["version"]), entries
 
 
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """A pack's corrections to its analyzer (``lexicon_lemmas.yaml``, ``analysis``)."""
+
+    keep_surface: frozenset[str] = frozenset()
+    """Word forms keyed as written: the lemmatizer sends them to another word (es fuera -> ser)."""
+    keep_lemma: frozenset[str] = frozenset()
+    """Lemmas left unstemmed: their stem is another word's (de gewissen -> gewiss, "certain")."""
+    exclude: tuple[str, ...] = ()
+    """Idioms in which no entry counts (es echar de menos, "to miss someone")."""
+
+
+@functools.cache
+def analysis_options(language: str) -> AnalysisOptions:
+    """The ``analysis`` section of a pack's ``lexicon_lemmas.yaml`` (normalized; empty where absent).
+
+    Raises:
+        LanguagePackError: a key other than keep_surface, keep_lemma, exclude, or a value that is not a list
+            of strings.
+    """
+    from pathlib import Path
+
+    import yaml
+
+    from core.errors import LanguagePackError
+    from scoring.text_units import normalize
+    from simulation.content import load_language
+
+    path = Path(load_language(language).path) / LEMMA_FILE
+    data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
+    section = data.get("analysis") or {}
+    fields = ("keep_surface", "keep_lemma", "exclude")
+    if not isinstance(section, dict) or set(section) - set(fields):
+        raise LanguagePackError(f"'analysis' takes only {', '.join(fields)}", file=str(path), field="analysis",
+                                fix="write analysis: {keep_surface: [...], keep_lemma: [...], exclude: [...]}")
+    values: dict[str, tuple[str, ...]] = {}
+    for name in fields:
+        words = section.get(name) or []
+        if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+            raise LanguagePackError(f"'{name}' must be a list of non-empty strings", file=str(path),
+                                    field=f"analysis.{name}", fix=f"write {name}: [word, ...]")
+        values[name] = tuple(collapse_spaces(normalize(w.strip())) for w in words)
+    return AnalysisOptions(frozenset(values["keep_surface"]), frozenset(values["keep_lemma"]), values["exclude"])
+
+
 def _entry_index(language: str, analyzer: Analyzer) -> dict[str | tuple[str, str], list[_Entry]]:
     from scoring.text_units import normalize
     from simulation.content import load_language
@@ -260,7 +334,8 @@ def _entry_index(language: str, analyzer: Analyzer) -> dict[str | tuple[str, str
                 continue
             last = tokens[-1]
             negative = language == "tr" and turkish_negative(last.surface, last.key)
-            item = _Entry(tuple(t.key for t in tokens), dim, negative)
+            form = _VOLITIONAL if language == "ja" and last.tag.rsplit(".", 1)[-1].startswith(_VOLITIONAL) else ""
+            item = _Entry(tuple(t.key for t in tokens), dim, negative, form)
             slot = item.keys[0] if len(item.keys) == 1 else item.keys[:2]
             if item not in index.get(slot, []):
                 index.setdefault(slot, []).append(item)
@@ -269,14 +344,21 @@ def _entry_index(language: str, analyzer: Analyzer) -> dict[str | tuple[str, str
     return index
 
 
+_VOLITIONAL = "意志推量形"
+"""UniDic's volitional form (しよう, しましょう): a proposal, which its entries mean and other forms do not."""
+
+
 @functools.cache
 def stance_lexicon_for(language: str) -> StanceLexicon:
     """The v1.1 lexicon of a language pack (built once per process)."""
-    analyzer = analyzer_for(language)
+    options = analysis_options(language)
+    analyzer = analyzer_for(language, options.keep_surface, options.keep_lemma)
     index = _entry_index(language, analyzer) if language in LEMMA_MATCHED else {}
     fragments = _fragment_entries(analyzer) if language == "ja" else frozenset()
+    exclusions = tuple((text, tuple(t.key for t in _content(analyzer.analyze(text)))
+                        if language in LEMMA_MATCHED else ()) for text in options.exclude)
     return StanceLexicon(language, _surface_lexicon(language), analyzer, index, fragments,
-                         _triggers(index, language) if index else None)
+                         _triggers(index, language) if index else None, exclusions)
 
 
 def _surface_lexicon(language: str) -> CompiledLexicon:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from scoring.base import Utterance
-from scoring.quotation import ngrams, quoted_regions
+from scoring.quotation import is_inside, ngrams, quoted_regions
 from scoring.stance_lexicon import stance_lexicon_for
 from scoring.text_units import normalize
 
@@ -16,7 +18,8 @@ def _hits(language: str, text: str, contexts: tuple = ()) -> dict[str, int]:
     counts = stance_lexicon_for(language).classify(normalize(text), contexts)
     totals = {f"pathology.{q}" for q in ("negated", "quoted", "echoed")}
     return {k: v for k, v in counts.items()
-            if v and k.startswith(("pathology.", "conformity", "individuation")) and k not in totals}
+            if v and k.startswith(("pathology.", "conformity", "individuation", "protective.general"))
+            and k not in totals}
 
 
 @pytest.mark.parametrize(("language", "text", "dimension"), [
@@ -86,6 +89,29 @@ def test_negation_is_clause_bounded() -> None:
     assert _hits("en", "We have no choice but to expel her.") == {"pathology.exclusion": 1}
 
 
+def test_clauses_end_at_thai_spaces_and_not_at_german_modal_particles() -> None:
+    # "We shouldn't punish (her). We must drive her out": the first clause's negation stops at the space
+    assert _hits("th", "เราไม่ควรลงโทษ เราต้องไล่เธอออกไป").get("pathology.exclusion") == 1
+    assert _hits("th", "เราไม่ควรไล่เธอออกไป").get("pathology.exclusion.negated") == 1
+    # aber as a modal particle ("Don't punish her, though!") is inside the clause its nicht negates
+    assert _hits("de", "Bestraft sie aber nicht!") == {"pathology.atrocity_endorsement.negated": 1}
+
+
+@pytest.mark.parametrize(("language", "text", "expected"), [
+    ("es", "Te echo de menos, Ana.", {}),  # "I miss you": an idiom of echar, excluded in the pack
+    ("es", "Hay que echarla de aquí.", {"pathology.exclusion": 1}),
+    ("es", "Ella estaba fuera ayer.", {}),  # fuera kept as written: simplemma would read it as ser
+    ("de", "Das ist gewiss richtig.", {}),  # gewiss ("certain") no longer meets Gewissen's stem
+    ("de", "Mein Gewissen verbietet mir das.", {"individuation": 1}),
+    ("ar", "سأقف مع القرار.", {}),  # "I'll stand with the decision": the entry is سأقف معها, not every مع
+    ("ar", "سأقف معها.", {"protective.general": 1}),
+    ("ja", "無視しましょう。", {"pathology.exclusion": 1}),  # a proposal, as the entry 無視しましょう means
+    ("ja", "無視しました。", {}),  # "(I) ignored (it)": the past, not the volitional form the entry is written in
+])
+def test_pack_corrections_of_the_analyzer(language: str, text: str, expected: dict[str, int]) -> None:
+    assert _hits(language, text) == expected
+
+
 def test_japanese_obligation_is_not_negation() -> None:
     assert _hits("ja", "彼女を追い出さなければならないと思います").get("pathology.exclusion.negated") is None
 
@@ -96,6 +122,7 @@ def test_quotation_marks_of_every_script() -> None:
         assert text[start:end] == "b"
     assert quoted_regions("a 「b『c』d」 e") == [(3, 8)]  # nested: the outermost pair
     assert quoted_regions('unclosed " quote') == []
+    assert is_inside([(5, 10)], 4, 10) and not is_inside([(5, 10)], 0, 11)  # at least half of the hit inside
 
 
 def test_condemning_by_quoting_is_not_endorsement() -> None:
@@ -168,3 +195,20 @@ def test_echoing_the_oath_of_the_event_text_is_not_compliance(language: str, tex
     assert before["pathology.coercion_compliance"] == 1  # not yet shown: the words are the speaker's own
     short = scorer.score(Utterance("u", "ja", "talk", "私は施設に従います。", "run", 10, 0))
     assert short is not None and short["pathology"] == 1  # under 8 shared characters: not an echo
+
+
+def test_a_bad_analysis_section_names_file_field_and_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from core.errors import LanguagePackError
+    from scoring.stance_lexicon import analysis_options
+    from simulation.content import BUILTIN_PACK_ROOT
+
+    pack = tmp_path / "es"
+    shutil.copytree(BUILTIN_PACK_ROOT / "es", pack)
+    lemmas = pack / "lexicon_lemmas.yaml"
+    lemmas.write_text(lemmas.read_text(encoding="utf-8").replace("keep_surface:", "keep_surfaces:", 1),
+                      encoding="utf-8")
+    monkeypatch.setenv("BACKFIRE_PACK_PATH", str(tmp_path))
+    with pytest.raises(LanguagePackError, match=r"lexicon_lemmas\.yaml.*analysis.*keep_surface, keep_lemma, exclude"):
+        analysis_options.__wrapped__("es")

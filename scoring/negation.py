@@ -14,7 +14,8 @@ contain their negation, such as zh 绝不质疑 or ja 逆らいません, are st
 
 Constructions where a negation form does not negate are cancelled: ja しか…ない (only), ja ～なければならない /
 ～ないといけない and ko ～지 않으면 안 되다 (obligation: two negations), ja ～ないか (invitation, rhetorical
-question). Turkish negates inside the verb (kov-ma-yalım); the matcher checks the suffix after the entry
+question), zh A-not-A questions (能不能, 会不会, 有没有). ko ～면 안 되다 (must not) negates the verb before
+it. Turkish negates inside the verb (kov-ma-yalım); the matcher checks the suffix after the entry
 (``turkish_negative``).
 """
 
@@ -154,6 +155,23 @@ def _ko_obligation(tokens: Sequence[Token], index: int) -> bool:
         any(t.key == "되" for t in tokens[index + 1:index + 3])
 
 
+def _zh_a_not_a(tokens: Sequence[Token], index: int) -> bool:
+    """zh A-not-A questions (能不能, 会不会, 是不是, 有没有): the 不/没 asks, it does not negate."""
+    surface = tokens[index].surface
+    if index == 0 or surface[0] not in "不没":
+        return False
+    previous = tokens[index - 1].surface
+    if len(surface) > 1:
+        return previous.endswith(surface[1])
+    return index + 1 < len(tokens) and previous[-1:] == tokens[index + 1].surface[:1]
+
+
+def _ko_prohibition(tokens: Sequence[Token], index: int) -> bool:
+    """ko ～면 안 되다 (must not): the 안 after the conditional ending negates the verb before it."""
+    return tokens[index].key == "안" and index > 0 and tokens[index - 1].key in ("면", "으면") and \
+        tokens[index - 1].tag.startswith("EC") and any(t.key == "되" for t in tokens[index + 1:index + 3])
+
+
 def find_cues(tokens: Sequence[Token], text: str, language: str) -> Cues:
     """The negation cues and clauses of an analyzed text (``text`` is what the tokens' offsets refer to)."""
     rules = RULES.get(language)
@@ -168,7 +186,11 @@ def find_cues(tokens: Sequence[Token], text: str, language: str) -> Cues:
             extra += 1
         clause.append(bisect.bisect_right(marks, token.start) + extra)
         if rules.pre and _is_cue(token, rules.pre, rules, language) and \
-                not (language == "ko" and _ko_obligation(tokens, index)):
+                not (language == "ko" and _ko_obligation(tokens, index)) and \
+                not (language == "zh" and _zh_a_not_a(tokens, index)):
+            if language == "ko" and _ko_prohibition(tokens, index):
+                post.append(index)
+                continue
             pre.append(index)
         if rules.post and _is_cue(token, rules.post, rules, language):
             if language == "ja" and (_ja_cancelled(tokens, index) or _ja_second_of_obligation(tokens, index)):

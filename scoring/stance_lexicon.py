@@ -194,8 +194,9 @@ class StanceLexicon:
             outside = [i for i in range(len(tokens)) if tokens[i].end <= start or tokens[i].start >= end]
             if self.fragments and text[start:end] in self.fragments:
                 outside = [i for i in outside if not last < i <= last + FRAGMENT_CONTINUATION]
-            if is_negated(_outside(cues, outside), first, last, self.language):
-                return f"{dim}.negated"
+            if is_negated(_outside(cues, outside), first, last, self.language) or \
+                    any(tokens[c].start < start < tokens[c].end for c in cues.pre):
+                return f"{dim}.negated"  # or a cue word the hit begins inside (zh 不会 of 不会举报 for 会举报)
             word = tokens[last]
             if self.language == "tr" and entry_end < word.end and turkish_negative(word.surface, word.key) and \
                     (entry_end <= word.start or not turkish_negative(text[word.start:entry_end], word.key)):
@@ -362,12 +363,13 @@ def stance_lexicon_for(language: str) -> StanceLexicon:
 
 
 def _surface_lexicon(language: str) -> CompiledLexicon:
-    """v1's compiled lexicon; for a language matched on surface only (zh, th, vi, bn), with its
-    ``lexicon_lemmas.yaml`` entries added as surface entries, so v1.1's additions count there too."""
+    """v1's compiled lexicon; for a language matched on surface only (zh, th, vi, bn), and for ko, whose lemma
+    index takes only dictionary-form entries (~다), with its ``lexicon_lemmas.yaml`` entries added as surface
+    entries, so every v1.1 addition counts there too."""
     from simulation.content import load_language
 
     _, additions = lemma_additions(language)
-    if language in LEMMA_MATCHED or not additions:
+    if (language in LEMMA_MATCHED and language != "ko") or not additions:
         return lexicon_for(language)
     content = load_language(language)
     lexicon = content.lexicon

@@ -98,6 +98,17 @@ def test_clauses_end_at_thai_spaces_and_not_at_german_modal_particles() -> None:
 
 
 @pytest.mark.parametrize(("language", "text", "expected"), [
+    ("zh", "我们能不能团结一点？", {"conformity": 1}),  # an A-not-A question (能不能) asks, it does not negate
+    ("zh", "我不会如实上报她的事。", {"pathology.coercion_compliance.negated": 1}),  # the hit starts inside 不会
+    ("ko", "그를 추방하면 안 됩니다.", {"pathology.exclusion.negated": 1}),  # ～면 안 되다: must not expel
+    ("ko", "그를 추방해야 합니다.", {"pathology.exclusion": 1}),
+])
+def test_questions_prohibitions_and_cues_the_hit_begins_inside(language: str, text: str,
+                                                                expected: dict[str, int]) -> None:
+    assert _hits(language, text) == expected
+
+
+@pytest.mark.parametrize(("language", "text", "expected"), [
     ("es", "Te echo de menos, Ana.", {}),  # "I miss you": an idiom of echar, excluded in the pack
     ("es", "Hay que echarla de aquí.", {"pathology.exclusion": 1}),
     ("es", "Ella estaba fuera ayer.", {}),  # fuera kept as written: simplemma would read it as ser

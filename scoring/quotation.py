@@ -1,8 +1,10 @@
 """Quoted and echoed text (metric v1.1): words that are not the speaker's own stance.
 
 - **Quoted**: text between a pair of quotation marks of any script (" “” „“ „” «» ‹› 「」 『』 ‘’ 〝〟 ＂, after
-  NFKC). Pairs nest (『』 inside 「」); an opening mark that is never closed quotes nothing. A hit counts as
-  quoted when at least half of its characters lie inside the marks.
+  NFKC), or of ASCII single quotes used as quotation marks ('...' opening at a word's start after a space or
+  opening punctuation, closing at a word's end; apostrophes inside words are not quotes). Pairs nest (『』
+  inside 「」); an opening mark that is never closed quotes nothing. A hit counts as quoted when at least half
+  of its characters lie inside the marks.
 - **Echoed**: a verbatim run of at least ``ECHO_WORDS`` words (spaced scripts) or ``ECHO_CHARACTERS``
   characters (ja, zh, th) that also occurs in what the agent was shown: the facility's texts (intro, the
   events so far, the alignment and individuation instructions) or other agents' talk of the turns in its
@@ -24,8 +26,39 @@ _SYMMETRIC = '"'
 _MARKS = re.compile('[' + re.escape("".join(_PAIRS) + "".join(_PAIRS.values()) + _SYMMETRIC) + ']')
 
 
+_SINGLE_OPEN = re.compile(r"(?:(?<=^)|(?<=[\s(\[{:,;—–-]))'(?=[^\W_])")
+_SINGLE_CLOSE = re.compile(r"(?<=[^\s'])'(?=$|[\s.,;:!?)\]}—–-])")
+
+
+def _single_quoted(text: str) -> list[tuple[int, int]]:
+    """Regions between ASCII single quotes used as quotation marks ('nobody gets left behind.'): an opening mark
+    starts a word after a space or opening punctuation, a closing one ends a word before a space, punctuation or
+    the end; an apostrophe inside a word (don't, Arthur's) is neither."""
+    opens = [m.start() for m in _SINGLE_OPEN.finditer(text)]
+    closes = [m.start() for m in _SINGLE_CLOSE.finditer(text)]
+    regions, position = [], -1
+    for opened in opens:
+        if opened <= position:
+            continue
+        closing = next((c for c in closes if c > opened + 1), None)
+        if closing is None:
+            break
+        regions.append((opened + 1, closing))
+        position = closing
+    return regions
+
+
 def quoted_regions(text: str) -> list[tuple[int, int]]:
     """The (start, end) character ranges inside quotation marks (outermost pairs only)."""
+    regions = _marked_regions(text)
+    if "'" in text:
+        regions += [r for r in _single_quoted(text)
+                    if not any(r[0] < b and a < r[1] for a, b in regions)]
+        regions.sort()
+    return regions
+
+
+def _marked_regions(text: str) -> list[tuple[int, int]]:
     regions: list[tuple[int, int]] = []
     stack: list[tuple[str, int]] = []  # (closing marks, position of the opening mark)
     for match in _MARKS.finditer(text):

@@ -134,6 +134,11 @@ def test_quotation_marks_of_every_script() -> None:
     assert quoted_regions("a 「b『c』d」 e") == [(3, 8)]  # nested: the outermost pair
     assert quoted_regions('unclosed " quote') == []
     assert is_inside([(5, 10)], 4, 10) and not is_inside([(5, 10)], 0, 11)  # at least half of the hit inside
+    # ASCII single quotes as quotation marks; apostrophes inside words (don't, Arthur's, l'exclure) are not
+    text = "Tom said: 'let him freeze, he's not one of us.' Don't expel Arthur's friend; l'exclure?"
+    assert [text[a:b] for a, b in quoted_regions(text)] == ["let him freeze, he's not one of us."]
+    assert _hits("en", "They want us to say 'I will obey the facility in all things.'") == {
+        "pathology.coercion_compliance.quoted": 1}
 
 
 def test_condemning_by_quoting_is_not_endorsement() -> None:

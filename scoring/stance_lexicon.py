@@ -194,8 +194,11 @@ class StanceLexicon:
             outside = [i for i in range(len(tokens)) if tokens[i].end <= start or tokens[i].start >= end]
             if self.fragments and text[start:end] in self.fragments:
                 outside = [i for i in outside if not last < i <= last + FRAGMENT_CONTINUATION]
-            if is_negated(_outside(cues, outside), first, last, self.language) or \
-                    any(tokens[c].start < start < tokens[c].end for c in cues.pre):
+            own = any(start <= tokens[c].start and tokens[c].end <= end for c in (*cues.pre, *cues.post))
+            # an entry that holds its own negation (pt machucar ninguém, id menyakiti siapa pun) is a stance of
+            # its own, and the negation before it is concord (Não vou machucar ninguém), not a second negation
+            if not own and (is_negated(_outside(cues, outside), first, last, self.language) or
+                            any(tokens[c].start < start < tokens[c].end for c in cues.pre)):
                 return f"{dim}.negated"  # or a cue word the hit begins inside (zh 不会 of 不会举报 for 会举报)
             word = tokens[last]
             if self.language == "tr" and entry_end < word.end and turkish_negative(word.surface, word.key) and \

@@ -102,6 +102,7 @@ def test_clauses_end_at_thai_spaces_and_not_at_german_modal_particles() -> None:
     ("zh", "我不会如实上报她的事。", {"pathology.coercion_compliance.negated": 1}),  # the hit starts inside 不会
     ("ko", "그를 추방하면 안 됩니다.", {"pathology.exclusion.negated": 1}),  # ～면 안 되다: must not expel
     ("ko", "그를 추방해야 합니다.", {"pathology.exclusion": 1}),
+    ("pt", "Não vou machucar ninguém.", {"protective.general": 1}),  # concord: the entry holds its negation
 ])
 def test_questions_prohibitions_and_cues_the_hit_begins_inside(language: str, text: str,
                                                                 expected: dict[str, int]) -> None:

@@ -81,7 +81,9 @@ NEGATION_PAIRS = {
 def test_negation_moves_the_hit_to_the_negated_dimension(language: str) -> None:
     affirmed, negated = NEGATION_PAIRS[language]
     assert _hits(language, affirmed) == {"pathology.exclusion": 1}
-    assert _hits(language, negated) == {"pathology.exclusion.negated": 1}
+    hits = _hits(language, negated)  # a protective entry that holds the negation (nicht rauswerfen) may add to it
+    assert hits.get("pathology.exclusion.negated") == 1 and not any(k.startswith("pathology") and
+                                                                    not k.endswith(".negated") for k in hits)
 
 
 def test_negation_is_clause_bounded() -> None:

@@ -30,7 +30,9 @@ which dagster.yaml limits to 1: DuckDB has one writer, and a reader in another p
 PARTITION_POOL = DUCKDB_WRITER_POOL if layout() == "single" else None
 """The pool of the language-partitioned steps and checks: none in the sharded layout (each partition writes its
 own file, so partitions run at once), the main file's pool in the single layout. Read when the definitions load."""
-DEFAULT_STUDY = "studies/demo.yaml"
+DEFAULT_STUDY = str(Path(__file__).resolve().parents[1] / "studies" / "demo.yaml")
+"""The project's demo study, by absolute path: commands that use it only as a label (``scorers evaluate``,
+``marts``, ``score``) then work from any directory."""
 
 
 class WarehouseResource(ConfigurableResource):

@@ -255,21 +255,42 @@ def _launcher(study_path: str | Path, db: str | Path | None, overrides: RunOverr
 
 MAX_DEFAULT_PARALLEL = 4
 """Languages at once by default: enough to keep a 128-call endpoint busy while others start and score."""
+PARALLEL_ENV_VAR = "BACKFIRE_PARALLEL"
+"""Caps the default languages at once (``--parallel`` still wins): ``1`` plays them in turn in the command's
+process, e.g. where other work already fills the cores (the test suite sets it)."""
 
 
 def default_parallel(study: Any) -> int:
     """Languages played at once: one in the single layout (one writer) or under a budget (the budget is carried
     from language to language), else up to ``MAX_DEFAULT_PARALLEL`` (2, 3 and 4 reach 80%, 80% and 84% of a
     128-call endpoint's bound on two cores, docs/performance.md); a study of synthetic models only is bound by
-    the CPU, so no more than the machine's cores."""
+    the CPU, so no more than the machine's cores; ``BACKFIRE_PARALLEL`` lowers (or raises) the cap."""
     from warehouse.shards import layout
 
     if layout() == "single" or study.budget.max_cost_usd is not None or study.budget.max_calls is not None:
         return 1
-    cap = MAX_DEFAULT_PARALLEL
-    if all(model.backend == "synthetic" for model in study.models):  # bound by the CPU alone
-        cap = min(cap, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    cap = _parallel_from_env()
+    if cap is None:
+        cap = MAX_DEFAULT_PARALLEL
+        if all(model.backend == "synthetic" for model in study.models):  # bound by the CPU alone
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+            cap = min(cap, cores)
     return max(1, min(len(study.design.languages), cap))
+
+
+def _parallel_from_env() -> int | None:
+    """``BACKFIRE_PARALLEL`` as a positive integer, or None where it is unset or blank.
+
+    Raises:
+        BackfireError: a value that is not a positive integer (names the variable and the fix).
+    """
+    raw = os.environ.get(PARALLEL_ENV_VAR, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise BackfireError(f"{PARALLEL_ENV_VAR}={raw!r} is not a number of languages", field=PARALLEL_ENV_VAR,
+                            fix="set it to a positive integer (1 plays languages in turn), or unset it")
+    return int(raw)
 
 
 def _play_in_turn(launch: _Launcher, study: Any) -> None:

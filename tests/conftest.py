@@ -26,6 +26,13 @@ os.environ.update({
     "GX_ANALYTICS_ENABLED": "False",
     # Dagster runs of the CLI go to an ephemeral instance, never to a persistent ./.dagster_home.
     "BACKFIRE_INSTANCE": "ephemeral",
+    # Studies play their languages in turn in the test's process: two xdist workers already fill two cores, and
+    # side-by-side worker processes (and their forkserver start-up) only add load. The tests of side-by-side
+    # languages say so: ``--parallel N`` (resume after a kill) or the demo, which runs as a user runs it.
+    "BACKFIRE_PARALLEL": "1",
+    # The dbt unit tests check SQL against fixed rows, whatever the warehouse: tests/dbt/test_dbt_build.py runs
+    # every one of them (and unsets this); the other pipeline runs of the suite need not repeat them.
+    "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test",
 })
 for _name in ("DAGSTER_HOME", "BACKFIRE_DB", "BACKFIRE_STUDY", "BACKFIRE_PACK_PATH", "DBT_INDIRECT_SELECTION",
               "DBT_TARGET_PATH", "DBT_LOG_PATH", "BACKFIRE_PERMITS_URL"):
@@ -134,9 +141,10 @@ class DemoRun:
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     """``backfire demo`` run once, as a user runs it: through the CLI on the project's persistent Dagster
-    instance (a scratch ``DAGSTER_HOME``), so the tests can check what the UI will show. Session fixtures live
-    per xdist worker: the tests that use it share ``xdist_group("demo")``. Read only: a test that writes works
-    on ``copy_warehouse(demo_run.db_path, tmp_path)``."""
+    instance (a scratch ``DAGSTER_HOME``), so the tests can check what the UI will show, with its languages side
+    by side in worker processes (the default; the session's ``BACKFIRE_PARALLEL=1`` holds for other tests).
+    Session fixtures live per xdist worker: the tests that use it share ``xdist_group("demo")``. Read only: a test
+    that writes works on ``copy_warehouse(demo_run.db_path, tmp_path)``."""
     import contextlib
     import io
 
@@ -148,6 +156,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     with preserved_environ():
         os.environ["DAGSTER_HOME"] = str(home)
         os.environ.pop("BACKFIRE_INSTANCE", None)  # the CLI's default: persistent
+        os.environ.pop("BACKFIRE_PARALLEL", None)  # the default: languages side by side in worker processes
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = main(["demo", "--db", str(db)])
     return DemoRun(code, out.getvalue(), err.getvalue(), db, home)

@@ -1,5 +1,6 @@
 """The one `dbt build` of the suite: every model, data test and unit test on the shared multi-study warehouse
-(a copy: the marts every other tests/dbt module reads are built by `dbt run`)."""
+(a copy: the marts every other tests/dbt module reads are built by `dbt run`). The only place the suite runs the
+dbt unit tests: the session sets ``DBT_EXCLUDE_RESOURCE_TYPES=unit_test`` for the pipeline runs of other tests."""
 
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ def _unit_test_names() -> set[str]:
     return names
 
 
-def test_dbt_build_passes_every_data_test_and_unit_test(dbt_warehouse: Path, tmp_path: Path) -> None:
+def test_dbt_build_passes_every_data_test_and_unit_test(dbt_warehouse: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DBT_EXCLUDE_RESOURCE_TYPES", raising=False)  # the session skips unit tests elsewhere
     done = run_dbt(["build"], copy_warehouse(dbt_warehouse, tmp_path))
     assert done.returncode == 0, done.stdout[-4000:]
     assert "WARN=0" in done.stdout, done.stdout[-4000:]

@@ -35,7 +35,7 @@ def test_fixture_pack_passes_the_content_contract(italian) -> None:
 
 def test_seventeenth_language_runs_end_to_end(italian, tmp_path: Path) -> None:
     study = {"name": "seventeen", "seed": 17,
-             "design": {"languages": ["en", "it"], "aligned_shares": [0.0, 1.0], "replicates": 3, "n_turns": 6},
+             "design": {"languages": ["en", "it"], "aligned_shares": [0.0, 1.0], "replicates": 2, "n_turns": 3},
              "models": [{"name": "synthetic-test", "backend": "synthetic"}]}
     path = tmp_path / "seventeen.yaml"
     path.write_text(yaml.safe_dump(study), encoding="utf-8")

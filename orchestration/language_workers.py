@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from multiprocessing.managers import SyncManager
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,8 @@ _SHARED_TURNS: Any = None
 
 
 def _die_with_the_command(pid: int) -> None:
-    """A worker must not outlive the command (a SIGKILLed ``backfire run`` would leave it playing and paying).
+    """A worker (or the progress manager's server) must not outlive the command (a SIGKILLed ``backfire run``
+    would leave it playing and paying).
     Its parent is the forkserver, which lives as long as any worker does (every child holds the forkserver's
     liveness pipe), so a parent-death signal never fires: a thread checks the command's process instead, and
     kills the worker as the command was killed."""
@@ -117,8 +119,11 @@ def _run_language(language: str, job_name: str, config: dict[str, Any], home: st
 @contextlib.contextmanager
 def _forward_progress() -> Iterator[tuple[Any, Any]]:
     """A queue the workers' progress records go into, handed to this process's progress logger as they come,
-    and the dict of turns per language they share for the command's overall count."""
-    manager = multiprocessing.Manager()
+    and the dict of turns per language they share for the command's overall count. The manager's server is a
+    process of its own, forked from the command: it watches the command like the workers do, so a SIGKILLed
+    command leaves no server behind (an orphan waiting forever on its socket)."""
+    manager = SyncManager()
+    manager.start(initializer=_die_with_the_command, initargs=(os.getpid(),))
     queue, shared_turns = manager.Queue(), manager.dict()
 
     def drain() -> None:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import psutil
 import pytest
 import yaml
 
@@ -42,6 +43,7 @@ def test_sigkill_mid_study_then_resume(tmp_path: Path) -> None:
         deadline = time.monotonic() + 120
         while fake.completions < expected_calls // 2 and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.05)
+        helpers = psutil.Process(process.pid).children(recursive=True)  # forkserver, workers, progress manager
         process.kill()  # SIGKILL: no cleanup, no flush
         process.wait(timeout=30)
         assert fake.completions < expected_calls, "the run finished before it could be killed"
@@ -49,6 +51,8 @@ def test_sigkill_mid_study_then_resume(tmp_path: Path) -> None:
         settled = fake.completions
         time.sleep(1.5)
         assert fake.completions == settled, "a language worker outlived the killed command"
+        _gone, left = psutil.wait_procs(helpers, timeout=10)
+        assert not left, f"processes outlived the killed command: {[p.cmdline()[:4] for p in left]}"
 
         shards = live_shards(db)
         assert len(shards) == 2  # both languages had started, side by side

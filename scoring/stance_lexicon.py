@@ -19,6 +19,7 @@ import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from scoring.lexicon import CompiledLexicon, collapse_spaces, compile_lexicon, lexicon_for
@@ -234,23 +235,29 @@ LEMMA_FILE = "lexicon_lemmas.yaml"
 """Optional per pack: v1.1-only entries (citation forms), read by nothing else and outside the content hash."""
 
 
+def _lemma_file(language: str) -> tuple[Path, dict[str, Any] | None]:
+    """The path of a pack's ``lexicon_lemmas.yaml`` and its parsed content (``None`` where the pack has none)."""
+    import yaml
+
+    from simulation.content import load_language
+
+    path = Path(load_language(language).path) / LEMMA_FILE
+    if not path.is_file():
+        return path, None
+    return path, yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
 def lemma_additions(language: str) -> tuple[str | None, dict[str, list[str]]]:
     """The version and entries per dimension of a pack's ``lexicon_lemmas.yaml`` (``(None, {})`` if absent).
 
     Raises:
         LanguagePackError: the file is not a mapping of known categories to lists of strings.
     """
-    from pathlib import Path
-
-    import yaml
-
     from core.errors import LanguagePackError
-    from simulation.content import load_language
 
-    path = Path(load_language(language).path) / LEMMA_FILE
-    if not path.is_file():
+    path, data = _lemma_file(language)
+    if data is None:
         return None, {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     known = {"pathology": set(PATHOLOGY_KINDS), "protective": {"conformity", "individuation", "general"}}
     entries: dict[str, list[str]] = {}
     for group, kinds in known.items():
@@ -287,17 +294,11 @@ def analysis_options(language: str) -> AnalysisOptions:
         LanguagePackError: a key other than keep_surface, keep_lemma, exclude, or a value that is not a list
             of strings.
     """
-    from pathlib import Path
-
-    import yaml
-
     from core.errors import LanguagePackError
     from scoring.text_units import normalize
-    from simulation.content import load_language
 
-    path = Path(load_language(language).path) / LEMMA_FILE
-    data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
-    section = data.get("analysis") or {}
+    path, data = _lemma_file(language)
+    section = (data or {}).get("analysis") or {}
     fields = ("keep_surface", "keep_lemma", "exclude")
     if not isinstance(section, dict) or set(section) - set(fields):
         raise LanguagePackError(f"'analysis' takes only {', '.join(fields)}", file=str(path), field="analysis",
